@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+// ConvLens: a CNN interpretability toolkit. Targets depend one way, top to bottom:
+//   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib); Support (atomic files)
+//   Engine -> CBLAS; TensorIO -> Support, CZlib; Models -> Engine, TensorIO
+//   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine; Render -> Support, CCairo, Imaging
+//   ConvLens (the jobs a user runs) -> all of the above
+//   convlens (command line) -> ConvLens + ArgumentParser
+import PackageDescription
+
+let package = Package(
+    name: "ConvLens",
+    products: [
+        .executable(name: "convlens", targets: ["convlens"]),
+        .library(name: "ConvLens", targets: ["ConvLens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries: one shim each.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: a small C file does it.
+        .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Support"),
+        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
+        .target(name: "Models", dependencies: ["Engine", "TensorIO"]),
+        .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"]),
+        .target(name: "Analysis", dependencies: ["Engine"]),
+        .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging"]),
+        .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render"]),
+        .executableTarget(name: "convlens", dependencies: [
+            "ConvLens", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"]),
+        .testTarget(name: "ConvLensTests", dependencies: ["ConvLens"]),
+        .testTarget(name: "CLITests", dependencies: ["convlens"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

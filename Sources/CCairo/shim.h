@@ -1,0 +1,4 @@
+// Cairo's image, PNG, SVG and PDF surfaces.
+#include <cairo.h>
+#include <cairo-svg.h>
+#include <cairo-pdf.h>

@@ -1,0 +1,1 @@
+// CJPEG shim: under construction.

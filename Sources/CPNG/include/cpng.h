@@ -1,0 +1,1 @@
+// CPNG shim: under construction.

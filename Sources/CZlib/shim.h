@@ -1,0 +1,2 @@
+// zlib inflate, for deflated zip entries in torch checkpoints.
+#include <zlib.h>

@@ -1,0 +1,1 @@
+// ConvLens: under construction.

@@ -1,0 +1,1 @@
+// Render: under construction.

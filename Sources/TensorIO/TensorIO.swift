@@ -1,0 +1,1 @@
+// TensorIO: under construction.
