@@ -1,0 +1,229 @@
+/// 2-D convolution (cross-correlation, as PyTorch defines it) with stride, padding, dilation and groups,
+/// an optional bias, and an optional activation fused into its epilogue.
+///
+/// Forward: im2col + sgemm per image and group; a 1×1 stride-1 convolution multiplies directly; a depthwise
+/// convolution (one input channel per group) runs a direct loop.
+/// Backward: dX = col2im(Wᵀ · dY); dW = dY · colsᵀ; db = Σ dY.
+public final class Conv2d: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: (h: Int, w: Int)
+    public let stride: (h: Int, w: Int)
+    public let padding: (h: Int, w: Int)
+    public let dilation: (h: Int, w: Int)
+    public let groups: Int
+    /// Filters, (O, C/G, kH, kW).
+    public var weight: Tensor
+    /// Per-output-channel offsets, (O), or nil.
+    public var bias: Tensor?
+    /// An activation applied in the epilogue; the backward gates dY with it first.
+    public var activation: Activation = .none
+
+    /// Creates a convolution with zero weights (load them afterwards).
+    /// - Parameters:
+    ///   - inChannels: C. outChannels: O.
+    ///   - kernel, stride, padding, dilation: square sizes; use the tuple initialiser for rectangular ones.
+    ///   - groups: G; C and O must both divide by it.
+    ///   - bias: whether the layer has a bias.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                            dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+        self.init(inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride),
+                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias)
+    }
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                dilation: (Int, Int), groups: Int, bias: Bool) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d: channels \(inChannels)→\(outChannels) do not divide into \(groups) groups")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = (h: kernel.0, w: kernel.1)
+        self.stride = (h: stride.0, w: stride.1)
+        self.padding = (h: padding.0, w: padding.1)
+        self.dilation = (h: dilation.0, w: dilation.1)
+        self.groups = groups
+        self.weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
+        self.bias = bias ? Tensor(zeros: [outChannels]) : nil
+    }
+
+    public var kind: String { "Conv2d" }
+    public var summary: String {
+        var s = "\(inChannels)→\(outChannels), \(kernel.h)x\(kernel.w)"
+        if stride != (1, 1) { s += ", stride \(stride.h == stride.w ? "\(stride.h)" : "\(stride.h)x\(stride.w)")" }
+        if padding != (0, 0) { s += ", pad \(padding.h == padding.w ? "\(padding.h)" : "\(padding.h)x\(padding.w)")" }
+        if dilation != (1, 1) { s += ", dilation \(dilation.h)" }
+        if groups > 1 { s += ", groups \(groups)" }
+        if bias == nil { s += ", no bias" }
+        if activation != .none { s += ", +\(activation.rawValue)" }
+        return s
+    }
+
+    /// Channels per group on each side.
+    var cg: Int { inChannels / groups }
+    var og: Int { outChannels / groups }
+    /// One input channel and one output channel per group: run the direct depthwise loop.
+    var isDepthwise: Bool { groups > 1 && cg == 1 && og == 1 }
+    /// A 1×1, stride-1, unpadded kernel: the input is already the im2col matrix.
+    var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == (0, 0) }
+
+    /// The per-image geometry for an input of `shape` (N, C, H, W), for one group's channels.
+    func geometry(_ shape: [Int]) -> ConvGeometry {
+        let (h, w) = (shape[2], shape[3])
+        return ConvGeometry(c: cg, h: h, w: w, kh: kernel.h, kw: kernel.w, sh: stride.h, sw: stride.w,
+                            ph: padding.h, pw: padding.w, dh: dilation.h, dw: dilation.w,
+                            ho: ConvGeometry.outputSize(h, kernel: kernel.h, stride: stride.h, padding: padding.h,
+                                                        dilation: dilation.h, ceil: false),
+                            wo: ConvGeometry.outputSize(w, kernel: kernel.w, stride: stride.w, padding: padding.w,
+                                                        dilation: dilation.w, ceil: false))
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        try expect(s.count == 4 && s[1] == inChannels,
+                   "Conv2d expects (N, \(inChannels), H, W) input, got \(s)")
+        let g = geometry(s)
+        try expect(g.ho > 0 && g.wo > 0, "Conv2d: input \(s[2])x\(s[3]) is smaller than its \(kernel.h)x\(kernel.w) kernel")
+        return [s[0], outChannels, g.ho, g.wo]
+    }
+
+    public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int {
+        output[1] * output[2] * output[3] * cg * kernel.h * kernel.w
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        [ParameterSpec("weight", weight.shape)] + (bias.map { [ParameterSpec("bias", $0.shape)] } ?? [])
+    }
+    public func parameter(_ name: String) -> Tensor? { name == "weight" ? weight : name == "bias" ? bias : nil }
+    public func setParameter(_ name: String, _ value: Tensor) {
+        if name == "weight" { weight = value } else if name == "bias" { bias = value }
+    }
+
+    /// Reusable im2col matrix, (C/G·kH·kW, Ho·Wo).
+    private var cols: [Float] = []
+
+    public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
+        let x = inputs[0]                                   // (N, C, H, W)
+        let g = geometry(x.shape)
+        let n = x.shape[0]
+        y.prepare([n, outChannels, g.ho, g.wo])             // (N, O, Ho, Wo)
+        if isDepthwise {
+            Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: activation, y: &y)
+            return
+        }
+        let plane = g.ho * g.wo, k = g.colRows
+        if !isPointwise && cols.count < k * plane { cols = [Float](repeating: 0, count: k * plane) }
+        x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    cols.withUnsafeMutableBufferPointer { cp in
+                        for i in 0 ..< n {
+                            for gi in 0 ..< groups {
+                                let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
+                                let yg = yp.baseAddress! + (i * outChannels + gi * og) * plane
+                                var b = UnsafePointer(xg)
+                                if !isPointwise {
+                                    Im2col.unfold(g, xg, cp.baseAddress!)
+                                    b = UnsafePointer(cp.baseAddress!)
+                                }
+                                BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + gi * og * k, lda: k,
+                                          b: b, ldb: plane, c: yg, ldc: plane)
+                            }
+                            epilogue(yp.baseAddress! + i * outChannels * plane, plane)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the bias and applies the activation to one image's output (O, Ho·Wo).
+    private func epilogue(_ y: UnsafeMutablePointer<Float>, _ plane: Int) {
+        if bias == nil && activation == .none { return }
+        bias?.data.withUnsafeBufferPointer { bp in
+            for o in 0 ..< outChannels {
+                let b = bp[o], row = y + o * plane
+                for j in 0 ..< plane { row[j] += b }
+            }
+        }
+        activation.apply(y, outChannels * plane)
+    }
+
+    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor, needed: [Bool]) -> [Tensor?] {
+        guard needed[0] else { return [nil] }
+        let x = inputs[0]                                   // (N, C, H, W)
+        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
+        let g = geometry(x.shape)
+        let n = x.shape[0]
+        var dx = Tensor(zeros: x.shape)                     // (N, C, H, W)
+        if isDepthwise {
+            Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
+            return [dx]
+        }
+        let plane = g.ho * g.wo, k = g.colRows
+        var dcols = isPointwise ? [] : [Float](repeating: 0, count: k * plane)   // (C/G·kH·kW, Ho·Wo)
+        dy.data.withUnsafeBufferPointer { dyp in
+            weight.data.withUnsafeBufferPointer { wp in
+                dx.data.withUnsafeMutableBufferPointer { dxp in
+                    dcols.withUnsafeMutableBufferPointer { dc in
+                        for i in 0 ..< n {
+                            for gi in 0 ..< groups {
+                                let dyg = dyp.baseAddress! + (i * outChannels + gi * og) * plane
+                                let dxg = dxp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
+                                let target = isPointwise ? dxg : dc.baseAddress!
+                                BLAS.gemm(transA: true, m: k, n: plane, k: og, a: wp.baseAddress! + gi * og * k, lda: k,
+                                          b: dyg, ldb: plane, c: target, ldc: plane)
+                                if !isPointwise { Im2col.fold(g, dc.baseAddress!, dxg) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [dx]
+    }
+
+    public func parameterGradients(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor) -> [String: Tensor] {
+        let x = inputs[0]                                   // (N, C, H, W)
+        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
+        let g = geometry(x.shape)
+        let n = x.shape[0], plane = g.ho * g.wo, k = g.colRows
+        var dw = Tensor(zeros: weight.shape)                // (O, C/G, kH, kW)
+        var db = Tensor(zeros: [outChannels])               // (O)
+        if isDepthwise {
+            Depthwise.backwardWeight(g, x: x, dy: dy, dw: &dw)
+        } else {
+            var c = [Float](repeating: 0, count: isPointwise ? 0 : k * plane)   // (C/G·kH·kW, Ho·Wo)
+            x.data.withUnsafeBufferPointer { xp in
+                dy.data.withUnsafeBufferPointer { dyp in
+                    dw.data.withUnsafeMutableBufferPointer { dwp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            for i in 0 ..< n {
+                                for gi in 0 ..< groups {
+                                    let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
+                                    var b = xg
+                                    if !isPointwise { Im2col.unfold(g, xg, cp.baseAddress!); b = UnsafePointer(cp.baseAddress!) }
+                                    BLAS.gemm(transB: true, m: og, n: k, k: plane,
+                                              a: dyp.baseAddress! + (i * outChannels + gi * og) * plane, lda: plane,
+                                              b: b, ldb: plane, beta: 1, c: dwp.baseAddress! + gi * og * k, ldc: k)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var grads = ["weight": dw]
+        if bias != nil {
+            for i in 0 ..< n {
+                for o in 0 ..< outChannels {
+                    var s: Float = 0
+                    let base = (i * outChannels + o) * plane
+                    for j in 0 ..< plane { s += dy.data[base + j] }
+                    db.data[o] += s
+                }
+            }
+            grads["bias"] = db
+        }
+        return grads
+    }
+}

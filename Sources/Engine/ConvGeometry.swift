@@ -1,0 +1,94 @@
+/// The sizes of one convolution or pooling window over one image: input (C, H, W), kernel, stride, padding,
+/// dilation, and the output (Ho, Wo) they give.
+public struct ConvGeometry: Equatable, Sendable {
+    public var c: Int, h: Int, w: Int
+    public var kh: Int, kw: Int
+    public var sh: Int, sw: Int
+    public var ph: Int, pw: Int
+    public var dh: Int, dw: Int
+    public var ho: Int, wo: Int
+
+    /// Rows of the im2col matrix: C·kH·kW.
+    @inlinable public var colRows: Int { c * kh * kw }
+    /// Columns of the im2col matrix: Ho·Wo.
+    @inlinable public var colCols: Int { ho * wo }
+
+    /// Output size of a sliding window, as PyTorch computes it.
+    /// - Parameters:
+    ///   - size: input extent. kernel, stride, padding, dilation: the window.
+    ///   - ceil: round up (ceil_mode), keeping the last window starting inside the input or left padding.
+    public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceil: Bool) -> Int {
+        let span = size + 2 * padding - dilation * (kernel - 1) - 1
+        if span < 0 { return 0 }
+        var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
+        if ceil && (out - 1) * stride >= size + padding { out -= 1 }
+        return out
+    }
+}
+
+/// im2col and col2im: unfold each kH×kW window of a (C, H, W) image into a column of a (C·kH·kW, Ho·Wo) matrix
+/// (zero outside the image), and fold such a matrix back by summing into the image.
+enum Im2col {
+    /// Fills `cols` (C·kH·kW, Ho·Wo) from `x` (C, H, W).
+    static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+        let plane = g.ho * g.wo
+        parallelFor(g.c, work: g.colRows * plane) { c in
+            for ki in 0 ..< g.kh {
+                for kj in 0 ..< g.kw {
+                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * plane
+                    let (lo, hi) = validRange(g, kj)
+                    for oh in 0 ..< g.ho {
+                        let dst = row + oh * g.wo
+                        let ih = oh * g.sh - g.ph + ki * g.dh
+                        if ih < 0 || ih >= g.h || lo >= hi {
+                            dst.update(repeating: 0, count: g.wo)
+                            continue
+                        }
+                        let src = x + (c * g.h + ih) * g.w + (kj * g.dw - g.pw)
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if g.sw == 1 {
+                            (dst + lo).update(from: src + lo, count: hi - lo)
+                        } else {
+                            for ow in lo ..< hi { dst[ow] = src[ow * g.sw] }
+                        }
+                        if hi < g.wo { (dst + hi).update(repeating: 0, count: g.wo - hi) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `cols` (C·kH·kW, Ho·Wo) back into `dx` (C, H, W); the caller zeroes `dx` first.
+    static func fold(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        let plane = g.ho * g.wo
+        parallelFor(g.c, work: g.colRows * plane) { c in
+            for ki in 0 ..< g.kh {
+                for kj in 0 ..< g.kw {
+                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * plane
+                    let (lo, hi) = validRange(g, kj)
+                    if lo >= hi { continue }
+                    for oh in 0 ..< g.ho {
+                        let ih = oh * g.sh - g.ph + ki * g.dh
+                        if ih < 0 || ih >= g.h { continue }
+                        let src = row + oh * g.wo
+                        let dst = dx + (c * g.h + ih) * g.w + (kj * g.dw - g.pw)
+                        if g.sw == 1 {
+                            for ow in lo ..< hi { dst[ow] += src[ow] }
+                        } else {
+                            for ow in lo ..< hi { dst[ow * g.sw] += src[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output columns [lo, hi) whose input column for kernel column `kj` lies inside the image.
+    @inline(__always)
+    static func validRange(_ g: ConvGeometry, _ kj: Int) -> (Int, Int) {
+        let off = kj * g.dw - g.pw                 // iw = ow * sw + off
+        let lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw
+        let hi = g.w - off <= 0 ? 0 : Swift.min(g.wo, (g.w - off + g.sw - 1) / g.sw)
+        return (Swift.min(lo, g.wo), hi)
+    }
+}

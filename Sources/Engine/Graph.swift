@@ -1,0 +1,200 @@
+/// A network as a DAG of named layers in topological order. Names are data: the same string is the weight-key
+/// prefix, the hook key and the `--layer` value (`fire9`, `layer4.1.conv2`, `features.29`).
+///
+/// The run loop is the one place where hooks fire: `forward` hands each node's output to the hooks registered
+/// under its name and keeps all outputs for `backward`, which walks the nodes in reverse from a seed gradient.
+/// A Graph reuses its output buffers between runs, so run one pass at a time per Graph.
+public final class Graph {
+    /// One named layer and the nodes feeding it.
+    public struct Node {
+        public let name: String
+        public let layer: Layer
+        /// Indices of the input nodes; `Graph.inputIndex` (−1) is the graph's input.
+        public let inputs: [Int]
+    }
+
+    /// The name of the graph's input, usable wherever a layer name is.
+    public static let inputName = "input"
+    /// The index standing for the graph's input.
+    public static let inputIndex = -1
+
+    public private(set) var nodes: [Node] = []
+    /// Extra names for node outputs, e.g. "layer4" for "layer4.1".
+    public private(set) var aliases: [String: String] = [:]
+    private var indexByName: [String: Int] = [:]
+    /// Output buffers reused between runs, one per node.
+    private var workspace: [Tensor] = []
+    /// The last input shape and the node output shapes it gave.
+    private var shapeCache: (input: [Int], shapes: [[Int]])?
+
+    public init() {}
+
+    /// Appends a layer.
+    /// - Parameters:
+    ///   - name: a unique name.
+    ///   - layer: the operation.
+    ///   - inputs: names of the nodes feeding it (or "input"); default the last node added (or the input).
+    /// - Returns: the name, for chaining.
+    @discardableResult
+    public func add(_ name: String, _ layer: Layer, inputs: [String]? = nil) -> String {
+        precondition(indexByName[name] == nil && name != Graph.inputName, "Graph: duplicate layer name '\(name)'")
+        let ins = inputs.map { $0.map { try! index(of: $0) } } ?? [nodes.count - 1]
+        indexByName[name] = nodes.count
+        nodes.append(Node(name: name, layer: layer, inputs: ins))
+        workspace.append(Tensor(zeros: [0]))
+        shapeCache = nil
+        return name
+    }
+
+    /// Gives the output of `target` a second name.
+    public func alias(_ name: String, _ target: String) {
+        precondition(indexByName[name] == nil, "Graph: alias '\(name)' is already a layer name")
+        indexByName[name] = try! index(of: target)
+        aliases[name] = target
+    }
+
+    /// Layer names in order (aliases excluded).
+    public var layerNames: [String] { nodes.map(\.name) }
+
+    /// The index of a layer (or alias), or `inputIndex` for "input".
+    /// - Throws: an error that lists the valid names and suggests the closest.
+    public func index(of name: String) throws -> Int {
+        if name == Graph.inputName { return Graph.inputIndex }
+        if let i = indexByName[name] { return i }
+        throw EngineError(unknownLayerMessage(name, known: layerNames + aliases.keys.sorted()))
+    }
+
+    /// The node of a layer name or alias.
+    public func node(_ name: String) throws -> Node { nodes[try index(of: name)] }
+
+    /// The output shape of every node for an input of `inputShape` (N, C, H, W).
+    /// - Throws: an error naming the first layer whose input shapes do not fit.
+    public func shapes(input inputShape: [Int]) throws -> [[Int]] {
+        if let c = shapeCache, c.input == inputShape { return c.shapes }
+        var shapes: [[Int]] = []
+        shapes.reserveCapacity(nodes.count)
+        for node in nodes {
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
+            do { shapes.append(try node.layer.outputShape(ins)) } catch {
+                throw EngineError("layer '\(node.name)': \(error)")
+            }
+        }
+        shapeCache = (inputShape, shapes)
+        return shapes
+    }
+
+    /// Runs the network forward.
+    /// - Parameters:
+    ///   - x: the input, (N, C, H, W).
+    ///   - until: stop after this layer; layers above it are not run.
+    ///   - hooks: called with a layer's output as soon as it is computed, keyed by layer name or alias.
+    /// - Returns: every computed output, for reading and for `backward`.
+    public func forward(_ x: Tensor, until: String? = nil, hooks: [String: (Tensor) -> Void] = [:]) throws -> Activations {
+        let last = try until.map { try index(of: $0) } ?? nodes.count - 1
+        _ = try shapes(input: x.shape)
+        var hookAt: [Int: [(Tensor) -> Void]] = [:]
+        for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
+        hookAt[Graph.inputIndex]?.forEach { $0(x) }
+        var outputs = [Tensor?](repeating: nil, count: nodes.count)
+        if last >= 0 {
+            for i in 0 ... last {
+                let node = nodes[i]
+                let ins = node.inputs.map { $0 == Graph.inputIndex ? x : outputs[$0]! }
+                node.layer.forward(ins, &workspace[i])
+                outputs[i] = workspace[i]
+                hookAt[i]?.forEach { $0(workspace[i]) }
+            }
+        }
+        return Activations(graph: self, input: x, outputs: outputs)
+    }
+
+    /// Runs the network backward from a seed gradient.
+    /// - Parameters:
+    ///   - acts: the forward pass to differentiate.
+    ///   - seed: the loss gradient with respect to the output of `at`, shaped like it.
+    ///   - at: the layer where the seed is placed (its output must have been computed).
+    ///   - targets: layers (or "input") whose output gradients to return; the pass stops below the lowest.
+    ///   - linearThrough: activation layers whose gradient is taken as the identity (the gradient with respect to
+    ///     their input is returned unchanged), e.g. to optimise a pre-activation.
+    ///   - hooks: called with each layer's output gradient once it is complete, keyed by layer name.
+    /// - Returns: the gradient at each target, shaped like its output.
+    public func backward(_ acts: Activations, seed: Tensor, at: String, to targets: [String],
+                         linearThrough: Set<String> = [], hooks: [String: (Tensor) -> Void] = [:]) throws -> [String: Tensor] {
+        let start = try index(of: at)
+        guard start >= 0, let y = acts.outputs[start] else {
+            throw EngineError("backward: the forward pass did not reach '\(at)'")
+        }
+        guard seed.shape == y.shape else {
+            throw EngineError("backward: seed shape \(seed.shape) differs from the output of '\(at)' \(y.shape)")
+        }
+        let targetIndex = try Dictionary(targets.map { (try index(of: $0), $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, name) in targetIndex where i > start {
+            throw EngineError("backward: '\(name)' comes after '\(at)', so no gradient flows to it")
+        }
+        let lowest = targetIndex.keys.min() ?? start
+        var hookAt: [Int: [(Tensor) -> Void]] = [:]
+        for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
+        let linear = try Set(linearThrough.map { try index(of: $0) })
+
+        var grads = [Tensor?](repeating: nil, count: nodes.count)
+        var inputGrad: Tensor?
+        var result: [String: Tensor] = [:]
+        grads[start] = seed
+        var i = start
+        while i >= Swift.max(lowest, 0) {
+            defer { i -= 1 }
+            guard let dy = grads[i] else { continue }
+            grads[i] = nil
+            hookAt[i]?.forEach { $0(dy) }
+            if let name = targetIndex[i] { result[name] = dy }
+            if i == lowest { break }
+            let node = nodes[i]
+            let needed = node.inputs.map { $0 >= lowest }
+            guard needed.contains(true) else { continue }
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? acts.input : acts.outputs[$0]! }
+            let dxs = linear.contains(i) ? [dy] : node.layer.backward(ins, acts.outputs[i]!, dy, needed: needed)
+            for (k, j) in node.inputs.enumerated() where needed[k] {
+                guard let dx = dxs[k] else { continue }
+                if j == Graph.inputIndex { inputGrad = inputGrad.map { $0 + dx } ?? dx } else { grads[j] = grads[j].map { $0 + dx } ?? dx }
+            }
+        }
+        if let name = targetIndex[Graph.inputIndex], let g = inputGrad {
+            hookAt[Graph.inputIndex]?.forEach { $0(g) }
+            result[name] = g
+        }
+        return result
+    }
+}
+
+/// The outputs of one forward pass, by layer name.
+public struct Activations {
+    public let graph: Graph
+    /// The input, (N, C, H, W).
+    public let input: Tensor
+    /// One output per node; nil above the layer where the pass stopped.
+    public let outputs: [Tensor?]
+
+    /// The output of a layer or alias ("input" gives the input).
+    /// - Throws: for an unknown name or a layer the pass did not reach.
+    public func output(_ name: String) throws -> Tensor {
+        let i = try graph.index(of: name)
+        if i == Graph.inputIndex { return input }
+        guard let t = outputs[i] else { throw EngineError("the forward pass stopped before '\(name)'") }
+        return t
+    }
+
+    /// The output of the last computed node.
+    public var last: Tensor { outputs.last(where: { $0 != nil })!! }
+}
+
+extension Tensor {
+    /// Elementwise sum of two tensors of the same shape.
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        precondition(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape) differ")
+        var r = a
+        r.data.withUnsafeMutableBufferPointer { rp in
+            b.data.withUnsafeBufferPointer { bp in for i in 0 ..< rp.count { rp[i] += bp[i] } }
+        }
+        return r
+    }
+}

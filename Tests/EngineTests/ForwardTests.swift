@@ -1,0 +1,94 @@
+import Testing
+@testable import Engine
+
+/// Forward passes against independent references: a naive seven-loop convolution written from PyTorch's
+/// definition of Conv2d, and output sizes that PyTorch prints.
+@Suite struct ForwardTests {
+    /// y[n,o,i,j] = b[o] + Σ_{c∈group(o), ki, kj} w[o,c,ki,kj] · x[n, c, i·s − p + ki·d, j·s − p + kj·d].
+    func naiveConv(_ l: Conv2d, _ x: Tensor) -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let shape = try! l.outputShape([x.shape])
+        var y = Tensor(zeros: shape)
+        let cg = c / l.groups, og = l.outChannels / l.groups
+        for b in 0 ..< n { for o in 0 ..< l.outChannels { for i in 0 ..< shape[2] { for j in 0 ..< shape[3] {
+            var s = l.bias?.data[o] ?? 0
+            let grp = o / og
+            for ci in 0 ..< cg { for ki in 0 ..< l.kernel.h { for kj in 0 ..< l.kernel.w {
+                let ih = i * l.stride.h - l.padding.h + ki * l.dilation.h
+                let iw = j * l.stride.w - l.padding.w + kj * l.dilation.w
+                if ih < 0 || ih >= h || iw < 0 || iw >= w { continue }
+                s += l.weight.data[((o * cg + ci) * l.kernel.h + ki) * l.kernel.w + kj] * x.data[((b * c + grp * cg + ci) * h + ih) * w + iw]
+            } } }
+            y.data[((b * l.outChannels + o) * shape[2] + i) * shape[3] + j] = s
+        } } } }
+        return y
+    }
+
+    @Test("Conv2d forward equals the naive definition", arguments: [
+        (3, 8, 3, 1, 1, 1, 1, [2, 3, 9, 8]), (3, 8, 3, 2, 0, 1, 1, [1, 3, 11, 10]), (6, 4, 1, 1, 0, 1, 2, [2, 6, 5, 5]),
+        (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 9]), (2, 3, 3, 1, 2, 2, 1, [1, 2, 8, 7]), (3, 5, 7, 2, 3, 1, 1, [1, 3, 15, 13]),
+        (4, 4, 5, 1, 2, 1, 4, [2, 4, 6, 6]),
+    ])
+    func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
+        let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)
+        var rng = SeededRandom(17)
+        l.weight = randomTensor(l.weight.shape, &rng)
+        l.bias = randomTensor([c.1], &rng)
+        let x = randomTensor(c.7, &rng)
+        var y = Tensor(zeros: [0])
+        l.forward([x], &y)
+        let ref = naiveConv(l, x)
+        let d = y.maxAbsDifference(ref)
+        print("TENSOR \(d < 1e-5 ? "OK" : "BAD") conv \(c): maxdiff \(d)")
+        #expect(d < 1e-5)
+    }
+
+    /// Sizes as `torch.nn.MaxPool2d(3, 2, ceil_mode=...)(torch.zeros(1, 1, n, n)).shape` prints them.
+    @Test func maxPoolOutputSizesMatchPyTorch() throws {
+        let cases: [(Int, Bool, Int)] = [(111, true, 55), (55, true, 27), (27, true, 13), (112, true, 56), (112, false, 55), (8, true, 4), (9, false, 4)]
+        for (n, ceil, expected) in cases {
+            let s = try MaxPool2d(kernel: 3, stride: 2, ceilMode: ceil).outputShape([[1, 1, n, n]])
+            #expect(s[2] == expected, "MaxPool2d(3, 2, ceil=\(ceil)) on \(n): got \(s[2]), PyTorch gives \(expected)")
+        }
+        // MaxPool2d(3, 2, padding=1) on 112 (ResNet's stem) gives 56.
+        #expect(try MaxPool2d(kernel: 3, stride: 2, padding: 1).outputShape([[1, 1, 112, 112]])[2] == 56)
+    }
+
+    @Test func maxPoolTakesTheMaximumAndCeilWindow() {
+        // 1x1x3x3 input 0..8, kernel 2, stride 2, ceil: windows {0,1,3,4}, {2,5}, {6,7}, {8}.
+        let x = Tensor(shape: [1, 1, 3, 3], data: (0 ..< 9).map(Float.init))
+        var y = Tensor(zeros: [0])
+        MaxPool2d(kernel: 2, stride: 2, ceilMode: true).forward([x], &y)
+        #expect(y.shape == [1, 1, 2, 2] && y.data == [4, 5, 7, 8])
+    }
+
+    @Test func averagePoolDivisorsFollowPyTorch() {
+        // torch.nn.AvgPool2d(2, 2, padding=1)(torch.ones(1,1,3,3)) = [[0.25, 0.5], [0.5, 1.0]] (count_include_pad)
+        let x = Tensor(shape: [1, 1, 3, 3], repeating: 1)
+        var y = Tensor(zeros: [0])
+        AvgPool2d(kernel: 2, stride: 2, padding: 1).forward([x], &y)
+        #expect(y.data == [0.25, 0.5, 0.5, 1.0])
+        AvgPool2d(kernel: 2, stride: 2, padding: 1, countIncludePad: false).forward([x], &y)
+        #expect(y.data == [1, 1, 1, 1])
+    }
+
+    @Test func adaptivePoolWindows() {
+        // AdaptiveAvgPool2d(2) on a 1x1x3x3 of 0..8: rows {0,1},{1,2}, same for columns.
+        let x = Tensor(shape: [1, 1, 3, 3], data: (0 ..< 9).map(Float.init))
+        var y = Tensor(zeros: [0])
+        AdaptiveAvgPool2d(2, 2).forward([x], &y)
+        #expect(y.data == [2, 3, 5, 6])
+    }
+
+    @Test func softmaxRowsSumToOne() {
+        let y = Softmax.rows(Tensor(shape: [2, 3], data: [1, 2, 3, 1000, 1000, 1000]))
+        #expect(abs(y.data[0...2].reduce(0, +) - 1) < 1e-6)
+        #expect(abs(y.data[3] - 1.0 / 3) < 1e-6)
+    }
+
+    @Test func shapeErrorsNameTheLayer() {
+        let l = Conv2d(3, 8, kernel: 3)
+        #expect(throws: EngineError.self) { try l.outputShape([[1, 4, 8, 8]]) }
+        do { _ = try l.outputShape([[1, 4, 8, 8]]) } catch { #expect("\(error)".contains("(N, 3, H, W)")) }
+    }
+}
