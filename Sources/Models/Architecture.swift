@@ -1,0 +1,43 @@
+import Engine
+
+/// One network architecture of the zoo: how to build its graph, and what goes with it.
+public struct Architecture: Sendable {
+    /// The name users type, e.g. "resnet18" (several layouts may share it).
+    public let name: String
+    /// Which key layout the graph uses: "torchvision", "caffe" or "deep-sort" (the MobileNetV2 backbone file).
+    public let layout: String
+    /// The preprocessing preset's name: "caffe", "torchvision" or "tf".
+    public let preprocessing: String
+    /// The side of the square input, e.g. 224 or 227.
+    public let inputSize: Int
+    /// The default Grad-CAM layer.
+    public let camLayer: String
+    /// The default layer for pooled embeddings.
+    public let embeddingLayer: String
+    /// The weight key whose first dimension is the class count; nil for a backbone without classifier.
+    public let classifierKey: String?
+    /// The class count when no weights say otherwise.
+    public let defaultClasses: Int
+    /// Builds the graph for a class count (ignored by backbones). Layers start with zero weights.
+    public let build: @Sendable (_ classes: Int) -> Graph
+
+    public init(name: String, layout: String, preprocessing: String, inputSize: Int, camLayer: String, embeddingLayer: String,
+                classifierKey: String?, defaultClasses: Int = 1000, build: @escaping @Sendable (Int) -> Graph) {
+        self.name = name
+        self.layout = layout
+        self.preprocessing = preprocessing
+        self.inputSize = inputSize
+        self.camLayer = camLayer
+        self.embeddingLayer = embeddingLayer
+        self.classifierKey = classifierKey
+        self.defaultClasses = defaultClasses
+        self.build = build
+    }
+}
+
+/// A user-facing error from the model zoo or weight loading, one line plus an optional hint.
+public struct ModelError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

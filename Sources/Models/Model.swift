@@ -1,0 +1,70 @@
+import Engine
+
+/// A network ready to run: its graph with weights loaded, and what the analyses need to know about it.
+public final class Model {
+    /// The architecture and key layout.
+    public let architecture: Architecture
+    /// The graph, with "logits" naming its output.
+    public let graph: Graph
+    /// Number of output classes (or embedding features for a backbone).
+    public let classes: Int
+    /// Where the weights came from: a file path, or "random (seed S)".
+    public let source: String
+
+    init(architecture: Architecture, graph: Graph, classes: Int, source: String) {
+        self.architecture = architecture
+        self.graph = graph
+        self.classes = classes
+        self.source = source
+        if (try? graph.index(of: "logits")) == nil, let last = graph.nodes.last { graph.alias("logits", last.name) }
+    }
+
+    public var name: String { architecture.name }
+    /// The input the model expects for one image, (1, 3, S, S).
+    public var inputShape: [Int] { [1, 3, architecture.inputSize, architecture.inputSize] }
+
+    /// Logits (N, K) for a batch of preprocessed images (N, 3, H, W).
+    public func logits(_ x: Tensor) throws -> Tensor {
+        try graph.forward(x).output("logits")
+    }
+
+    /// Builds the architecture with seeded random weights (He-uniform convs and linears, random BN statistics),
+    /// for tests and benchmarks where real weights are not installed.
+    /// - Parameters:
+    ///   - architecture: what to build.
+    ///   - classes: the class count; the architecture's default when nil.
+    ///   - seed: the random seed.
+    public static func random(_ architecture: Architecture, classes: Int? = nil, seed: UInt64 = 0) -> Model {
+        let k = classes ?? architecture.defaultClasses
+        let g = architecture.build(k)
+        var rng = SplitMix64(seed)
+        for node in g.nodes {
+            for spec in node.layer.parameterSpecs where spec.required {
+                let n = spec.shape.reduce(1, *)
+                let fanIn = spec.shape.count > 1 ? spec.shape.dropFirst().reduce(1, *) : 1
+                let bound: Float = spec.shape.count > 1 ? (6 / Float(fanIn)).squareRoot() : 0.1
+                var values = (0 ..< n).map { _ in Float.random(in: -bound ... bound, using: &rng) }
+                switch spec.name {
+                case "running_var": values = values.map { 0.5 + abs($0) * 5 }
+                case "weight" where node.layer is BatchNorm2d: values = values.map { 1 + $0 }
+                default: break
+                }
+                node.layer.setParameter(spec.name, Tensor(shape: spec.shape, data: values))
+            }
+        }
+        return Model(architecture: architecture, graph: g, classes: k, source: "random (seed \(seed))")
+    }
+}
+
+/// SplitMix64: a small seeded generator, the same numbers on every machine.
+public struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    public init(_ seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
