@@ -160,7 +160,20 @@ def squeezenet_slice():
     print(f"  top class {top}, logit {float(logits[top]):.4f}")
 
 
-GROUPS = {"squeezenet_slice": squeezenet_slice}
+def resize():
+    """cv2.resize(INTER_LINEAR) and torch's UpsamplingBilinear2d on a small random map."""
+    import cv2
+    print("resize:")
+    rng = np.random.default_rng(3)
+    m = rng.random((5, 7), dtype=np.float32)                                    # (h, w)
+    save("resize_source", m)
+    save("resize_cv2_17x23", cv2.resize(m, (23, 17)))                           # dsize is (width, height)
+    save("resize_cv2_3x4", cv2.resize(m, (4, 3)))
+    up = torch.nn.UpsamplingBilinear2d(size=(17, 23))(torch.from_numpy(m)[None, None])[0, 0]
+    save("resize_torch_aligned_17x23", up.numpy())
+
+
+GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or GROUPS:

@@ -18,11 +18,11 @@ public struct Architecture: Sendable {
     public let classifierKey: String?
     /// The class count when no weights say otherwise.
     public let defaultClasses: Int
-    /// Builds the graph for a class count (ignored by backbones). Layers start with zero weights.
-    public let build: @Sendable (_ classes: Int) -> Graph
+    /// Builds the graph for a variant (class count, width). Layers start with zero weights.
+    public let make: @Sendable (Variant) -> Graph
 
     public init(name: String, layout: String, preprocessing: String, inputSize: Int, camLayer: String, embeddingLayer: String,
-                classifierKey: String?, defaultClasses: Int = 1000, build: @escaping @Sendable (Int) -> Graph) {
+                classifierKey: String?, defaultClasses: Int = 1000, build: @escaping @Sendable (Variant) -> Graph) {
         self.name = name
         self.layout = layout
         self.preprocessing = preprocessing
@@ -31,7 +31,21 @@ public struct Architecture: Sendable {
         self.embeddingLayer = embeddingLayer
         self.classifierKey = classifierKey
         self.defaultClasses = defaultClasses
-        self.build = build
+        self.make = build
+    }
+
+    /// The graph for a class count (ignored by backbones), at full width.
+    public func build(_ classes: Int) -> Graph { make(Variant(classes: classes)) }
+}
+
+/// Which instance of an architecture to build: the class count, and a width divisor for the narrow copies that
+/// test fixtures use (every channel count divided by it; 1 is the real network).
+public struct Variant: Sendable, Equatable {
+    public var classes: Int
+    public var widthDivisor: Int
+    public init(classes: Int, widthDivisor: Int = 1) {
+        self.classes = classes
+        self.widthDivisor = widthDivisor
     }
 }
 

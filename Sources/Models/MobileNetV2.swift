@@ -9,7 +9,9 @@ enum MobileNetV2 {
     static let settings: [(Int, Int, Int, Int)] = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                                                     (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
-    static func build(torchvision: Bool, classes: Int?) -> Graph {
+    /// - Parameters: classes: nil builds the backbone alone (the deep-sort file), ending in the pooled features.
+    static func build(torchvision: Bool, _ v: Variant, classes: Int?) -> Graph {
+        let d = v.widthDivisor
         let g = Graph()
         let f = Scope(g, "features")
         /// conv → BN → (ReLU6), named "<s>.0/.1/.2" (torchvision's Conv2dNormActivation) or at flat indices.
@@ -22,10 +24,11 @@ enum MobileNetV2 {
             return act ? s.add(names[2], L.relu6()) : out
         }
         // The stem and the last layer are 3-element Sequentials in both layouts (features.0.0, .1, .2).
-        var x = torchvision ? convBN(f, 0, 3, 32, 3, stride: 2) : convBN(f.child(0), 0, 3, 32, 3, stride: 2)
+        var x = torchvision ? convBN(f, 0, 3, 32 / d, 3, stride: 2) : convBN(f.child(0), 0, 3, 32 / d, 3, stride: 2)
         g.alias("features.0", x)
-        var cin = 32, index = 1
+        var cin = 32 / d, index = 1
         for (t, c, n, s) in settings {
+            let c = c / d
             for i in 0 ..< n {
                 let stride = i == 0 ? s : 1, hidden = cin * t
                 let b = f.child(index).child("conv")
@@ -48,23 +51,24 @@ enum MobileNetV2 {
                 index += 1
             }
         }
-        let last = torchvision ? convBN(f, index, cin, 1280, 1, from: x)
-                               : convBN(f.child(index), 0, cin, 1280, 1, from: x)
+        let width = 1280 / d
+        let last = torchvision ? convBN(f, index, cin, width, 1, from: x)
+                               : convBN(f.child(index), 0, cin, width, 1, from: x)
         g.alias("features.\(index)", last)
         g.alias("features", last)
         Scope(g).add("avgpool", AdaptiveAvgPool2d(1, 1))
         Scope(g).add("flatten", Flatten())
         if let k = classes {
             Scope(g, "classifier").add("0", Dropout(0.2))
-            Scope(g, "classifier").add("1", Linear(1280, k))
+            Scope(g, "classifier").add("1", Linear(width, k))
         }
         return g
     }
 
     static let architectures: [Architecture] = [
         Architecture(name: "mobilenet_v2", layout: "torchvision", preprocessing: "torchvision", inputSize: 224, camLayer: "features.18",
-                     embeddingLayer: "features.18", classifierKey: "classifier.1.weight") { build(torchvision: true, classes: $0) },
+                     embeddingLayer: "features.18", classifierKey: "classifier.1.weight") { build(torchvision: true, $0, classes: $0.classes) },
         Architecture(name: "mobilenet_v2", layout: "deep-sort", preprocessing: "torchvision", inputSize: 224, camLayer: "features.18",
-                     embeddingLayer: "features.18", classifierKey: nil, defaultClasses: 1280) { _ in build(torchvision: false, classes: nil) },
+                     embeddingLayer: "features.18", classifierKey: nil, defaultClasses: 1280) { build(torchvision: false, $0, classes: nil) },
     ]
 }

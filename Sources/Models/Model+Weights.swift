@@ -7,18 +7,19 @@ extension Model {
     ///   - name: a zoo name, e.g. "squeezenet1_1".
     ///   - weights: tensors by key (torchvision or caffe names); "module." and "backbone." prefixes are stripped.
     ///   - source: where the weights came from, for messages and listings.
+    ///   - widthDivisor: build a narrow copy (test fixtures); 1 is the real network.
     /// - Throws: a `ModelError` listing the missing, unexpected and wrongly shaped keys, with both shapes.
-    public static func load(_ name: String, weights: [String: Tensor], source: String) throws -> Model {
+    public static func load(_ name: String, weights: [String: Tensor], source: String, widthDivisor: Int = 1) throws -> Model {
         let layouts = try Zoo.layouts(name)
-        let dict = stripPrefixes(weights, expected: Set(layouts.flatMap { expectedKeys($0.build($0.defaultClasses)) }))
+        // Keys do not depend on width: a narrow build lists them cheaply.
+        let keys = layouts.map { Set(expectedKeys($0.make(Variant(classes: 10, widthDivisor: 16)))) }
+        let dict = stripPrefixes(weights, expected: keys.reduce(Set()) { $0.union($1) })
         // The layout whose keys overlap the dict most.
-        let arch = layouts.max { a, b in
-            Set(expectedKeys(a.build(a.defaultClasses))).intersection(dict.keys).count
-                < Set(expectedKeys(b.build(b.defaultClasses))).intersection(dict.keys).count
-        }!
+        let best = keys.indices.max { keys[$0].intersection(dict.keys).count < keys[$1].intersection(dict.keys).count }!
+        let arch = layouts[best]
         var classes = arch.defaultClasses
         if let key = arch.classifierKey, let w = dict[key], let k = w.shape.first { classes = k }
-        let graph = arch.build(classes)
+        let graph = arch.make(Variant(classes: classes, widthDivisor: widthDivisor))
         try assign(dict, to: graph, source: source)
         return Model(architecture: arch, graph: graph, classes: classes, source: source)
     }

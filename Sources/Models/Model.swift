@@ -28,15 +28,22 @@ public final class Model {
         try graph.forward(x).output("logits")
     }
 
+    /// Builds the architecture with zero weights, for listings.
+    public static func untrained(_ architecture: Architecture) -> Model {
+        Model(architecture: architecture, graph: architecture.build(architecture.defaultClasses),
+              classes: architecture.defaultClasses, source: "none")
+    }
+
     /// Builds the architecture with seeded random weights (He-uniform convs and linears, random BN statistics),
     /// for tests and benchmarks where real weights are not installed.
     /// - Parameters:
     ///   - architecture: what to build.
     ///   - classes: the class count; the architecture's default when nil.
     ///   - seed: the random seed.
-    public static func random(_ architecture: Architecture, classes: Int? = nil, seed: UInt64 = 0) -> Model {
+    ///   - widthDivisor: build a narrow copy; 1 is the real network.
+    public static func random(_ architecture: Architecture, classes: Int? = nil, seed: UInt64 = 0, widthDivisor: Int = 1) -> Model {
         let k = classes ?? architecture.defaultClasses
-        let g = architecture.build(k)
+        let g = architecture.make(Variant(classes: k, widthDivisor: widthDivisor))
         var rng = SplitMix64(seed)
         for node in g.nodes {
             for spec in node.layer.parameterSpecs where spec.required {

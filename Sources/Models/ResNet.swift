@@ -6,17 +6,18 @@ import Engine
 enum ResNet {
     enum Block { case basic, bottleneck }
 
-    static func build(_ block: Block, _ depths: [Int], classes: Int) -> Graph {
+    static func build(_ block: Block, _ depths: [Int], _ v: Variant) -> Graph {
         let g = Graph()
         let root = Scope(g)
-        root.add("conv1", L.conv(3, 64, 7, stride: 2, padding: 3, bias: false))
-        root.add("bn1", L.bn(64))
+        let base = 64 / v.widthDivisor
+        root.add("conv1", L.conv(3, base, 7, stride: 2, padding: 3, bias: false))
+        root.add("bn1", L.bn(base))
         root.add("relu", L.relu())
         var x = root.add("maxpool", MaxPool2d(kernel: 3, stride: 2, padding: 1))
         let expansion = block == .basic ? 1 : 4
-        var inplanes = 64
+        var inplanes = base
         for (stage, depth) in depths.enumerated() {
-            let planes = 64 << stage
+            let planes = base << stage
             let s = root.child("layer\(stage + 1)")
             for i in 0 ..< depth {
                 let stride = stage > 0 && i == 0 ? 2 : 1
@@ -29,7 +30,7 @@ enum ResNet {
         }
         root.add("avgpool", AdaptiveAvgPool2d(1, 1))
         root.add("flatten", Flatten())
-        root.add("fc", Linear(inplanes, classes))
+        root.add("fc", Linear(inplanes, v.classes))
         return g
     }
 
@@ -70,7 +71,7 @@ enum ResNet {
 
     static func arch(_ name: String, _ block: Block, _ depths: [Int]) -> Architecture {
         Architecture(name: name, layout: "torchvision", preprocessing: "torchvision", inputSize: 224, camLayer: "layer4",
-                     embeddingLayer: "layer4", classifierKey: "fc.weight") { build(block, depths, classes: $0) }
+                     embeddingLayer: "layer4", classifierKey: "fc.weight") { build(block, depths, $0) }
     }
 
     static let architectures: [Architecture] = [

@@ -25,7 +25,8 @@ enum SqueezeNet {
     /// Builds the graph. Caffe names follow the prototxt (layer "fire2/squeeze1x1" becomes "fire2.squeeze1x1");
     /// torchvision names follow its modules. Pools are 3x3, stride 2, ceil mode; the head is dropout, a 1x1 conv to
     /// the classes, ReLU and global average pooling.
-    static func build(_ items: [Item], caffe: Bool, classes: Int) -> Graph {
+    static func build(_ items: [Item], caffe: Bool, _ v: Variant) -> Graph {
+        let d = v.widthDivisor, classes = v.classes
         let g = Graph()
         let root = Scope(g)
         var channels = 3
@@ -33,6 +34,7 @@ enum SqueezeNet {
         for item in items {
             switch item {
             case let .conv(out, kernel, stride):
+                let out = out / d
                 root.add(caffe ? "conv1" : "features.\(index)", L.conv(channels, out, kernel, stride: stride))
                 root.add(caffe ? "relu_conv1" : "features.\(index + 1)", L.relu())
                 channels = out
@@ -41,6 +43,7 @@ enum SqueezeNet {
                 root.add(caffe ? "pool\(fireNumber - 1)" : "features.\(index)", MaxPool2d(kernel: 3, stride: 2, ceilMode: true))
                 index += 1
             case let .fire(squeeze, expand):
+                let (squeeze, expand) = (squeeze / d, expand / d)
                 let s = root.child(caffe ? "fire\(fireNumber)" : "features.\(index)")
                 let n: (String, String, String, String, String, String) = caffe
                     ? ("squeeze1x1", "relu_squeeze1x1", "expand1x1", "relu_expand1x1", "expand3x3", "relu_expand3x3")
@@ -69,12 +72,12 @@ enum SqueezeNet {
 
     static let architectures: [Architecture] = [
         Architecture(name: "squeezenet1_1", layout: "caffe", preprocessing: "caffe", inputSize: 227, camLayer: "fire9",
-                     embeddingLayer: "fire9", classifierKey: "conv10.weight") { build(v1_1, caffe: true, classes: $0) },
+                     embeddingLayer: "fire9", classifierKey: "conv10.weight") { build(v1_1, caffe: true, $0) },
         Architecture(name: "squeezenet1_1", layout: "torchvision", preprocessing: "torchvision", inputSize: 224, camLayer: "features.12",
-                     embeddingLayer: "features.12", classifierKey: "classifier.1.weight") { build(v1_1, caffe: false, classes: $0) },
+                     embeddingLayer: "features.12", classifierKey: "classifier.1.weight") { build(v1_1, caffe: false, $0) },
         Architecture(name: "squeezenet1_0", layout: "torchvision", preprocessing: "torchvision", inputSize: 224, camLayer: "features.12",
-                     embeddingLayer: "features.12", classifierKey: "classifier.1.weight") { build(v1_0, caffe: false, classes: $0) },
+                     embeddingLayer: "features.12", classifierKey: "classifier.1.weight") { build(v1_0, caffe: false, $0) },
         Architecture(name: "squeezenet1_0", layout: "caffe", preprocessing: "caffe", inputSize: 227, camLayer: "fire9",
-                     embeddingLayer: "fire9", classifierKey: "conv10.weight") { build(v1_0, caffe: true, classes: $0) },
+                     embeddingLayer: "fire9", classifierKey: "conv10.weight") { build(v1_0, caffe: true, $0) },
     ]
 }
