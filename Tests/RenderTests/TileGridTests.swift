@@ -7,6 +7,7 @@ import Testing
         g.title = "conv1 activations"
         g.captions = .index
         g.colorbar = true
+        g.tileSize = 48
         try Golden.check("tilegrid_minmax", g)
     }
 
