@@ -77,12 +77,11 @@ public final class Canvas {
         setColor(color)
         cairo_translate(cr, x, y)
         if angle != 0 { cairo_rotate(cr, -angle * .pi / 180) }
-        let w = TextMetrics.width(s, size: size, bold: bold)
         let dx: Double
         switch align {
         case .left: dx = 0
-        case .center: dx = -w / 2
-        case .right: dx = -w
+        case .center: dx = -TextMetrics.width(s, size: size, bold: bold) / 2
+        case .right: dx = -TextMetrics.width(s, size: size, bold: bold)
         }
         let (asc, desc) = TextMetrics.ascentDescent(size: size)
         let dy: Double

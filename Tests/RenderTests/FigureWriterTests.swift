@@ -38,6 +38,22 @@ import Testing
         #expect(String(decoding: svg.prefix(200), as: UTF8.self).contains("<svg"))
     }
 
+    /// SVG cannot ask viewers for square pixels, so small crisp tiles are embedded already enlarged.
+    @Test func svgEmbedsSmallTilesEnlarged() throws {
+        var g = TileGrid(values: Fixtures.sobel, count: 2, height: 3, width: 3, columns: 2)
+        g.tileSize = 60
+        let svg = String(decoding: try FigureWriter.render(g, format: .svg), as: UTF8.self)
+        // Widths of the embedded images: the two tiles.
+        let widths = svg.components(separatedBy: "<image ").dropFirst().compactMap { tag -> Int? in
+            guard let r = tag.range(of: "width=\"") else { return nil }
+            return Int(tag[r.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(widths.filter { $0 >= 3 }.count == 2, "image widths \(widths)")
+        #expect(widths.allSatisfy { $0 != 3 }, "3x3 tiles embedded at their native size: \(widths)")
+        let pdf = String(decoding: try FigureWriter.render(g, format: .pdf), as: UTF8.self)
+        #expect(pdf.contains("/Interpolate false"))
+    }
+
     @Test func pdfIsCompleteAndRenders() throws {
         let pdf = try FigureWriter.render(Self.sample, format: .pdf)
         #expect(String(decoding: pdf.prefix(5), as: UTF8.self) == "%PDF-")
