@@ -53,6 +53,10 @@ struct PreviewTests {
         try FigureWriter.write(hm, to: "\(dir)/heatmap.png")
         let imgs = (0 ..< 10).map { k in Fixtures.photo(width: 64 + k, height: 64) }
         try FigureWriter.write(ImageGrid(images: imgs, columns: 5, captions: (0 ..< 10).map { "fire9 #\($0 * 37)" }, title: "fire9 filter patterns"), to: "\(dir)/images.png")
+        var longLabels = MatrixPlot(values: [1, 0.2, -0.3, 0.2, 1, 0.5, -0.3, 0.5, 1], rows: 3, columns: 3,
+                                    rowLabels: ["a very long class name indeed", "b", "очень длинное имя класса"])
+        longLabels.range = .correlation
+        try FigureWriter.write(longLabels, to: "\(dir)/matrix_long.png")
         for f in ["svg", "pdf"] { try FigureWriter.write(big, to: "\(dir)/tiles512.\(f)"); try FigureWriter.write(mp, to: "\(dir)/matrix.\(f)") }
     }
 }
