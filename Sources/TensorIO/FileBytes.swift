@@ -2,11 +2,13 @@
 import Foundation
 
 enum FileBytes {
-    /// Reads the whole file into memory with one open and a few large reads.
+    /// Maps a whole file read-only and runs `body` on its bytes; the mapping is gone when `body` returns, so nothing
+    /// derived from the buffer may escape it. Mapping instead of reading saves a copy and a file-sized allocation.
     /// - Parameters:
     ///   - path: the file to read.
     ///   - limits: `maxBytes` bounds the file size.
-    static func read(_ path: String, limits: Limits = .default) throws -> [UInt8] {
+    ///   - body: runs on the file's bytes.
+    static func withContents<R>(_ path: String, limits: Limits = .default, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             let reason = errno == ENOENT ? "file not found" : String(cString: strerror(errno))
@@ -24,20 +26,21 @@ enum FileBytes {
         guard size <= limits.maxBytes else {
             throw TensorFileError(file: path, "is \(byteCount(size)), over the \(byteCount(limits.maxBytes)) limit")
         }
-        var failure: String?
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
-            var done = 0
-            while done < size {
-                let n = Foundation.read(fd, buf.baseAddress! + done, min(size - done, 1 << 30))
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = String(cString: strerror(errno)); break }
-                if n == 0 { failure = "the file shrank while being read"; break }
-                done += n
-            }
-            count = done
+        if size == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw TensorFileError(file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
-        if let failure { throw TensorFileError(file: path, "cannot read: \(failure)") }
-        return bytes
+        defer { munmap(address, size) }
+        return try body(UnsafeRawBufferPointer(start: address, count: size))
+    }
+
+    /// Reads a whole file into an array (for tests and small files).
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - limits: `maxBytes` bounds the file size.
+    static func read(_ path: String, limits: Limits = .default) throws -> [UInt8] {
+        try withContents(path, limits: limits) { Array($0) }
     }
 }
 
@@ -51,7 +54,7 @@ func byteCount(_ n: Int) -> String {
     return String(format: "%.1f %@", v, units[i])
 }
 
-extension Array where Element == UInt8 {
+extension UnsafeRawBufferPointer {
     /// The unsigned little-endian integer of `width` bytes at `offset`; the caller has checked the bounds.
     @inline(__always) func le(_ offset: Int, _ width: Int) -> UInt64 {
         var v: UInt64 = 0

@@ -16,7 +16,7 @@ indirect enum JSON {
     ///   - bytes: UTF-8 text.
     ///   - maxDepth: deepest nesting of arrays and objects accepted.
     /// - Returns: the value, or a message saying where the text stops being JSON.
-    static func parse(_ bytes: ArraySlice<UInt8>, maxDepth: Int = 64) -> Result<JSON, JSONError> {
+    static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) -> Result<JSON, JSONError> {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         do {
             let v = try parser.value(depth: 0)
@@ -69,11 +69,11 @@ struct JSONError: Error {
 }
 
 private struct JSONParser {
-    let bytes: ArraySlice<UInt8>
+    let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
     var pos: Int
 
-    init(bytes: ArraySlice<UInt8>, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         pos = bytes.startIndex

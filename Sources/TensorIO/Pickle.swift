@@ -68,9 +68,9 @@ enum PickleObject {
 }
 
 /// The restricted unpickler. One instance reads one pickle from `data`, starting at an offset, so that the several
-/// pickles of a torch legacy file can be read from one buffer.
+/// pickles of a torch legacy file can be read from one buffer. It borrows `data`: use it only while the buffer lives.
 final class Unpickler {
-    let data: [UInt8]
+    let data: UnsafeRawBufferPointer
     let file: String
     let limits: Limits
     /// Containers and objects, addressed by `PickleValue.object`.
@@ -88,7 +88,7 @@ final class Unpickler {
     ///   - data: the bytes holding the pickle (a whole file is fine; `.bytes` values point into it).
     ///   - file: the file's name for messages.
     ///   - limits: depth, stack and memo bounds.
-    init(data: [UInt8], file: String, limits: Limits) {
+    init(data: UnsafeRawBufferPointer, file: String, limits: Limits) {
         self.data = data
         self.file = file
         self.limits = limits
@@ -102,8 +102,7 @@ final class Unpickler {
         stack = []
         marks = []
         memo = [:]
-        let data = self.data
-        return try data.withUnsafeBytes { try run($0, from: start) }
+        return try run(data, from: start)
     }
 
     /// An error naming the file and the opcode's offset.

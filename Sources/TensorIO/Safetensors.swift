@@ -14,7 +14,7 @@ public enum Safetensors {
     /// - Parameters:
     ///   - path: the .safetensors file.
     public static func read(_ path: String) throws -> StateDict {
-        try parse(try FileBytes.read(path), name: path)
+        try FileBytes.withContents(path) { try parse($0, name: path, limits: .default) }
     }
 
     /// Parses a safetensors file held in memory: F32, F16, BF16, F64 (and I64, I32, I16, I8, U8, BOOL as Float).
@@ -22,15 +22,15 @@ public enum Safetensors {
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
     public static func parse(_ bytes: [UInt8], name: String) throws -> StateDict {
-        try parse(bytes, name: name, limits: .default)
+        try bytes.withUnsafeBytes { try parse($0, name: name, limits: .default) }
     }
 
-    /// Parses a safetensors file held in memory, within limits.
+    /// Parses a safetensors file from a borrowed buffer, within limits.
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
     ///   - limits: `maxElements` bounds each tensor, `maxDepth` the header's nesting.
-    static func parse(_ bytes: [UInt8], name: String, limits: Limits) throws -> StateDict {
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits) throws -> StateDict {
         func fail(_ message: String) -> TensorFileError {
             TensorFileError(file: name, message, hint: nil)
         }
@@ -41,7 +41,7 @@ public enum Safetensors {
         }
         let dataStart = 8 + Int(headerLength)
         let header: JSON
-        switch JSON.parse(bytes[8 ..< dataStart], maxDepth: min(limits.maxDepth, 64)) {
+        switch JSON.parse(UnsafeRawBufferPointer(rebasing: bytes[8 ..< dataStart]), maxDepth: min(limits.maxDepth, 64)) {
         case .success(let v): header = v
         case .failure(let e): throw fail("has a safetensors header that is not JSON (\(e.message))")
         }
@@ -88,12 +88,10 @@ public enum Safetensors {
         }
 
         var tensors: [String: TensorData] = [:]
-        bytes.withUnsafeBytes { raw in
-            for e in entries {
-                let values = Convert.gather(UnsafeRawBufferPointer(rebasing: raw[e.range]), type: e.type, bigEndian: false,
-                                            offset: 0, shape: e.shape, strides: Convert.rowMajorStrides(e.shape))
-                tensors[e.name] = TensorData(shape: e.shape, values: values)
-            }
+        for e in entries {
+            let values = Convert.gather(UnsafeRawBufferPointer(rebasing: bytes[e.range]), type: e.type, bigEndian: false,
+                                        offset: 0, shape: e.shape, strides: Convert.rowMajorStrides(e.shape))
+            tensors[e.name] = TensorData(shape: e.shape, values: values)
         }
         guard tensors.count == entries.count else { throw fail("has two tensors with the same name") }
         return StateDict(names: entries.map(\.name), tensors: tensors, format: "safetensors", metadata: metadata)

@@ -7,7 +7,7 @@ enum TorchCheckpoint {
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
     ///   - limits: bounds for the zip, the pickle and the tensors.
-    static func parse(_ bytes: [UInt8], name: String, limits: Limits = .default) throws -> StateDict {
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits = .default) throws -> StateDict {
         let zip = try ZipArchive(bytes, file: name, limits: limits)
         guard let pickle = zip.entries.first(where: { $0.name.hasSuffix("/data.pkl") && $0.name.split(separator: "/").count == 2 })
                 ?? zip.entry("data.pkl") else {
@@ -19,16 +19,18 @@ enum TorchCheckpoint {
         let root = String(pickle.name.dropLast("data.pkl".count))  // "archive/" (or "" for a bare data.pkl)
         var bigEndian = false
         if let order = zip.entry(root + "byteorder") {
-            let text = String(decoding: try zip.contents(order), as: UTF8.self)
+            let text = try zip.contents(order).withBytes { String(decoding: $0, as: UTF8.self) }
             guard text == "little" || text == "big" else {
                 throw TensorFileError(file: name, "declares byte order '\(text.prefix(20))'; expected little or big")
             }
             bigEndian = text == "big"
         }
-        let unpickler = Unpickler(data: Array(try zip.contents(pickle)), file: name, limits: limits)
-        let found = try unpickler.torchTensors(try unpickler.load().value)
+        let found = try zip.contents(pickle).withBytes { data in
+            let unpickler = Unpickler(data: data, file: name, limits: limits)
+            return try unpickler.torchTensors(try unpickler.load().value)
+        }
 
-        var storages: [String: ArraySlice<UInt8>] = [:]  // inflated once, even when tensors share a storage
+        var storages: [String: ZipData] = [:]  // inflated once, even when tensors share a storage
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
         for (tensorName, ref) in found.tensors {
@@ -40,7 +42,7 @@ enum TorchCheckpoint {
                 }
                 storages[ref.storage.key] = try zip.contents(entry)
             }
-            let tensor = try storages[ref.storage.key]!.withUnsafeBytes { raw in
+            let tensor = try storages[ref.storage.key]!.withBytes { raw in
                 try TorchTensors.materialize(ref, name: tensorName, storage: raw, storageName: "archive entry '\(entryName)'",
                                              bigEndian: bigEndian, file: name, limits: limits)
             }

@@ -16,7 +16,7 @@ enum TorchLegacy {
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
     ///   - limits: bounds for the pickles and the tensors.
-    static func parse(_ bytes: [UInt8], name: String, limits: Limits = .default) throws -> StateDict {
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits = .default) throws -> StateDict {
         func fail(_ message: String, hint: String? = nil) -> TensorFileError { TensorFileError(file: name, message, hint: hint) }
         let header = Unpickler(data: bytes, file: name, limits: limits)
         let (magicValue, p1) = try header.load(from: 0)
@@ -64,7 +64,7 @@ enum TorchLegacy {
 
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
-        try bytes.withUnsafeBytes { file in
+        do {
             for (tensorName, ref) in found.tensors {
                 guard var range = ranges[ref.storage.key] else {
                     throw fail("tensor '\(tensorName)' uses storage '\(ref.storage.key)', whose data the file lacks")
@@ -77,7 +77,7 @@ enum TorchLegacy {
                     range = range.lowerBound + view.offset * es ..< range.lowerBound + (view.offset + view.numel) * es
                 }
                 let tensor = try TorchTensors.materialize(
-                    ref, name: tensorName, storage: UnsafeRawBufferPointer(rebasing: file[range]),
+                    ref, name: tensorName, storage: UnsafeRawBufferPointer(rebasing: bytes[range]),
                     storageName: "storage '\(ref.storage.key)'", bigEndian: bigEndian, file: name, limits: limits)
                 guard tensors.updateValue(tensor, forKey: tensorName) == nil else { throw fail("has two tensors named '\(tensorName)'") }
                 names.append(tensorName)

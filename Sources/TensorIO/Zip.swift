@@ -16,9 +16,23 @@ struct ZipEntry {
     var dataOffset = 0
 }
 
-/// A zip archive held in memory.
+/// An entry's contents: a view into the archive's buffer (stored) or inflated bytes (deflate).
+enum ZipData {
+    case view(UnsafeRawBufferPointer)
+    case owned([UInt8])
+
+    /// Runs `body` on the bytes.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .view(let raw): return try body(raw)
+        case .owned(let array): return try array.withUnsafeBytes(body)
+        }
+    }
+}
+
+/// A zip archive held in memory. It borrows its buffer: use it only while the buffer lives.
 struct ZipArchive {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let file: String
     let limits: Limits
     /// The entries in central-directory order.
@@ -30,7 +44,7 @@ struct ZipArchive {
     ///   - bytes: the whole file.
     ///   - file: the file's name for messages.
     ///   - limits: `maxBytes` and `maxInflateRatio` bound inflating.
-    init(_ bytes: [UInt8], file: String, limits: Limits) throws {
+    init(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits) throws {
         self.bytes = bytes
         self.file = file
         self.limits = limits
@@ -140,12 +154,12 @@ struct ZipArchive {
     /// The entry with this exact name.
     func entry(_ name: String) -> ZipEntry? { byName[name].map { entries[$0] } }
 
-    /// An entry's contents: a slice of the file for a stored entry (no copy), inflated bytes for a deflated one.
+    /// An entry's contents: a view of the file for a stored entry (no copy), inflated bytes for a deflated one.
     /// - Parameters:
     ///   - entry: an entry of this archive.
-    func contents(_ entry: ZipEntry) throws -> ArraySlice<UInt8> {
-        if entry.method == 0 { return bytes[entry.dataOffset ..< entry.dataOffset + entry.size] }
-        return ArraySlice(try inflate(entry))
+    func contents(_ entry: ZipEntry) throws -> ZipData {
+        if entry.method == 0 { return .view(UnsafeRawBufferPointer(rebasing: bytes[entry.dataOffset ..< entry.dataOffset + entry.size])) }
+        return .owned(try inflate(entry))
     }
 
     /// Inflates a deflated entry into exactly its declared size, refusing to go past it.
@@ -165,9 +179,9 @@ struct ZipArchive {
         defer { inflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: entry.size + 1)  // one spare byte catches output past the declared size
         var status = Z_OK
-        bytes.withUnsafeBytes { input in
+        do {
             out.withUnsafeMutableBytes { output in
-                let source = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+                let source = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
                 let target = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
                 var consumed = 0, produced = 0
                 while status == Z_OK {  // zlib counts in UInt32, so feed at most 1 GiB at a time

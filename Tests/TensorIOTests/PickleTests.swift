@@ -62,8 +62,10 @@ func numpyPickle(_ name: String) throws {
     // {"a": l} with l = [l], a list that contains itself: fine for the unpickler, refused when a state dict is walked.
     let cycle: [UInt8] = [0x80, 0x02, 0x7d, 0x58, 1, 0, 0, 0, 0x61, 0x5d, 0x71, 0, 0x68, 0, 0x61, 0x73, 0x2e]
     expectError("cycle.pkl", "nests more than 1000 deep (or contains itself)") {
-        let u = Unpickler(data: cycle, file: "cycle.pkl", limits: .default)
-        return try u.torchTensors(try u.load().value)
+        try cycle.withUnsafeBytes { raw in
+            let u = Unpickler(data: raw, file: "cycle.pkl", limits: .default)
+            return try u.torchTensors(try u.load().value)
+        }
     }
     let stack: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x4e, count: 100) + [0x2e]
     expectError("stack.pkl", "stack grows past 50") { try NDFPickle.parse(stack, name: "stack.pkl", limits: Limits(maxStackSize: 50)) }

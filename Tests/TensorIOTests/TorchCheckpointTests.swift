@@ -75,8 +75,10 @@ func expectFixtureStateDict(_ sd: StateDict, _ label: String) {
     expectError("bomb_ratio.pth", "zip bomb") { try WeightFile.load(fixture("bomb_ratio.pth")) }
     // A hard cap on inflated size, whatever the ratio: data.pkl inflates to 165 bytes.
     expectError("deflated.pth", "'small/data.pkl' would inflate to 165 bytes, over the 100 bytes limit") {
-        let zip = try ZipArchive(try FileBytes.read(fixture("deflated.pth")), file: "deflated.pth", limits: Limits(maxBytes: 100))
-        return try zip.contents(zip.entry("small/data.pkl")!)
+        try FileBytes.read(fixture("deflated.pth")).withUnsafeBytes { raw in
+            let zip = try ZipArchive(raw, file: "deflated.pth", limits: Limits(maxBytes: 100))
+            return try zip.contents(zip.entry("small/data.pkl")!)
+        }
     }
     expectError("torch_zip.pth", "is 4009 bytes, over the 1000 bytes limit") { try WeightFile.load(fixture("torch_zip.pth"), limits: Limits(maxBytes: 1000)) }
     expectError("evil.pth", "pickle calls os.system, which is not allowed") { try WeightFile.load(fixture("evil.pth")) }
