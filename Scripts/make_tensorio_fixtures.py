@@ -7,8 +7,9 @@
     /tmp/tio-venv/bin/python Scripts/make_tensorio_fixtures.py --real     # + real_expected.json from /tmp/dl files
 
 Every tensor is a simple formula of arange, so a test can rebuild the expected values and cite the line here.
-Values are chosen to be exact in float16 and bfloat16. The files are deterministic except for the torch zip
-archives' serialization_id record, which torch fills with random bytes.
+Values are chosen to be exact in float16 and bfloat16. The bytes of some files change from run to run while
+their contents do not: torch zip archives carry a random serialization_id, torch legacy files name storages by
+memory address, and safetensors writes __metadata__ in hash order.
 """
 import io
 import json
@@ -148,6 +149,23 @@ def hostile_zips():
     patch_sizes("bomb_ratio.pth", root + "/data/0", size=0xFFFFFFF0)
     # The same checkpoint with every entry deflated, as a user's re-zip would do: it must read the same.
     rezip("deflated.pth", members, deflate={m for m, _ in members})
+    # Two central-directory entries pointing at the same bytes, as overlapping-file zip bombs do.
+    rezip("overlap.pth", members)
+    data = bytearray(open(path("overlap.pth"), "rb").read())
+    headers = {}
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:
+        n = struct.unpack_from("<H", data, at + 28)[0]
+        headers[bytes(data[at + 46: at + 46 + n]).decode()] = at
+        at += 4
+    offset_of_data0 = struct.unpack_from("<I", data, headers[root + "/data/0"] + 42)[0]
+    struct.pack_into("<I", data, headers[root + "/version"] + 42, offset_of_data0)
+    write("overlap.pth", bytes(data))
+    # Written on a big-endian machine: byteorder says "big" and the float32 storage is byte-swapped.
+    rezip("big_endian.pth", [(m, b"big" if m.endswith("/byteorder") else
+                              np.frombuffer(d, dtype="<f4").astype(">f4").tobytes() if m.endswith("/data/0") else d)
+                             for m, d in members])
+    assert torch.load(path("big_endian.pth"))["w"].tolist() == [0, 0.5, 1, 1.5, 2, 2.5]
     # data.pkl replaced by a pickle that calls os.system.
     rezip("evil.pth", [(m, EVIL_OS_SYSTEM if m.endswith("data.pkl") else d) for m, d in members])
     write("zip64.pth", zip64(members))

@@ -9,6 +9,7 @@ public enum NPY {
     /// - Parameters:
     ///   - t: the tensor.
     public static func encode(_ t: TensorData) -> [UInt8] {
+        precondition(checkedProduct(t.shape) == t.values.count, "NPY.encode: shape \(t.shape) does not hold \(t.values.count) values")
         let shape = t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
         if let first = t.shape.first { header += String(repeating: " ", count: 21 - String(first).count) }  // numpy's GROWTH_AXIS_MAX_DIGITS

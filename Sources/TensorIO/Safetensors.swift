@@ -111,6 +111,9 @@ public enum Safetensors {
         var parts: [String] = []
         for name in dict.names {
             guard let t = dict.tensors[name] else { throw TensorFileError(file: "safetensors", "state dict has no tensor '\(name)'") }
+            guard checkedProduct(t.shape) == t.values.count else {
+                throw TensorFileError(file: "safetensors", "tensor '\(name)' has shape \(t.shape) but \(t.values.count) values")
+            }
             let size = t.values.count * 4
             parts.append(JSON.quote(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
                 + "],\"data_offsets\":[\(offset),\(offset + size)]}")

@@ -18,7 +18,7 @@ extension Unpickler {
     func torchTensors(_ root: PickleValue) throws -> TorchTensorList {
         var list = TorchTensorList()
         guard var top = dict(root) else {
-            if case .object(let i) = root, case .tensor(let t) = heap[i] { list.tensors = [("", t)]; return list }
+            if case .object(let i) = root, case .tensor(let t) = heap[i] { list.tensors = [("tensor", t)]; return list }  // torch.save(t)
             throw TensorFileError(file: file, "holds a \(describe(root)), not a dict of tensors",
                                   hint: "save a state dict: torch.save(model.state_dict(), path)")
         }

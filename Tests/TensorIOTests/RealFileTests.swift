@@ -66,6 +66,10 @@ func realExpected(_ file: String) throws -> [[Any]] {
 /// Loading speed on 553 MB VGG16-shaped files; sums come from vgg16_synthetic.json (torch, float64).
 @Test func bigSyntheticCheckpoints() throws {
     let dir = weightsCache() + "/synthetic/"
+    guard !_isDebugAssertConfiguration() else {
+        print("SKIPPED bigSyntheticCheckpoints in a debug build: timings need `swift test -c release -Xswiftc -enable-testing`")
+        return
+    }
     guard let sumsData = try? Data(contentsOf: URL(fileURLWithPath: dir + "vgg16_synthetic.json")) else {
         print("SKIPPED bigSyntheticCheckpoints: run `make_tensorio_fixtures.py --big \(dir)` first")
         return

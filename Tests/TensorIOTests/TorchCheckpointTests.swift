@@ -58,8 +58,9 @@ func expectFixtureStateDict(_ sd: StateDict, _ label: String) {
 
 /// deflated.pth and zip64.pth hold small.pth's entries (w = torch.arange(6) / 2), re-zipped with deflate and with
 /// zip64 extra fields.
+/// big_endian.pth: byteorder "big" and data/0 byte-swapped (the script checks torch.load reads it the same).
 @Test func zipVariants() throws {
-    for name in ["deflated.pth", "zip64.pth"] {
+    for name in ["deflated.pth", "zip64.pth", "big_endian.pth"] {
         let sd = try WeightFile.load(fixture(name))
         expectTensor(name, sd["w"], shape: [6], values: arange(6).map { $0 / 2 })
     }
@@ -81,6 +82,7 @@ func expectFixtureStateDict(_ sd: StateDict, _ label: String) {
         }
     }
     expectError("torch_zip.pth", "is 4009 bytes, over the 1000 bytes limit") { try WeightFile.load(fixture("torch_zip.pth"), limits: Limits(maxBytes: 1000)) }
+    expectError("overlap.pth", "has entries 'small/data/0' and 'small/version' that overlap") { try WeightFile.load(fixture("overlap.pth")) }
     expectError("evil.pth", "pickle calls os.system, which is not allowed") { try WeightFile.load(fixture("evil.pth")) }
 }
 
