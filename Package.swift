@@ -37,13 +37,15 @@ let package = Package(
             "ConvLens", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.
+        .target(name: "TestSupport", dependencies: ["Engine", "TensorIO"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"]),
-        .testTarget(name: "ConvLensTests", dependencies: ["ConvLens"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
+        .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["convlens"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,1 +1,0 @@
-// Render: under construction.

@@ -1,1 +1,0 @@
-// TensorIO: under construction.

@@ -1,0 +1,56 @@
+// torch.save's zip format (torch 1.6 and later): <root>/data.pkl holds the pickled object, whose persistent ids
+// ('storage', FloatStorage, key, location, numel) name the raw little-endian storages <root>/data/<key>.
+
+enum TorchCheckpoint {
+    /// Reads a torch zip checkpoint.
+    /// - Parameters:
+    ///   - bytes: the whole file.
+    ///   - name: the file's name for messages.
+    ///   - limits: bounds for the zip, the pickle and the tensors.
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits = .default) throws -> StateDict {
+        let zip = try ZipArchive(bytes, file: name, limits: limits)
+        guard let pickle = zip.entries.first(where: { $0.name.hasSuffix("/data.pkl") && $0.name.split(separator: "/").count == 2 })
+                ?? zip.entry("data.pkl") else {
+            let script = zip.entries.contains { $0.name.hasSuffix("constants.pkl") }
+            throw TensorFileError(file: name, script ? "is a TorchScript archive, not a torch.save checkpoint"
+                                                     : "is a zip file without data.pkl, not a torch checkpoint",
+                                  hint: "in Python save the weights with torch.save(model.state_dict(), path)")
+        }
+        let root = String(pickle.name.dropLast("data.pkl".count))  // "archive/" (or "" for a bare data.pkl)
+        var bigEndian = false
+        if let order = zip.entry(root + "byteorder") {
+            let text = try zip.contents(order).withBytes { String(decoding: $0, as: UTF8.self) }
+            guard text == "little" || text == "big" else {
+                throw TensorFileError(file: name, "declares byte order '\(text.prefix(20))'; expected little or big")
+            }
+            bigEndian = text == "big"
+        }
+        let found = try zip.contents(pickle).withBytes { data in
+            let unpickler = Unpickler(data: data, file: name, limits: limits)
+            return try unpickler.torchTensors(try unpickler.load().value)
+        }
+
+        var storages: [String: ZipData] = [:]  // inflated once, even when tensors share a storage
+        var names: [String] = []
+        var tensors: [String: TensorData] = [:]
+        for (tensorName, ref) in found.tensors {
+            let entryName = root + "data/" + ref.storage.key
+            if storages[ref.storage.key] == nil {
+                guard let entry = zip.entry(entryName) else {
+                    throw TensorFileError(file: name, "tensor '\(tensorName)' uses storage '\(ref.storage.key)', but the archive "
+                        + "has no entry '\(entryName)'; the file is corrupt")
+                }
+                storages[ref.storage.key] = try zip.contents(entry)
+            }
+            let tensor = try storages[ref.storage.key]!.withBytes { raw in
+                try TorchTensors.materialize(ref, name: tensorName, storage: raw, storageName: "archive entry '\(entryName)'",
+                                             bigEndian: bigEndian, file: name, limits: limits)
+            }
+            guard tensors.updateValue(tensor, forKey: tensorName) == nil else {
+                throw TensorFileError(file: name, "has two tensors named '\(tensorName)'")
+            }
+            names.append(tensorName)
+        }
+        return StateDict(names: names, tensors: tensors, format: "torch-zip", metadata: found.metadata)
+    }
+}
