@@ -315,8 +315,11 @@ sources = {"noise37x23": noise, "smooth64x48": smooth, "column1x23": column, "ro
 for stem, arr in sources.items():
     write(f"resize/{stem}.png", pil_png(Image.fromarray(arr)))
 cases = {
-    "noise37x23": [(16, 11), (80, 50), (37, 9), (12, 23), (50, 7), (1, 1), (36, 22), (38, 24), (5, 40)],
-    "smooth64x48": [(32, 24), (21, 16), (17, 13), (97, 70), (64, 47), (63, 48)],
+    # Pillow 13 runs the vertical pass first when (h - newH) > 0 and (h - newH) > 2 * (w - newW):
+    # 50x7, 30x5, 33x13 and 60x20 take that path; 32x13 sits exactly on the boundary and goes horizontal first.
+    "noise37x23": [(16, 11), (80, 50), (37, 9), (12, 23), (50, 7), (1, 1), (36, 22), (38, 24), (5, 40), (30, 5),
+                   (32, 13), (33, 13)],
+    "smooth64x48": [(32, 24), (21, 16), (17, 13), (97, 70), (64, 47), (63, 48), (60, 20)],
     "column1x23": [(5, 7), (1, 50)],
     "row23x1": [(7, 3), (46, 1)],
 }
@@ -357,6 +360,7 @@ PRESETS = {"caffe": (227, 227), "torchvision": (256, 224), "tf": (224, 224)}
 photo_cases = [
     ("chelsea.png", "resize", (341, 227)), ("coffee.png", "resize", (340, 227)),
     ("astronaut.png", "resize", (100, 77)), ("astronaut.png", "resize", (700, 650)),
+    ("chelsea.png", "resize", (400, 60)),  # vertical pass first in Pillow 13
     ("rocket.jpg", "shorter", 256), ("grace_hopper.jpg", "shorter", 256), ("chelsea.png", "shorter", 227),
     ("chelsea.png", "prepare", "caffe"), ("rocket.jpg", "prepare", "torchvision"),
     ("grace_hopper.jpg", "prepare", "tf"), ("coffee.png", "prepare", "caffe"),
