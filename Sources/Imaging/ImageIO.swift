@@ -17,7 +17,15 @@ public enum ImageIO {
     ///   - path: the file to read; errors name it as given.
     ///   - maxPixels: refuse images with more pixels than this, before decoding them.
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        try decode(readFile(path), name: path, maxPixels: maxPixels)
+        let bytes = try readFile(path) { head in
+            // What the first bytes already condemn (not an image, above the limit) is refused without reading on.
+            do {
+                _ = try checkedSampleCount(probe(head, name: path), name: path, maxPixels: maxPixels)
+            } catch let error as ImageError where error.kind != .truncated {
+                throw error
+            }
+        }
+        return try decode(bytes, name: path, maxPixels: maxPixels)
     }
 
     /// Decodes PNG or JPEG bytes into RGB.
@@ -100,8 +108,11 @@ public enum ImageIO {
         return Array(UnsafeBufferPointer(start: encoded, count: size))
     }
 
-    /// The whole file, with errors a user can act on ("no such file", "file is empty" comes from decode).
-    static func readFile(_ path: String) throws -> [UInt8] {
+    /// The whole file, with errors a user can act on ("no such file"; "file is empty" comes from the probe).
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - checkHead: called with the first 64 KiB of a larger file before the rest is read.
+    static func readFile(_ path: String, checkHead: ([UInt8]) throws -> Void) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
@@ -117,13 +128,16 @@ public enum ImageIO {
         // Only regular files have a size; a pipe or device reads as empty rather than forever.
         let size = info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) : 0
         var bytes = [UInt8](repeating: 0, count: size)
+        let headSize = min(size, 1 << 16)
         var done = 0
         while done < size {
-            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + done, size - done) }
+            let end = done < headSize ? headSize : size
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + done, end - done) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { throw ImageError(path, .unreadable, "read failed: \(String(cString: strerror(errno)))") }
             if n == 0 { break }  // the file shrank while we read it
             done += n
+            if done == headSize && headSize < size { try checkHead(Array(bytes[..<done])) }
         }
         return done == size ? bytes : Array(bytes[..<done])
     }

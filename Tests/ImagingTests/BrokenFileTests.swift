@@ -81,6 +81,28 @@ import Testing
         }
     }
 
+    @Test func largeFilesAreJudgedByTheirHead() throws {
+        // read() probes the first 64 KiB of a larger file before reading the rest: same verdicts, less I/O.
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = dir + "/notes.png", bomb = dir + "/bomb.png", photo = dir + "/astronaut.png"
+        try Data(repeating: 0x61, count: 200_000).write(to: URL(fileURLWithPath: text))
+        try Data(Fixtures.bytes("broken/png_bomb.png") + [UInt8](repeating: 0, count: 200_000))
+            .write(to: URL(fileURLWithPath: bomb))
+        try Data(Fixtures.bytes("Samples/astronaut.png")).write(to: URL(fileURLWithPath: photo))  // 790 KB
+        #expect(throws: ImageError(text, .notAnImage, "not a PNG or JPEG file (starts with 'aaaaaaaa')")) {
+            try ImageIO.read(text)
+        }
+        let limit = "; pass --max-pixels to allow it"
+        #expect(throws: ImageError(bomb, .tooLarge, "image is 60000x60000 (3600 MP), above the limit of 100 MP" + limit)) {
+            try ImageIO.read(bomb)
+        }
+        #expect(try ImageIO.read(photo) == (try Fixtures.image("Samples/astronaut.png")))
+        #expect(throws: ImageError(photo, .tooLarge, "image is 512x512 (262144 pixels), above the limit of 1000 pixels" + limit)) {
+            try ImageIO.read(photo, maxPixels: 1000)
+        }
+    }
+
     @Test func sizesThatOverflowAreRefused() {
         // IHDR of 2^31-1 x 2^31-1: width * height * 3 overflows nothing in 64 bits but is far above any limit.
         let huge = pngFile(width: 0x7FFF_FFFF, height: 0x7FFF_FFFF, bitDepth: 8, colorType: 2, rows: [[0]])
