@@ -292,8 +292,13 @@ add_broken("jpeg_no_eoi.jpg", j420[:-2], "jpeg_420.jpg without its EOI marker", 
            "truncated JPEG (libjpeg: Premature end of JPEG file)")
 add_broken("jpeg_half.jpg", j420[:len(j420) // 2], "first half of jpeg_420.jpg", "truncated",
            "truncated JPEG (libjpeg: Premature end of JPEG file)")
+sof0 = j420.index(b"\xff\xc0")
+add_broken("jpeg_12bit.jpg", j420[:sof0 + 4] + b"\x0c" + j420[sof0 + 5:],
+           "jpeg_420.jpg with its frame header's sample precision set to 12 bits", "unsupported", "precision 12")
 sof = struct.pack(">HBHHB", 17, 8, 65535, 65535, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
-add_broken("jpeg_bomb.jpg", b"\xff\xd8" + b"\xff\xc0" + sof + b"\xff\xd9", "SOI, SOF0 of 65535x65535, EOI",
+sos = struct.pack(">HB", 12, 3) + bytes([1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0])
+add_broken("jpeg_bomb.jpg", b"\xff\xd8" + b"\xff\xc0" + sof + b"\xff\xda" + sos + b"\xff\xd9",
+           "SOI, SOF0 of 65535x65535, SOS, EOI",
            "tooLarge", "image is 65535x65535 (4295 MP), above the limit of 100 MP; pass --max-pixels to allow it")
 add_broken("not_an_image.png", b"not an image, just text\n", "a text file named .png", "notAnImage",
            "not a PNG or JPEG file (starts with 'not an i')")

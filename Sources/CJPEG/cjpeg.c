@@ -28,8 +28,14 @@ static void fail(j_common_ptr cinfo, int code) {
 }
 
 static void on_error_exit(j_common_ptr cinfo) {
-    int code = cinfo->err->msg_code == JERR_OUT_OF_MEMORY ? CJPEG_NO_MEMORY : CJPEG_CORRUPT;
-    fail(cinfo, code);
+    switch (cinfo->err->msg_code) {
+    case JERR_OUT_OF_MEMORY: fail(cinfo, CJPEG_NO_MEMORY); break;
+    case JERR_BAD_PRECISION:
+    case JERR_IMAGE_TOO_BIG:
+    case JERR_CONVERSION_NOTIMPL:
+    case JERR_NOT_COMPILED: fail(cinfo, CJPEG_UNSUPPORTED); break;
+    default: fail(cinfo, CJPEG_CORRUPT);
+    }
 }
 
 // Level -1 is a warning; levels 0 and up are trace messages, which we ignore.

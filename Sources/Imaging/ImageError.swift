@@ -9,6 +9,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case tooLarge       // above the pixel limit
         case truncated      // the data ends early
         case corrupt        // the decoder refused the data
+        case unsupported    // valid, but not something libjpeg decodes (12-bit JPEG, sides over 65500)
         case outOfMemory
         case writeFailed
     }

@@ -7,7 +7,8 @@ import Support
 ///
 /// Decoding is a pure function of the bytes: the format is sniffed from them, the header is checked against a pixel
 /// limit before any pixel buffer is allocated, and every libpng/libjpeg error or corrupt-data warning comes back as an
-/// `ImageError` (the C shims catch libpng's and libjpeg's longjmps).
+/// `ImageError` (the C shims catch libpng's and libjpeg's longjmps). Like PIL's `open` + `convert("RGB")`, decoding
+/// ignores EXIF orientation, ICC profiles and gAMA: pixels come out as stored.
 public enum ImageIO {
     /// The default pixel limit, 100 MP: about 300 MB of RGB.
     public static let defaultMaxPixels = 100_000_000
@@ -61,6 +62,7 @@ public enum ImageIO {
             switch Int(code) {
             case Int(truncated): throw ImageError(name, .truncated, "truncated \(format) (\(detail))")
             case Int(noMemory): throw ImageError(name, .outOfMemory, "out of memory decoding \(format) (\(detail))")
+            case Int(CJPEG_UNSUPPORTED) where !png: throw ImageError(name, .unsupported, "unsupported JPEG (\(detail))")
             default: throw ImageError(name, .corrupt, "corrupt \(format) (\(detail))")
             }
         }
