@@ -300,6 +300,26 @@ sos = struct.pack(">HB", 12, 3) + bytes([1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0])
 add_broken("jpeg_bomb.jpg", b"\xff\xd8" + b"\xff\xc0" + sof + b"\xff\xda" + sos + b"\xff\xd9",
            "SOI, SOF0 of 65535x65535, SOS, EOI",
            "tooLarge", "image is 65535x65535 (4295 MP), above the limit of 100 MP; pass --max-pixels to allow it")
+
+def many_scans_jpeg(coefficients: int) -> bytes:
+    """An 8x8 grey progressive JPEG built by hand: one DC scan, then for each AC coefficient 1..n a first scan at
+    Al = 13 and 13 refinement scans down to Al = 0, 1 + 14 n scans in all. Both Huffman tables hold one 1-bit code
+    (symbol 0: DC difference 0, AC end-of-band), so every scan's data is the single byte 0x7F."""
+    seg = lambda marker, body: b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+    out = b"\xff\xd8" + seg(0xDB, b"\x00" + b"\x01" * 64)
+    out += seg(0xC2, struct.pack(">BHHB", 8, 8, 8, 1) + bytes([1, 0x11, 0]))
+    one_code = bytes([1] + [0] * 15) + b"\x00"
+    out += seg(0xC4, b"\x00" + one_code) + seg(0xC4, b"\x10" + one_code)
+    scan = lambda ss, se, ah, al: seg(0xDA, bytes([1, 1, 0x00, ss, se, ah << 4 | al])) + b"\x7f"
+    out += scan(0, 0, 0, 0)
+    for k in range(1, coefficients + 1):
+        out += scan(k, k, 0, 13) + b"".join(scan(k, k, a, a - 1) for a in range(13, 0, -1))
+    return out + b"\xff\xd9"
+
+
+add_decode("jpeg_421_scans.jpg", many_scans_jpeg(30), "many_scans_jpeg(30): 421 progressive scans, under the limit")
+add_broken("jpeg_883_scans.jpg", many_scans_jpeg(63), "many_scans_jpeg(63): 883 progressive scans", "corrupt",
+           "corrupt JPEG (more than 500 scans; real photos have about 10)")
 add_broken("not_an_image.png", b"not an image, just text\n", "a text file named .png", "notAnImage",
            "not a PNG or JPEG file (starts with 'not an i')")
 add_broken("gif_named.png", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "a 1x1 GIF header named .png", "notAnImage",

@@ -56,7 +56,7 @@ static void on_progress(j_common_ptr cinfo) {
     if (dinfo->input_scan_number > CJPEG_MAX_SCANS) {
         cjpeg_context *context = (cjpeg_context *)cinfo->err;
         snprintf(context->text, sizeof context->text, "more than %d scans", CJPEG_MAX_SCANS);
-        context->code = CJPEG_CORRUPT;
+        context->code = CJPEG_TOO_MANY_SCANS;
         longjmp(context->jump, 1);
     }
 }

@@ -63,6 +63,8 @@ public enum ImageIO {
             case Int(truncated): throw ImageError(name, .truncated, "truncated \(format) (\(detail))")
             case Int(noMemory): throw ImageError(name, .outOfMemory, "out of memory decoding \(format) (\(detail))")
             case Int(CJPEG_UNSUPPORTED) where !png: throw ImageError(name, .unsupported, "unsupported JPEG (\(detail))")
+            case Int(CJPEG_TOO_MANY_SCANS) where !png:
+                throw ImageError(name, .corrupt, "corrupt JPEG (more than \(CJPEG_MAX_SCANS) scans; real photos have about 10)")
             default: throw ImageError(name, .corrupt, "corrupt \(format) (\(detail))")
             }
         }

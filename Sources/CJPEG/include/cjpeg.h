@@ -13,6 +13,7 @@ enum {
     CJPEG_SIZE_MISMATCH = 3,  // libjpeg read a size other than the caller's (the caller probed a different header)
     CJPEG_NO_MEMORY = 4,
     CJPEG_UNSUPPORTED = 5,    // valid JPEG that this libjpeg cannot decode (12-bit samples, sides over 65500 pixels...)
+    CJPEG_TOO_MANY_SCANS = 6, // more than CJPEG_MAX_SCANS scans
 };
 
 /// The most scans a progressive JPEG may have. Each scan costs a pass over the whole image and nothing in the format
