@@ -1,4 +1,5 @@
-// Bilinear resize, bit-exact with Pillow >= 7 (`Image.resize((w, h), Image.BILINEAR)` on an RGB image).
+// Bilinear resize, bit-exact with Pillow 13 `Image.resize((w, h), Image.BILINEAR)` on an RGB image (and with Pillow 7-12
+// wherever their pass order agrees, see 3. below).
 //
 // Pillow's libImaging/Resample.c, 8-bit path, which this file follows step by step:
 //   1. per output sample, weights of a triangle filter whose support grows with the downscale factor
@@ -9,7 +10,7 @@
 //      ((h - newH) > 0 and (h - newH) > 2 * (w - newW)): then vertical first. That exception is Pillow 13's
 //      (ImagingResampleInner, "run the vertical pass first, to make the horizontal pass faster"); Pillow 7 to 12
 //      always go horizontal first, so for such sizes (tall photos, squashing resizes) their output differs from
-//      Pillow 13's, and ours, by rounding. Aspect-preserving resizes of images no taller than 2:1 are the same in all.
+//      Pillow 13's, and ours, by rounding. Aspect-preserving resizes of images less than about 2:1 tall agree in all.
 // Each sum starts at 1 << 21 (one half), is shifted right by 22 and clipped to 0...255.
 
 /// One axis of Pillow's bilinear resampling: which input samples each output sample reads, and with what weight.
