@@ -1,0 +1,178 @@
+// Bilinear resize, bit-exact with Pillow 13 `Image.resize((w, h), Image.BILINEAR)` on an RGB image (and with Pillow 7-12
+// wherever their pass order agrees, see 3. below).
+//
+// Pillow's libImaging/Resample.c, 8-bit path, which this file follows step by step:
+//   1. per output sample, weights of a triangle filter whose support grows with the downscale factor
+//      (support = 1 * max(in / out, 1), so downscaling averages, "antialiased"), normalised to sum 1
+//      (precompute_coeffs), then rounded to fixed point with 22 fractional bits (normalize_coeffs_8bpc);
+//   2. two passes, each skipped when its side is unchanged, with an 8-bit intermediate image between them;
+//   3. horizontal pass first, except when the height shrinks by more than twice as many pixels as the width
+//      ((h - newH) > 0 and (h - newH) > 2 * (w - newW)): then vertical first. That exception is Pillow 13's
+//      (ImagingResampleInner, "run the vertical pass first, to make the horizontal pass faster"); Pillow 7 to 12
+//      always go horizontal first, so for such sizes (tall photos, squashing resizes) their output differs from
+//      Pillow 13's, and ours, by rounding. Aspect-preserving resizes of images less than about 2:1 tall agree in all.
+// Each sum starts at 1 << 21 (one half), is shifted right by 22 and clipped to 0...255.
+
+/// One axis of Pillow's bilinear resampling: which input samples each output sample reads, and with what weight.
+struct BilinearAxis {
+    static let precisionBits = 22  // Pillow's PRECISION_BITS = 32 - 8 - 2
+    /// Coefficient slots per output sample (Pillow's ksize); `count` of them are used.
+    let taps: Int
+    /// (out) first input index read by each output sample.
+    let first: [Int]
+    /// (out) number of input samples read by each output sample.
+    let count: [Int]
+    /// (out, taps) fixed-point weights, `precisionBits` fractional bits.
+    let weights: [Int32]
+
+    /// Pillow's precompute_coeffs + normalize_coeffs_8bpc for the whole axis (box 0...inSize).
+    /// - Parameters:
+    ///   - inSize: input samples along the axis.
+    ///   - outSize: output samples along the axis.
+    init(inSize: Int, outSize: Int) {
+        // Pillow passes the box edges as C floats: (in1 - in0) is a float, then widened to double.
+        let scale = Double(Float(inSize)) / Double(outSize)
+        let filterScale = max(scale, 1.0)
+        let support = 1.0 * filterScale  // the triangle filter reaches 1 input sample at scale 1
+        let taps = Int(support.rounded(.up)) * 2 + 1
+        let inverseScale = 1.0 / filterScale
+        var first = [Int](repeating: 0, count: outSize)
+        var count = [Int](repeating: 0, count: outSize)
+        var weights = [Int32](repeating: 0, count: outSize * taps)  // (out, taps)
+        var k = [Double](repeating: 0, count: taps)
+        for xx in 0 ..< outSize {
+            let center = (Double(xx) + 0.5) * scale
+            let xmin = max(Int(center - support + 0.5), 0)        // C's (int) truncates toward zero
+            let xmax = min(Int(center + support + 0.5), inSize) - xmin
+            var sum = 0.0
+            for x in 0 ..< xmax {
+                let w = Self.triangle((Double(x + xmin) - center + 0.5) * inverseScale)
+                k[x] = w
+                sum += w
+            }
+            for x in 0 ..< xmax {
+                let w = sum != 0 ? k[x] / sum : k[x]
+                let fixed = w * Double(1 << Self.precisionBits)
+                weights[xx * taps + x] = Int32(w < 0 ? fixed - 0.5 : fixed + 0.5)
+            }
+            first[xx] = xmin
+            count[xx] = xmax
+        }
+        self.taps = taps
+        self.first = first
+        self.count = count
+        self.weights = weights
+    }
+
+    /// Pillow's bilinear_filter: 1 - |x| inside (-1, 1).
+    static func triangle(_ x: Double) -> Double {
+        let a = abs(x)
+        return a < 1.0 ? 1.0 - a : 0.0
+    }
+
+    /// Pillow's clip8: drop the fraction, clamp to a byte.
+    @inline(__always)
+    static func clip(_ sum: Int32) -> UInt8 { UInt8(clamping: sum >> Int32(precisionBits)) }
+}
+
+extension RGBImage {
+    /// Resizes with Pillow's BILINEAR filter, bit-exact with `Image.resize((width, height), Image.BILINEAR)` in Pillow 13
+    /// (and in Pillow 7 to 12 except where Pillow 13 changed the pass order; see the top of this file). Downscaling
+    /// widens the filter, so it averages instead of skipping pixels.
+    /// - Parameters:
+    ///   - width: output width, at least 1.
+    ///   - height: output height, at least 1.
+    public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
+        precondition(newWidth > 0 && newHeight > 0, "resized: target \(newWidth)x\(newHeight) must be at least 1x1")
+        precondition(width > 0 && height > 0, "resized: cannot resize an empty \(width)x\(height) image")
+        var image = self
+        if Self.verticalPassFirst(from: (width, height), to: (newWidth, newHeight)) {
+            if newHeight != height { image = image.resampledVertically(to: newHeight) }
+            if newWidth != width { image = image.resampledHorizontally(to: newWidth) }
+        } else {
+            if newWidth != width { image = image.resampledHorizontally(to: newWidth) }
+            if newHeight != height { image = image.resampledVertically(to: newHeight) }
+        }
+        return image
+    }
+
+    /// Resizes so the shorter side becomes `size`, as torchvision's `transforms.Resize(size)` does on a PIL image:
+    /// the long side becomes `int(size * long / short)` and the resampling is Pillow's BILINEAR.
+    /// - Parameters:
+    ///   - size: the new length of the shorter side. An image already that size comes back unchanged.
+    public func resizedShorterSide(to size: Int) -> RGBImage {
+        precondition(size > 0, "resizedShorterSide: size \(size) must be positive")
+        let (short, long) = width <= height ? (width, height) : (height, width)
+        // Python's int(size * long / short): exact product, correctly rounded true division, truncation.
+        let newLong = Int(Double(size * long) / Double(short))
+        let (newWidth, newHeight) = width <= height ? (size, newLong) : (newLong, size)
+        if newWidth == width && newHeight == height { return self }
+        return resized(width: newWidth, height: newHeight)
+    }
+
+    /// Pillow 13's pass order: vertical first when the height loses more than twice as many pixels as the width.
+    static func verticalPassFirst(from old: (width: Int, height: Int), to new: (width: Int, height: Int)) -> Bool {
+        let (dh, dw) = (old.height - new.height, old.width - new.width)
+        return dh > 0 && dh > dw * 2
+    }
+
+    /// Pillow's ImagingResampleHorizontal_8bpc: every row, new width.
+    func resampledHorizontally(to newWidth: Int) -> RGBImage {
+        let axis = BilinearAxis(inSize: width, outSize: newWidth)
+        let (rows, inWidth, taps) = (height, width, axis.taps)
+        var out = [UInt8](repeating: 0, count: rows * newWidth * 3)  // (H, newW, 3)
+        let half = Int32(1 << (BilinearAxis.precisionBits - 1))
+        pixels.withUnsafeBufferPointer { src in  // (H, W, 3)
+        out.withUnsafeMutableBufferPointer { dst in
+        axis.weights.withUnsafeBufferPointer { kk in  // (newW, taps)
+        axis.first.withUnsafeBufferPointer { first in
+        axis.count.withUnsafeBufferPointer { count in
+            for y in 0 ..< rows {
+                let srcRow = src.baseAddress! + y * inWidth * 3
+                let dstRow = dst.baseAddress! + y * newWidth * 3
+                for xx in 0 ..< newWidth {
+                    let k = kk.baseAddress! + xx * taps
+                    var p = srcRow + first[xx] * 3
+                    var (s0, s1, s2) = (half, half, half)
+                    for x in 0 ..< count[xx] {
+                        let w = k[x]
+                        s0 &+= Int32(p[0]) &* w
+                        s1 &+= Int32(p[1]) &* w
+                        s2 &+= Int32(p[2]) &* w
+                        p += 3
+                    }
+                    dstRow[xx * 3] = BilinearAxis.clip(s0)
+                    dstRow[xx * 3 + 1] = BilinearAxis.clip(s1)
+                    dstRow[xx * 3 + 2] = BilinearAxis.clip(s2)
+                }
+            }
+        }}}}}
+        return RGBImage(width: newWidth, height: rows, pixels: out)
+    }
+
+    /// Pillow's ImagingResampleVertical_8bpc: every column, new height. The sums run over whole rows at a time (same
+    /// integer sums as Pillow's per-pixel loop, in an order that reads memory in sequence).
+    func resampledVertically(to newHeight: Int) -> RGBImage {
+        let axis = BilinearAxis(inSize: height, outSize: newHeight)
+        let (rowLength, taps) = (width * 3, axis.taps)
+        var out = [UInt8](repeating: 0, count: newHeight * rowLength)  // (newH, W, 3)
+        var sums = [Int32](repeating: 0, count: rowLength)            // (W, 3) one output row in fixed point
+        let half = Int32(1 << (BilinearAxis.precisionBits - 1))
+        pixels.withUnsafeBufferPointer { src in  // (H, W, 3)
+        out.withUnsafeMutableBufferPointer { dst in
+        sums.withUnsafeMutableBufferPointer { acc in
+        axis.weights.withUnsafeBufferPointer { kk in  // (newH, taps)
+            for yy in 0 ..< newHeight {
+                for i in 0 ..< rowLength { acc[i] = half }
+                for y in 0 ..< axis.count[yy] {
+                    let w = kk[yy * taps + y]
+                    let row = src.baseAddress! + (axis.first[yy] + y) * rowLength
+                    for i in 0 ..< rowLength { acc[i] &+= Int32(row[i]) &* w }
+                }
+                let dstRow = dst.baseAddress! + yy * rowLength
+                for i in 0 ..< rowLength { dstRow[i] = BilinearAxis.clip(acc[i]) }
+            }
+        }}}}
+        return RGBImage(width: width, height: newHeight, pixels: out)
+    }
+}
