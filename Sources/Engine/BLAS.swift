@@ -24,3 +24,31 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(newValue)) }
     }
 }
+
+/// LAPACK through OpenBLAS.
+public enum LAPACK {
+    /// The singular value decomposition A = U·diag(S)·Vᵀ of a row-major (m, n) matrix, in double precision, with
+    /// full U and Vᵀ, as `numpy.linalg.svd(a, full_matrices=True)` computes it (same routine, dgesdd, so the
+    /// singular vectors' signs agree).
+    /// - Returns: S (min(m, n)) and Vᵀ (n, n) row-major; U is not returned.
+    public static func svd(_ a: [Double], m: Int, n: Int) throws -> (s: [Double], vt: [Double]) {
+        precondition(a.count == m * n, "LAPACK.svd: \(a.count) values do not fill \(m)x\(n)")
+        var colMajor = [Double](repeating: 0, count: m * n)               // (n, m) storage = column-major (m, n)
+        for i in 0 ..< m { for j in 0 ..< n { colMajor[j * m + i] = a[i * n + j] } }
+        let k = min(m, n)
+        var s = [Double](repeating: 0, count: k), u = [Double](repeating: 0, count: m * m)
+        var vtCol = [Double](repeating: 0, count: n * n)
+        var iwork = [Int32](repeating: 0, count: 8 * k)
+        var (mm, nn, lda, ldu, ldvt, info) = (Int32(m), Int32(n), Int32(max(1, m)), Int32(max(1, m)), Int32(max(1, n)), Int32(0))
+        var lwork: Int32 = -1, query = 0.0
+        var jobz = CChar(UInt8(ascii: "A"))
+        dgesdd_(&jobz, &mm, &nn, &colMajor, &lda, &s, &u, &ldu, &vtCol, &ldvt, &query, &lwork, &iwork, &info, 1)
+        lwork = Int32(query)
+        var work = [Double](repeating: 0, count: Int(lwork))
+        dgesdd_(&jobz, &mm, &nn, &colMajor, &lda, &s, &u, &ldu, &vtCol, &ldvt, &work, &lwork, &iwork, &info, 1)
+        guard info == 0 else { throw EngineError("SVD did not converge (LAPACK dgesdd info \(info))") }
+        var vt = [Double](repeating: 0, count: n * n)                      // row-major (n, n)
+        for i in 0 ..< n { for j in 0 ..< n { vt[i * n + j] = vtCol[j * n + i] } }
+        return (s, vt)
+    }
+}

@@ -116,10 +116,13 @@ public final class Graph {
     ///   - targets: layers (or "input") whose output gradients to return; the pass stops below the lowest.
     ///   - linearThrough: activation layers whose gradient is taken as the identity (the gradient with respect to
     ///     their input is returned unchanged), e.g. to optimise a pre-activation.
+    ///   - guidedReLU: guided backpropagation (Springenberg et al., 2015): ReLUs pass only positive gradients
+    ///     where their input was positive, dx = (x > 0)·max(dy, 0).
     ///   - hooks: called with each layer's output gradient once it is complete, keyed by layer name.
     /// - Returns: the gradient at each target, shaped like its output.
     public func backward(_ acts: Activations, seed: Tensor, at: String, to targets: [String],
-                         linearThrough: Set<String> = [], hooks: [String: (Tensor) -> Void] = [:]) throws -> [String: Tensor] {
+                         linearThrough: Set<String> = [], guidedReLU: Bool = false,
+                         hooks: [String: (Tensor) -> Void] = [:]) throws -> [String: Tensor] {
         let start = try index(of: at)
         guard start >= 0, let y = acts.outputs[start] else {
             throw EngineError("backward: the forward pass did not reach '\(at)'")
@@ -143,7 +146,7 @@ public final class Graph {
         var i = start
         while i >= Swift.max(lowest, 0) {
             defer { i -= 1 }
-            guard let dy = grads[i] else { continue }
+            guard var dy = grads[i] else { continue }
             grads[i] = nil
             hookAt[i]?.forEach { $0(dy) }
             if let name = targetIndex[i] { result[name] = dy }
@@ -152,6 +155,7 @@ public final class Graph {
             let needed = node.inputs.map { $0 >= lowest }
             guard needed.contains(true) else { continue }
             let ins = node.inputs.map { $0 == Graph.inputIndex ? acts.input : acts.outputs[$0]! }
+            if guidedReLU && node.layer.endsInReLU { dy.data = dy.data.map { Swift.max($0, 0) } }
             let dxs = linear.contains(i) ? [dy] : node.layer.backward(ins, acts.outputs[i]!, dy, needed: needed)
             for (k, j) in node.inputs.enumerated() where needed[k] {
                 guard let dx = dxs[k] else { continue }
@@ -163,6 +167,57 @@ public final class Graph {
             result[name] = g
         }
         return result
+    }
+}
+
+extension Graph {
+    /// Runs the layers after `name` again with its output replaced, e.g. by copies with one channel ablated each.
+    /// Outputs of earlier layers come from `acts`; a batch of 1 there is repeated to the replacement's batch.
+    /// - Parameters:
+    ///   - acts: a forward pass that reached `name`.
+    ///   - name: the layer whose output is replaced.
+    ///   - value: the replacement, shaped like the layer's output except perhaps in batch size.
+    ///   - until: stop after this layer (default: the end).
+    public func resume(_ acts: Activations, at name: String, with value: Tensor, until: String? = nil) throws -> Activations {
+        let start = try index(of: name)
+        let last = try until.map { try index(of: $0) } ?? nodes.count - 1
+        guard start >= 0, let old = acts.outputs[start] else { throw EngineError("resume: the forward pass did not reach '\(name)'") }
+        guard Array(old.shape.dropFirst()) == Array(value.shape.dropFirst()) else {
+            throw EngineError("resume: replacement shape \(value.shape) does not fit the output of '\(name)' \(old.shape)")
+        }
+        let batch = value.shape[0]
+        var outputs = acts.outputs
+        outputs[start] = value
+        func fit(_ t: Tensor) throws -> Tensor {
+            if t.shape[0] == batch { return t }
+            guard t.shape[0] == 1 else { throw EngineError("resume: cannot repeat a batch of \(t.shape[0]) to \(batch)") }
+            return Tensor(shape: [batch] + t.shape.dropFirst(), data: Array([[Float]](repeating: t.data, count: batch).joined()))
+        }
+        var repeated: [Int: Tensor] = [:]
+        if start < last {
+            for i in start + 1 ... last {
+                let node = nodes[i]
+                let ins = try node.inputs.map { j -> Tensor in
+                    if j > start || j == start { return outputs[j]! }
+                    if let r = repeated[j] { return r }
+                    let r = try fit(j == Graph.inputIndex ? acts.input : outputs[j]!)
+                    repeated[j] = r
+                    return r
+                }
+                var y = Tensor(zeros: [0])
+                node.layer.forward(ins, &y)
+                outputs[i] = y
+            }
+        }
+        for i in (last + 1) ..< max(last + 1, nodes.count) { outputs[i] = nil }
+        return Activations(graph: self, input: acts.input, outputs: outputs)
+    }
+}
+
+extension Layer {
+    /// Whether the layer's output passes through a ReLU last (a ReLU layer, or a conv with a fused ReLU).
+    var endsInReLU: Bool {
+        (self as? ActivationLayer)?.activation == .relu || (self as? Conv2d)?.activation == .relu
     }
 }
 
@@ -181,6 +236,12 @@ public struct Activations {
         if i == Graph.inputIndex { return input }
         guard let t = outputs[i] else { throw EngineError("the forward pass stopped before '\(name)'") }
         return t
+    }
+
+    /// The outputs of batch item `i` alone, e.g. to resume one image's pass.
+    public func item(_ i: Int) -> Activations {
+        if input.shape[0] == 1 { return self }
+        return Activations(graph: graph, input: input.item(i), outputs: outputs.map { $0.map { $0.item(i) } })
     }
 
     /// The output of the last computed node.
