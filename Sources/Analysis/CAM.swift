@@ -24,19 +24,32 @@ public struct CAMContext {
 /// A class activation mapping method: a name and one function that gives the raw map (N, h, w) before the shared
 /// ReLU, normalisation and resize. A method defined by channel weights uses `CAMMethod.weighted`.
 public struct CAMMethod {
+    /// What `map` returns.
+    public enum Output: Sendable {
+        /// A raw single-channel map (N, h, w), which the shared steps rectify, normalise and resize.
+        case map
+        /// A finished RGB image at the input's size, (N, 3, H, W) in [0, 1] (guided backpropagation).
+        case image
+    }
     /// The name users type, e.g. "gradcam".
     public let name: String
     /// The paper, for captions and docs.
     public let reference: String
-    /// Whether `map` reads `CAMInputs.gradients` (a backward pass is needed).
+    /// Whether `map` reads `CAMInputs.gradients` (a backward pass to the layer is needed).
     public let usesGradients: Bool
-    /// The raw map, (N, h, w).
+    /// Whether the method explains a layer; input-gradient methods (saliency) do not, and run once.
+    public let usesLayer: Bool
+    public let output: Output
+    /// The raw map, (N, h, w), or the image (N, 3, H, W).
     public let map: (CAMInputs) throws -> Tensor
 
-    public init(name: String, reference: String, usesGradients: Bool, map: @escaping (CAMInputs) throws -> Tensor) {
+    public init(name: String, reference: String, usesGradients: Bool, usesLayer: Bool = true, output: Output = .map,
+                map: @escaping (CAMInputs) throws -> Tensor) {
         self.name = name
         self.reference = reference
         self.usesGradients = usesGradients
+        self.usesLayer = usesLayer
+        self.output = output
         self.map = map
     }
 
@@ -63,8 +76,10 @@ public struct CAMMethod {
 
 /// The maps of one CAM run.
 public struct CAMResult {
-    /// Final maps at the input's resolution, in [0, 1], (N, H, W).
+    /// Final maps at the input's resolution, in [0, 1], (N, H, W); for image methods, the images' channel mean.
     public let maps: Tensor
+    /// For image methods (guided backpropagation), the RGB result in [0, 1], (N, H, W, 3).
+    public let images: Tensor?
     /// Per target layer, the normalised map at feature resolution, (N, h, w).
     public let featureMaps: [String: Tensor]
     /// The class explained for each image.
@@ -107,7 +122,7 @@ public enum CAM {
             }
         }
         var grads: [String: Tensor] = [:]
-        if method.usesGradients {
+        if method.usesGradients && method.usesLayer {
             var seed = Tensor(zeros: [n, k])                             // one-hot at each image's class
             for i in 0 ..< n { seed.data[i * k + chosen[i]] = 1 }
             grads = try graph.backward(acts, seed: seed, at: "logits", to: layers)
@@ -116,8 +131,20 @@ public enum CAM {
         var featureMaps: [String: Tensor] = [:]
         var sum = Tensor(zeros: [n, hIn, wIn])                           // (N, H, W)
         let context = { (layer: String) in CAMContext(graph: graph, activations: acts, layer: layer, classes: chosen) }
-        for layer in layers {
-            let a = try acts.output(layer)
+        if method.output == .image {
+            let img = try method.map(CAMInputs(activations: acts.input, gradients: Tensor(zeros: [0]), context: context(layers[0])))
+            var hwc = Tensor(zeros: [n, hIn, wIn, 3]), gray = Tensor(zeros: [n, hIn, wIn])
+            for i in 0 ..< n { for c in 0 ..< 3 { for p in 0 ..< hIn * wIn {
+                let v = img.data[(i * 3 + c) * hIn * wIn + p]
+                hwc.data[(i * hIn * wIn + p) * 3 + c] = v
+                gray.data[i * hIn * wIn + p] += v / 3
+            } } }
+            return CAMResult(maps: gray, images: hwc, featureMaps: [:], classes: chosen,
+                             scores: (0 ..< n).map { logits.data[$0 * k + chosen[$0]] },
+                             probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings)
+        }
+        for layer in method.usesLayer ? layers : [layers[0]] {
+            let a = method.usesLayer ? try acts.output(layer) : acts.input
             guard a.rank == 4 else { throw EngineError("layer '\(layer)' has shape \(a.shape); CAM needs a layer with spatial extent (N, C, h, w)") }
             let raw = try method.map(CAMInputs(activations: a, gradients: grads[layer] ?? Tensor(zeros: a.shape), context: context(layer)))
             let (h, w) = (raw.shape[1], raw.shape[2])
@@ -136,14 +163,14 @@ public enum CAM {
                 let big = Resample.bilinear(m, h: h, w: w, outH: hIn, outW: wIn)
                 for p in 0 ..< hIn * wIn { sum.data[i * hIn * wIn + p] += Swift.max(big[p], 0) }
             }
-            featureMaps[layer] = small
+            featureMaps[method.usesLayer ? layer : "input"] = small
         }
         var maps = sum
         for i in 0 ..< n {
             let r = i * hIn * wIn ..< (i + 1) * hIn * wIn
-            maps.data.replaceSubrange(r, with: normalize(sum.data[r].map { $0 / Float(layers.count) }))
+            maps.data.replaceSubrange(r, with: normalize(sum.data[r].map { $0 / Float(featureMaps.count) }))
         }
-        return CAMResult(maps: maps, featureMaps: featureMaps, classes: chosen,
+        return CAMResult(maps: maps, images: nil, featureMaps: featureMaps, classes: chosen,
                          scores: (0 ..< n).map { logits.data[$0 * k + chosen[$0]] },
                          probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings)
     }
