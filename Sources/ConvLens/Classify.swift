@@ -1,0 +1,51 @@
+import Engine
+import Foundation
+import Models
+
+/// One class and its probability.
+public struct Prediction: Codable, Equatable {
+    public let index: Int
+    public let label: String
+    public let probability: Double
+}
+
+/// The top classes of one image.
+public struct Classification: Codable {
+    public let image: String
+    public let top: [Prediction]
+}
+
+/// Image classification: softmax of the logits, top K per image.
+public enum Classify {
+    /// Images per forward pass: large enough to use the GEMMs well, small enough to bound memory.
+    public static let batchSize = 8
+
+    /// Classifies prepared images in batches.
+    /// - Parameters:
+    ///   - lm: the model, its labels and preprocessing.
+    ///   - images: images prepared with the model's recipe.
+    ///   - top: how many classes to report per image.
+    public static func run(_ lm: LoadedModel, images: [PreparedImage], top: Int) throws -> [Classification] {
+        var out: [Classification] = []
+        for start in stride(from: 0, to: images.count, by: batchSize) {
+            let chunk = Array(images[start ..< min(start + batchSize, images.count)])
+            let logits = try lm.model.logits(ImageBatch.tensor(chunk))          // (n, K)
+            let k = logits.count / chunk.count
+            let probs = Softmax.rows(logits.reshaped([chunk.count, k]))
+            for (i, image) in chunk.enumerated() {
+                let row = Array(probs.data[i * k ..< (i + 1) * k])
+                let best = row.indices.sorted { row[$0] > row[$1] || row[$0] == row[$1] && $0 < $1 }.prefix(top)
+                out.append(Classification(image: image.path,
+                                          top: best.map { Prediction(index: $0, label: lm.label($0), probability: Double(row[$0])) }))
+            }
+        }
+        return out
+    }
+
+    /// JSON text of classifications: [{"image": PATH, "top": [{"index": I, "label": S, "probability": P}, ...]}, ...].
+    public static func json(_ results: [Classification]) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(results), as: UTF8.self)
+    }
+}

@@ -1,1 +1,0 @@
-// ConvLens: under construction.

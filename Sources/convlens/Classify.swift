@@ -1,0 +1,28 @@
+import ArgumentParser
+import ConvLens
+import Foundation
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the top classes of each image.")
+
+    @Argument(help: "Images (PNG or JPEG).") var images: [String]
+    @OptionGroup var model: ModelOptions
+    @Option(help: "How many classes to show per image.") var top: Int = 5
+    @Flag(help: "Print JSON: [{\"image\": PATH, \"top\": [{\"index\": I, \"label\": S, \"probability\": P}, ...]}, ...].")
+    var json = false
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    }
+
+    func run() throws {
+        let lm = try model.load()
+        let batch = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels).images
+        let results = try ConvLens.Classify.run(lm, images: batch, top: min(top, lm.model.classes))
+        if json { print(try ConvLens.Classify.json(results)); return }
+        for r in results {
+            print(r.image)
+            for p in r.top { print(String(format: "  %5.1f%%  %4d  %@", p.probability * 100, p.index, p.label)) }
+        }
+    }
+}
