@@ -173,7 +173,75 @@ def resize():
     save("resize_torch_aligned_17x23", up.numpy())
 
 
-GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize}
+def cam_family():
+    """Every CAM method on a narrow random-weight ResNet-18 (width / 8, 10 classes, the zoo script's torch copy of
+    torchvision's), two 80x80 images with a different target class each, against pytorch-grad-cam 1.5.7 and
+    captum 0.9.0 (`pip install --no-deps captum==0.9.0`). Maps in [0, 1] are stored as float16."""
+    print("cam_family:")
+    sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+    import make_zoo_fixtures as zoo
+    gc = import_grad_cam()
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    from pytorch_grad_cam.utils.image import deprocess_image
+    from captum.attr import IntegratedGradients, NoiseTunnel, Saliency
+    out = "cam"
+    torch.manual_seed(0)
+    model = zoo.ResNet(zoo.BasicBlock, [2, 2, 2, 2], classes=10, div=8)                          # the zoo fixture's weights
+    model.load_state_dict(torch.load(os.path.join(OUT, "zoo", "resnet18", "weights.pth")))
+    model.eval()
+    x = torch.randn(2, 3, 80, 80, generator=torch.Generator().manual_seed(5))
+    classes = [3, 7]
+    save("cam_input", x.numpy())
+    save("cam_classes", np.array(classes, np.int64))
+    targets = [ClassifierOutputTarget(c) for c in classes]
+    methods = {"gradcam": gc.GradCAM, "gradcam++": gc.GradCAMPlusPlus, "xgradcam": gc.XGradCAM, "hirescam": gc.HiResCAM,
+               "layercam": gc.LayerCAM, "eigencam": gc.EigenCAM, "scorecam": gc.ScoreCAM, "ablationcam": gc.AblationCAM}
+    for name, cls in methods.items():
+        maps = cls(model=model, target_layers=[model.layer4[-1]])(input_tensor=x, targets=targets)   # (2, 96, 96)
+        save(f"cam_{name.replace('+', 'p')}", maps.astype(np.float16))
+    two = gc.GradCAM(model=model, target_layers=[model.layer3[-1], model.layer4[-1]])(input_tensor=x, targets=targets)
+    save("cam_gradcam_layer3_layer4", two.astype(np.float16))
+
+    # Guided backpropagation and Guided Grad-CAM, one image at a time as pytorch-grad-cam's API takes them.
+    gb_model = gc.GuidedBackpropReLUModel(model=model, device="cpu")
+    gbs, ggs = [], []
+    for i, c in enumerate(classes):
+        gb = gb_model(x[i:i + 1].clone(), target_category=c)                                     # (96, 96, 3)
+        cam = gc.GradCAM(model=model, target_layers=[model.layer4[-1]])(input_tensor=x[i:i + 1], targets=[targets[i]])[0]
+        gbs.append(deprocess_image(gb))
+        ggs.append(deprocess_image(np.stack([cam] * 3, axis=-1) * gb))
+    save("cam_guided-backprop_u8", np.stack(gbs))                                               # (2, 96, 96, 3)
+    save("cam_guided-gradcam_u8", np.stack(ggs))
+
+    # captum: saliency, SmoothGrad with its noise recorded, integrated gradients (50 Gauss-Legendre steps).
+    def reduce_max_abs(attr):                      # (N, 3, H, W) -> (N, H, W): max over channels of |a|
+        return attr.abs().amax(1)
+    sal = Saliency(model).attribute(x.clone().requires_grad_(), target=classes, abs=True)
+    save("cam_saliency_raw", reduce_max_abs(sal).detach().numpy().astype(np.float16))
+    samples, level = 4, 0.15
+    sg_noise = []
+    for i, c in enumerate(classes[:1]):                                                          # image 0 only: keeps the noise small
+        xi = x[i:i + 1]
+        sigma = float(level * (xi.max() - xi.min()))
+        seen = []
+        class Recorder(nn.Module):
+            def forward(self, t):
+                seen.append(t.detach().clone())
+                return model(t)
+        torch.manual_seed(100 + i)
+        att = NoiseTunnel(Saliency(Recorder())).attribute(xi.clone().requires_grad_(), nt_type="smoothgrad",
+                                                         nt_samples=samples, stdevs=sigma, target=c)
+        noisy = torch.cat(seen)                                                                    # (samples, 3, H, W)
+        sg_noise.append(((noisy - xi) / sigma).numpy())
+        save(f"cam_smoothgrad_raw_{i}", reduce_max_abs(att).detach().numpy()[0].astype(np.float16))
+    # float32 noise as captum drew it (stored exactly; the attributions above used exactly these values).
+    save("cam_smoothgrad_noise", sg_noise[0].astype(np.float32))                                # (samples, 3, H, W)
+    ig = IntegratedGradients(model).attribute(x.clone(), baselines=torch.zeros_like(x), target=classes, n_steps=50,
+                                              method="gausslegendre")
+    save("cam_integrated-gradients_raw", ig.sum(1).abs().detach().numpy().astype(np.float16))   # |sum over channels|
+
+
+GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize, "cam_family": cam_family}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or GROUPS:
