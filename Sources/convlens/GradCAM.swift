@@ -1,37 +1,73 @@
+import Analysis
 import ArgumentParser
 import ConvLens
+import Foundation
 
 struct GradCAM: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gradcam", abstract: "Draw a class activation map (Grad-CAM) over an image.")
+        commandName: "gradcam",
+        abstract: "Draw class activation maps (Grad-CAM and its family) over images.",
+        discussion: "Methods: \(CAMMethod.all.map(\.name).joined(separator: ", ")).")
 
-    @Argument(help: "An image (PNG or JPEG).") var image: String
+    @Argument(help: "Images (PNG or JPEG); they run as one batch.") var images: [String]
     @OptionGroup var model: ModelOptions
-    @Option(help: ArgumentHelp("Target layer (default: the architecture's last conv block, e.g. fire9).", valueName: "name"))
+    @Option(help: ArgumentHelp("The method.", valueName: "name")) var method = "gradcam"
+    @Option(help: ArgumentHelp("Target layer; repeat for several, averaged (default: the architecture's last conv block, e.g. fire9).", valueName: "name"))
     var layer: [String] = []
-    @Option(name: .customLong("class"), help: ArgumentHelp("The class to explain (default: the top class).", valueName: "index"))
-    var classIndex: Int?
+    @Option(name: .customLong("class"), parsing: .upToNextOption,
+            help: ArgumentHelp("The class to explain: one for all images or one per image (default: the top class).", valueName: "index"))
+    var classes: [Int] = []
+    @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
-    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<image>_gradcam.png).", valueName: "file"))
+    @Option(help: ArgumentHelp("Colormap of the heatmap.", valueName: "name")) var colormap = "jet"
+    @Flag(help: "Draw input | heatmap | overlay with a colorbar and a caption.") var panel = false
+    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<image>_<method>.png).", valueName: "file"))
     var out: String?
-    @Option(help: ArgumentHelp("Also save the map as float32 .npy, (H, W).", valueName: "file.npy")) var raw: String?
+    @Option(help: ArgumentHelp("Also save the maps as float32 .npy: (H, W), or (N, H, W) for several.", valueName: "file.npy"))
+    var raw: String?
+    @Option(help: "PNG pixels per point for captioned figures.") var scale: Double = 2
+    @Flag(help: "Print the results, with faithfulness figures, as JSON.") var json = false
+    @Flag(help: "Skip the faithfulness figures (deletion/insertion curves).") var noMetrics = false
+    @Flag(help: "Go on without images that cannot be read, and list them at the end.") var skipUnreadable = false
 
     func validate() throws {
         guard (0 ... 1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        guard top == nil || classes.isEmpty else { throw ValidationError("give either --class or --top, not both") }
+        guard scale > 0 && scale <= 16 else { throw ValidationError("--scale must be in (0, 16]") }
     }
 
     func run() throws {
         let lm = try model.load()
-        let prepared = try ImageBatch.prepare([image], lm.preprocessing, maxPixels: model.maxPixels).images[0]
+        let (batch, skipped) = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels, skipUnreadable: skipUnreadable)
+        guard !batch.isEmpty else { throw ValidationError("no readable images") }
         var o = GradCAMOptions()
+        o.method = method
         o.layers = layer
-        o.classIndex = classIndex
+        o.classes = classes
+        o.top = top ?? 1
         o.alpha = alpha
+        o.colormap = colormap
+        o.panel = panel
         o.out = out
         o.raw = raw
-        let r = try GradCAMJob.run(lm, image: prepared, options: o)
-        print("\(r.image): \(r.label) (\(r.classIndex)), p = \(String(format: "%.3f", r.probability)), layer \(r.layers.joined(separator: "+"))")
-        print("wrote \(r.out)" + (r.raw.map { " and \($0)" } ?? ""))
-        r.warnings.forEach { warn("warning: \($0)") }
+        o.scale = scale
+        o.metrics = !noMetrics
+        let r = try GradCAMJob.run(lm, images: batch, options: o)
+        if json {
+            print(try GradCAMJob.json(r))
+        } else {
+            for e in r.entries {
+                var line = "\(e.image): \(e.label) (\(e.classIndex)), p = \(String(format: "%.3f", e.probability)), \(e.method)"
+                if !e.layers.isEmpty { line += " @ \(e.layers.joined(separator: "+"))" }
+                print(line)
+                if let f = e.faithfulness {
+                    print(String(format: "  faithfulness: drop removing top 20%% %.3f, drop keeping only top 20%% %.3f, deletion AUC %.3f, insertion AUC %.3f",
+                                 f.dropRemovingTop20, f.dropKeepingTop20, f.deletionAUC, f.insertionAUC))
+                }
+            }
+            print("wrote \(r.out)" + (r.raw.map { " and \($0)" } ?? ""))
+        }
+        for e in r.entries { e.warnings.forEach { warn("warning: \(e.image): \($0)") } }
+        for (path, error) in skipped { warn("skipped \(path): \(error)") }
     }
 }
