@@ -28,25 +28,39 @@ public enum Embeddings {
     ///   - feature: which vector to take.
     /// - Returns: (N, D) row-major.
     public static func compute(_ graph: Graph, _ batch: Tensor, feature: Feature) throws -> Tensor {
-        switch feature {
-        case let .pooled(layer):
-            let a = try graph.forward(batch, until: layer).output(layer)
-            guard a.rank == 4 || a.rank == 2 else { throw EngineError("layer '\(layer)' has shape \(a.shape); it cannot be pooled") }
-            if a.rank == 2 { return a }
-            let (n, c, hw) = (a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
-            var out = Tensor(zeros: [n, c])
-            for p in 0 ..< n * c {
-                var s: Float = 0
-                for j in p * hw ..< (p + 1) * hw { s += a.data[j] }
-                out.data[p] = s / Float(hw)
+        try compute(graph, batch, features: [feature])[0]
+    }
+
+    /// Several features of a batch from one forward pass, which stops at the deepest layer they need.
+    /// - Returns: one (N, D) tensor per feature.
+    public static func compute(_ graph: Graph, _ batch: Tensor, features: [Feature]) throws -> [Tensor] {
+        let n = batch.shape[0]
+        var stop = -1
+        for f in features {
+            if case let .pooled(layer) = f { stop = max(stop, try graph.index(of: layer)) } else { stop = graph.nodes.count - 1 }
+        }
+        let acts = try graph.forward(batch, until: graph.nodes[max(stop, 0)].name)
+        return try features.map { f in
+            switch f {
+            case let .pooled(layer):
+                let a = try acts.output(layer)
+                guard a.rank == 4 || a.rank == 2 else { throw EngineError("layer '\(layer)' has shape \(a.shape); it cannot be pooled") }
+                if a.rank == 2 { return a }
+                let (c, hw) = (a.shape[1], a.shape[2] * a.shape[3])
+                var out = Tensor(zeros: [n, c])
+                for p in 0 ..< n * c {
+                    var s: Float = 0
+                    for j in p * hw ..< (p + 1) * hw { s += a.data[j] }
+                    out.data[p] = s / Float(hw)
+                }
+                return out
+            case .logits:
+                let y = try acts.output("logits")
+                return y.reshaped([n, y.count / n])
+            case .probabilities:
+                let y = try acts.output("logits")
+                return Softmax.rows(y.reshaped([n, y.count / n]))
             }
-            return out
-        case .logits:
-            let y = try graph.forward(batch).output("logits")
-            return y.reshaped([batch.shape[0], y.count / batch.shape[0]])
-        case .probabilities:
-            let y = try graph.forward(batch).output("logits")
-            return Softmax.rows(y.reshaped([batch.shape[0], y.count / batch.shape[0]]))
         }
     }
 }

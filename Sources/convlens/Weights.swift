@@ -1,9 +1,27 @@
 import ArgumentParser
 import ConvLens
+import Foundation
 
 struct WeightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "weights", abstract: "Import and list model weights.", subcommands: [Import.self])
+        commandName: "weights", abstract: "Import and list model weights.", subcommands: [Import.self, List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the installed weights with their size, source and SHA-256 (checked against Weights/models.json).")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let rows = try WeightsList.rows()
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try enc.encode(rows), as: UTF8.self))
+            } else {
+                print(WeightsList.text(rows), terminator: "")
+            }
+        }
+    }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(

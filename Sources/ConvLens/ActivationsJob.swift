@@ -1,0 +1,115 @@
+import Engine
+import Foundation
+import Imaging
+import Render
+import Support
+import TensorIO
+
+/// What to draw for `convlens activations`.
+public struct ActivationsOptions {
+    /// Layers to show; every layer with spatial extent when `all` is set.
+    public var layers: [String] = []
+    public var all = false
+    /// Tiles per row; 16 (the Keras book's), or 32 above 256 channels, when nil.
+    public var perRow: Int?
+    /// "minmax" or "standardize" (the Keras book's per-tile standardisation).
+    public var normalize = "minmax"
+    public var colormap = "viridis"
+    /// Write one file per layer ("<out stem>_<layer>.<ext>") instead of one tall page.
+    public var split = false
+    public var out: String?
+    /// One layer's activations as float32 .npy, (C, H, W).
+    public var raw: String?
+    public var scale = 2.0
+    public init() {}
+}
+
+/// `convlens activations`: every channel of a layer as a grid of tiles, for one layer or for all.
+public enum ActivationsJob {
+    /// The layers `--all` shows: those with spatial extent, at block level (names with at most one dot, e.g.
+    /// "fire9", "layer4.1", "features.29"; an alias stands in for a deeper node), leaving out pre-activations and
+    /// pre-normalisations (a layer whose only consumer is a ReLU or a BatchNorm shows through that consumer) and
+    /// dropout.
+    public static func tileLayers(_ graph: Graph, input: [Int]) throws -> [String] {
+        let shapes = try graph.shapes(input: input)
+        var consumers = [[Int]](repeating: [], count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() { for j in node.inputs where j >= 0 { consumers[j].append(i) } }
+        var names = [String: [String]]()
+        for (alias, target) in graph.aliases { names[target, default: []].append(alias) }
+        var out: [String] = []
+        for (i, node) in graph.nodes.enumerated() {
+            let s = shapes[i]
+            guard s.count == 4, s[2] > 1 || s[3] > 1, !(node.layer is Dropout) else { continue }
+            if consumers[i].count == 1 {
+                let next = graph.nodes[consumers[i][0]].layer
+                if next is ActivationLayer || next is BatchNorm2d { continue }
+            }
+            let name = ([node.name] + (names[node.name] ?? [])).min { dots($0) < dots($1) }!
+            if dots(name) <= 1 { out.append(name) }
+        }
+        return out
+    }
+
+    static func dots(_ s: String) -> Int { s.filter { $0 == "." }.count }
+
+    /// Runs the job on one prepared image.
+    /// - Returns: the files written.
+    public static func run(_ lm: LoadedModel, image: PreparedImage, options o: ActivationsOptions) throws -> [String] {
+        let graph = lm.model.graph
+        let layers = o.all ? try tileLayers(graph, input: lm.model.inputShape) : o.layers
+        guard !layers.isEmpty else { throw UsageError("name a layer with --layer, or pass --all") }
+        for l in layers { _ = try usage { try graph.index(of: l) } }
+        if o.raw != nil && layers.count != 1 { throw UsageError("--raw saves one layer's activations; pass a single --layer") }
+        let scaling: Scaling = try {
+            switch o.normalize {
+            case "minmax": return .minmax
+            case "standardize": return .standardize
+            default: throw UsageError("unknown normalisation '\(o.normalize)'; use minmax or standardize")
+            }
+        }()
+        let colormap = try usage { try Colormap.named(o.colormap) }
+        let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
+        _ = try usage { try FigureWriter.Format(path: out) }
+
+        let deepest = try layers.map { try graph.index(of: $0) }.max()!
+        let acts = try graph.forward(ImageBatch.tensor([image]), until: graph.nodes[deepest].name)
+        var grids: [TileGrid] = [], titles: [String] = []
+        for layer in layers {
+            let a = try acts.output(layer)                                   // (1, C, H, W)
+            guard a.rank == 4 else {
+                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps")
+            }
+            let (c, h, w) = (a.shape[1], a.shape[2], a.shape[3])
+            var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
+            g.scaling = scaling
+            g.colormap = colormap
+            g.captions = c <= 256 ? .index : .none
+            let title = "\(layer) · \(c)×\(h)×\(w)"
+            if !o.all && layers.count == 1 { g.title = "\(title) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)" }
+            grids.append(g)
+            titles.append(title)
+        }
+        if let raw = o.raw {
+            let a = try acts.output(layers[0])
+            try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw)
+        }
+        if grids.count == 1 {
+            try FigureWriter.write(grids[0], to: out, scale: o.scale)
+            return [out]
+        }
+        if o.split {
+            let url = URL(fileURLWithPath: out)
+            let stem = url.deletingPathExtension().path, ext = url.pathExtension
+            return try zip(grids, zip(layers, titles)).map { g, lt in
+                var g = g
+                g.title = lt.1
+                let path = "\(stem)_\(lt.0).\(ext)"
+                try FigureWriter.write(g, to: path, scale: o.scale)
+                return path
+            }
+        }
+        try FigureWriter.write(Panels(grids, columns: 1, titles: titles, title: "\(lm.model.name) activations · \(URL(fileURLWithPath: image.path).lastPathComponent)"),
+                               to: out, scale: o.scale)
+        return [out]
+    }
+}

@@ -1,0 +1,143 @@
+import Analysis
+import Engine
+import Foundation
+import Imaging
+import Render
+import Support
+import TensorIO
+
+/// What to compute and draw for `convlens correlate`.
+public struct CorrelateOptions {
+    /// "pooled" (the architecture's embedding layer, globally averaged), "logits", "probabilities", or a layer name.
+    public var feature = "pooled"
+    public var metric = Correlation.Metric.pearson
+    /// Reorder rows and columns by average-linkage clustering and draw the dendrogram.
+    public var cluster = false
+    /// Label images by file name instead of their top-1 class.
+    public var labelByFile = false
+    /// Add the Julia walkthrough's figure: pooled and logit correlations side by side, with strip plots.
+    public var walkthrough = false
+    public var out: String?
+    /// The matrix as float32 .npy, rows and columns in input order.
+    public var raw: String?
+    /// The embeddings as float32 .npy, (n, D) (or (n + m, D) with a second set), rows in input order.
+    public var saveEmbeddings: String?
+    public var scale = 2.0
+    public init() {}
+}
+
+/// The embeddings of a set of images and what to call each.
+public struct EmbeddedSet {
+    public let paths: [String]
+    /// (n, D)
+    public let embeddings: Tensor
+    /// (n, K): kept only for the walkthrough figure.
+    public let logits: Tensor?
+    public let labels: [String]
+}
+
+/// `convlens correlate`: how a network relates a set of images (or two sets), as a labelled correlation matrix.
+public enum CorrelateJob {
+    /// Images per forward pass; embeddings are kept, activations are not, so memory stays bounded for any n.
+    public static let batchSize = 8
+
+    /// Resolves the feature option against the model.
+    public static func feature(_ name: String, _ lm: LoadedModel) throws -> Embeddings.Feature {
+        switch name {
+        case "pooled": return .pooled(lm.model.architecture.embeddingLayer)
+        case "logits": return .logits
+        case "probabilities": return .probabilities
+        default:
+            _ = try usage { try lm.model.graph.index(of: name) }
+            return .pooled(name)
+        }
+    }
+
+    /// Embeds images in batches, decoding each batch just before it runs.
+    public static func embed(_ lm: LoadedModel, paths: [String], feature: Embeddings.Feature, labelByFile: Bool,
+                             keepLogits: Bool, maxPixels: Int) throws -> EmbeddedSet {
+        var rows: [Float] = [], logitRows: [Float] = [], labels: [String] = [], d = 0
+        for start in stride(from: 0, to: paths.count, by: batchSize) {
+            let chunk = Array(paths[start ..< min(start + batchSize, paths.count)])
+            let images = try ImageBatch.prepare(chunk, lm.preprocessing, maxPixels: maxPixels).images
+            let x = ImageBatch.tensor(images)
+            let needLogits = keepLogits || !labelByFile
+            let out = try Embeddings.compute(lm.model.graph, x, features: needLogits ? [feature, .logits] : [feature])
+            let e = out[0], logits = out.last!                                          // (b, D), (b, K)
+            d = e.shape[1]
+            rows += e.data
+            if keepLogits { logitRows += logits.data }
+            let k = logits.count / images.count
+            for (i, path) in chunk.enumerated() {
+                if labelByFile {
+                    labels.append(URL(fileURLWithPath: path).lastPathComponent)
+                } else {
+                    let row = logits.data[i * k ..< (i + 1) * k]
+                    labels.append(lm.label(row.indices.max { row[$0] < row[$1] }! - i * k))
+                }
+            }
+        }
+        return EmbeddedSet(paths: paths, embeddings: Tensor(shape: [paths.count, d], data: rows),
+                           logits: keepLogits ? Tensor(shape: [paths.count, logitRows.count / max(paths.count, 1)], data: logitRows) : nil,
+                           labels: labels)
+    }
+
+    /// Runs the job: every image is decoded once up front (failing on the first bad file before any work), then
+    /// embedded in batches.
+    public static func run(_ lm: LoadedModel, images: [String], versus: [String], options o: CorrelateOptions,
+                           maxPixels: Int = ImageIO.defaultMaxPixels) throws -> (matrix: Tensor, out: String) {
+        for path in images + versus { _ = try ImageIO.read(path, maxPixels: maxPixels) }
+        let feature = try feature(o.feature, lm)
+        let out = try o.out ?? Environment.defaultOutput(for: images[0], suffix: "correlation")
+        _ = try usage { try FigureWriter.Format(path: out) }
+        let a = try embed(lm, paths: images, feature: feature, labelByFile: o.labelByFile, keepLogits: o.walkthrough, maxPixels: maxPixels)
+        let b = versus.isEmpty ? a : try embed(lm, paths: versus, feature: feature, labelByFile: o.labelByFile,
+                                               keepLogits: false, maxPixels: maxPixels)
+        let m = Correlation.matrix(a.embeddings, b.embeddings, metric: o.metric)     // (n, m), input order
+        let title = "\(o.metric.rawValue) correlation of \(feature.caption) · \(lm.model.name)"
+        var plot = matrixPlot(m, rows: a.labels, columns: versus.isEmpty ? [] : b.labels, title: title, metric: o.metric)
+        if o.cluster {
+            if versus.isEmpty {
+                let merges = Clustering.averageLinkage(m.data.map { 1 - $0 }, n: m.shape[0])
+                plot.dendrogram = merges.map { ($0.a, $0.b, $0.height) }
+            } else {
+                plot.rowOrder = order(Correlation.matrix(a.embeddings, a.embeddings, metric: o.metric))
+                plot.columnOrder = order(Correlation.matrix(b.embeddings, b.embeddings, metric: o.metric))
+            }
+        }
+        var figure: any Figure = plot
+        if o.walkthrough, let logits = a.logits {
+            let lc = Correlation.matrix(logits, logits, metric: o.metric)
+            let lplot = matrixPlot(lc, rows: a.labels, columns: [], title: "\(o.metric.rawValue) correlation of logits", metric: o.metric)
+            let strips = [StripPlot(items: zip(a.labels, rows(a.embeddings)).map { ($0, $1) }, title: feature.caption),
+                          StripPlot(items: zip(a.labels, rows(logits)).map { ($0, $1) }, title: "logits")]
+            figure = Panels([plot, lplot] + strips, columns: 2, title: "\(lm.model.name): how the network relates these images")
+        }
+        try FigureWriter.write(figure, to: out, scale: o.scale)
+        if let raw = o.raw { try NPY.write(TensorData(shape: m.shape, values: m.data), to: raw) }
+        if let path = o.saveEmbeddings {
+            let all = versus.isEmpty ? a.embeddings : Tensor(shape: [a.paths.count + b.paths.count, a.embeddings.shape[1]],
+                                                             data: a.embeddings.data + b.embeddings.data)
+            try NPY.write(TensorData(shape: all.shape, values: all.data), to: path)
+        }
+        return (m, out)
+    }
+
+    static func matrixPlot(_ m: Tensor, rows: [String], columns: [String], title: String, metric: Correlation.Metric) -> MatrixPlot {
+        var p = MatrixPlot(values: m.data, rows: m.shape[0], columns: m.shape[1], rowLabels: rows, columnLabels: columns)
+        p.range = .correlation
+        p.title = title
+        p.colorbarLabel = metric.rawValue
+        return p
+    }
+
+    /// The dendrogram leaf order of a set from its own (n, n) similarity matrix.
+    static func order(_ s: Tensor) -> [Int] {
+        Clustering.leafOrder(Clustering.averageLinkage(s.data.map { 1 - $0 }, n: s.shape[0]), n: s.shape[0])
+    }
+
+    static func rows(_ t: Tensor) -> [[Float]] {
+        let d = t.shape[1]
+        return (0 ..< t.shape[0]).map { Array(t.data[$0 * d ..< ($0 + 1) * d]) }
+    }
+}

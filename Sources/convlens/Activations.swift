@@ -1,0 +1,52 @@
+import ArgumentParser
+import ConvLens
+
+struct Activations: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw every channel of a layer (or of every layer) as a grid of tiles, or run hand-made kernels on an image.")
+
+    enum Normalize: String, ExpressibleByArgument, CaseIterable { case minmax, standardize }
+
+    @Argument(help: "An image (PNG or JPEG).") var image: String
+    @OptionGroup var model: ModelOptions
+    @Option(help: ArgumentHelp("A layer to show; repeat for several.", valueName: "name")) var layer: [String] = []
+    @Flag(help: "Every layer with spatial extent, one section each (the Keras book's recipe).") var all = false
+    @Option(help: ArgumentHelp("Hand-defined kernels (JSON) to run on the image instead of a model.", valueName: "file.json"))
+    var kernel: String?
+    @Option(help: "Tiles per row (default 16, or 32 above 256 channels).") var perRow: Int?
+    @Option(help: "Per-tile scaling: minmax, or standardize (x - mean, / std, x 64 + 128, clipped).") var normalize: Normalize = .minmax
+    @Option(help: ArgumentHelp("Colormap of the tiles.", valueName: "name")) var colormap = "viridis"
+    @Flag(help: "With several layers, write one file per layer instead of one tall page.") var split = false
+    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default in Reports/).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W).", valueName: "file.npy")) var raw: String?
+    @Option(help: "PNG pixels per point.") var scale: Double = 2
+
+    func validate() throws {
+        let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
+        guard modes == 1 else { throw ValidationError("give exactly one of --layer, --all or --kernel") }
+        if let k = perRow, k < 1 { throw ValidationError("--per-row must be at least 1") }
+    }
+
+    func run() throws {
+        if let kernel {
+            let written = try KernelDemo.run(image: image, kernelFile: kernel, out: out, perRow: perRow, colormap: colormap,
+                                             scale: scale, maxPixels: model.maxPixels)
+            print("wrote \(written)")
+            return
+        }
+        let lm = try model.load()
+        let prepared = try ImageBatch.prepare([image], lm.preprocessing, maxPixels: model.maxPixels).images[0]
+        var o = ActivationsOptions()
+        o.layers = layer
+        o.all = all
+        o.perRow = perRow
+        o.normalize = normalize.rawValue
+        o.colormap = colormap
+        o.split = split
+        o.out = out
+        o.raw = raw
+        o.scale = scale
+        for path in try ActivationsJob.run(lm, image: prepared, options: o) { print("wrote \(path)") }
+        if let raw { print("wrote \(raw)") }
+    }
+}

@@ -1,0 +1,52 @@
+import Analysis
+import ArgumentParser
+import ConvLens
+
+struct Correlate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Correlate the network's embeddings of a set of images (or two sets) and draw the labelled matrix.")
+
+    enum Order: String, ExpressibleByArgument, CaseIterable { case input, cluster }
+    enum LabelBy: String, ExpressibleByArgument, CaseIterable { case `class`, file }
+
+    @Argument(help: "Images (PNG or JPEG).") var images: [String]
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("A second set: the matrix is then n x m.", valueName: "image"))
+    var vs: [String] = []
+    @OptionGroup var model: ModelOptions
+    @Option(help: ArgumentHelp("pooled (the last conv block, globally averaged), logits, probabilities, or a layer name to pool.",
+                               valueName: "feature"))
+    var feature = "pooled"
+    @Option(help: "pearson, cosine or spearman.") var metric: Correlation.Metric = .pearson
+    @Option(help: "input, or cluster (average linkage, with a dendrogram).") var order: Order = .input
+    @Option(help: "Label each image by its top-1 class (class) or its file name (file).") var labelBy: LabelBy = .class
+    @Flag(help: "Draw the walkthrough figure: pooled and logit correlations side by side, with strip plots of each vector.")
+    var walkthrough = false
+    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<first image>_correlation.png).", valueName: "file"))
+    var out: String?
+    @Option(help: ArgumentHelp("Save the matrix as float32 .npy (input order).", valueName: "file.npy")) var raw: String?
+    @Option(help: ArgumentHelp("Save the embeddings as float32 .npy, (n, D) (input order; a second set's rows follow).", valueName: "file.npy"))
+    var saveEmbeddings: String?
+    @Option(help: "PNG pixels per point.") var scale: Double = 2
+
+    func validate() throws {
+        guard images.count + vs.count >= 2 else { throw ValidationError("give at least two images") }
+    }
+
+    func run() throws {
+        let lm = try model.load()
+        var o = CorrelateOptions()
+        o.feature = feature
+        o.metric = metric
+        o.cluster = order == .cluster
+        o.labelByFile = labelBy == .file
+        o.walkthrough = walkthrough
+        o.out = out
+        o.raw = raw
+        o.saveEmbeddings = saveEmbeddings
+        o.scale = scale
+        let r = try CorrelateJob.run(lm, images: images, versus: vs, options: o, maxPixels: model.maxPixels)
+        print("\(r.matrix.shape[0])x\(r.matrix.shape[1]) \(metric.rawValue) matrix; wrote \(r.out)")
+    }
+}
+
+extension Correlation.Metric: ExpressibleByArgument {}
