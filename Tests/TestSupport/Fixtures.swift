@@ -15,6 +15,12 @@ public enum Fixture {
         return Tensor(shape: t.shape, data: t.values)
     }
 
+    /// Any .npy file as a tensor.
+    public static func loadPath(_ path: String) throws -> Tensor {
+        let t = try NPY.read(path)
+        return Tensor(shape: t.shape, data: t.values)
+    }
+
     /// The installed SqueezeNet weights (setup makes them), or nil when setup has not run.
     public static var installedSqueezeNet: String? {
         let p = root + "/Weights/squeezenet1_1.safetensors"
