@@ -7,8 +7,9 @@ ROOT=$(pwd)
 DL="$ROOT/Weights/.downloads"
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
-# 1. System packages: BLAS, Cairo, PNG, JPEG, zlib, a font with Latin and Cyrillic, pdftoppm for the PDF tests.
-PKGS="libopenblas-dev libcairo2-dev libpng-dev libjpeg-dev zlib1g-dev fonts-dejavu-core poppler-utils pkg-config"
+# 1. System packages: BLAS, Cairo, PNG, JPEG, zlib, a font with Latin and Cyrillic; pdftoppm and headless Chromium
+#    for the tests that render the PDF and the HTML report.
+PKGS="libopenblas-dev libcairo2-dev libpng-dev libjpeg-dev zlib1g-dev fonts-dejavu-core poppler-utils pkg-config chromium"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"; done)
 if [ -n "$missing" ]; then
   say "installing $(echo $missing)"
