@@ -13,9 +13,16 @@ public final class Conv2d: Layer {
     public let dilation: (h: Int, w: Int)
     public let groups: Int
     /// Filters, (O, C/G, kH, kW).
-    public var weight: Tensor
+    public var weight: Tensor { didSet { winogradFilters = nil; winogradBackward = nil } }
     /// Per-output-channel offsets, (O), or nil.
     public var bias: Tensor?
+    /// How the forward and input-gradient passes compute: `.auto` picks Winograd F(4×4, 3×3) for 3×3 stride-1
+    /// convolutions with enough tiles, im2col + sgemm otherwise.
+    public var algorithm: Algorithm = .auto
+    public enum Algorithm: Sendable { case auto, im2col, winograd }
+    /// Winograd-transformed filters, (36, O, C), and those of the input-gradient pass, (36, C, O); made on first use.
+    private var winogradFilters: [Float]?
+    private var winogradBackward: [Float]?
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
 
@@ -66,6 +73,20 @@ public final class Conv2d: Layer {
     /// A 1×1, stride-1, unpadded kernel: the input is already the im2col matrix.
     var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == (0, 0) }
 
+    /// Whether this pass on an (N, C, H, W) input runs through Winograd: 3×3, stride 1, no dilation, one group,
+    /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and at least 8 rows of 4×4 output
+    /// tiles across the batch (below that the 36 small GEMMs lose to one im2col GEMM).
+    func usesWinograd(_ shape: [Int], padding p: Int) -> Bool {
+        switch algorithm {
+        case .im2col: return false
+        case .winograd, .auto:
+            guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.h == padding.w, p <= 2 else { return false }
+            if algorithm == .winograd { return true }
+            let (_, _, th, tw) = Winograd.grid(shape[2], shape[3], p)
+            return shape[0] * th * tw >= 64 && inChannels >= 8 && outChannels >= 8
+        }
+    }
+
     /// The per-image geometry for an input of `shape` (N, C, H, W), for one group's channels.
     func geometry(_ shape: [Int]) -> ConvGeometry {
         let (h, w) = (shape[2], shape[3])
@@ -98,9 +119,6 @@ public final class Conv2d: Layer {
         if name == "weight" { weight = value } else if name == "bias" { bias = value }
     }
 
-    /// Reusable im2col matrix, (C/G·kH·kW, Ho·Wo).
-    private var cols: [Float] = []
-
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let x = inputs[0]                                   // (N, C, H, W)
         let g = geometry(x.shape)
@@ -110,20 +128,35 @@ public final class Conv2d: Layer {
             Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: activation, y: &y)
             return
         }
+        if usesWinograd(x.shape, padding: padding.h) {
+            if winogradFilters == nil { winogradFilters = Winograd.filters(weight.data, o: outChannels, c: inChannels) }
+            x.data.withUnsafeBufferPointer { xp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    winogradFilters!.withUnsafeBufferPointer { up in
+                        let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
+                        let (c, o, p, act) = (inChannels, outChannels, padding.h, activation)
+                        func run(_ b: UnsafePointer<Float>?) {
+                            Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, activation: act, y: yb)
+                        }
+                        if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                    }
+                }
+            }
+            return
+        }
         let plane = g.ho * g.wo, k = g.colRows
-        if !isPointwise && cols.count < k * plane { cols = [Float](repeating: 0, count: k * plane) }
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    cols.withUnsafeMutableBufferPointer { cp in
+                    Workspace.shared.borrow(isPointwise ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo)
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
                                 let yg = yp.baseAddress! + (i * outChannels + gi * og) * plane
                                 var b = UnsafePointer(xg)
                                 if !isPointwise {
-                                    Im2col.unfold(g, xg, cp.baseAddress!)
-                                    b = UnsafePointer(cp.baseAddress!)
+                                    Im2col.unfold(g, xg, cols)
+                                    b = UnsafePointer(cols)
                                 }
                                 BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + gi * og * k, lda: k,
                                           b: b, ldb: plane, c: yg, ldc: plane)
@@ -159,20 +192,32 @@ public final class Conv2d: Layer {
             Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
             return [dx]
         }
+        // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
+        if padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h) {
+            if winogradBackward == nil { winogradBackward = Winograd.filters(weight.data, o: outChannels, c: inChannels, flip: true) }
+            dy.data.withUnsafeBufferPointer { dyp in
+                dx.data.withUnsafeMutableBufferPointer { dxp in
+                    winogradBackward!.withUnsafeBufferPointer { up in
+                        Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.h, u: up.baseAddress!,
+                                          o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!)
+                    }
+                }
+            }
+            return [dx]
+        }
         let plane = g.ho * g.wo, k = g.colRows
-        var dcols = isPointwise ? [] : [Float](repeating: 0, count: k * plane)   // (C/G·kH·kW, Ho·Wo)
         dy.data.withUnsafeBufferPointer { dyp in
             weight.data.withUnsafeBufferPointer { wp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
-                    dcols.withUnsafeMutableBufferPointer { dc in
+                    Workspace.shared.borrow(isPointwise ? 0 : k * plane) { dc in     // (C/G·kH·kW, Ho·Wo)
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let dyg = dyp.baseAddress! + (i * outChannels + gi * og) * plane
                                 let dxg = dxp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
-                                let target = isPointwise ? dxg : dc.baseAddress!
+                                let target = isPointwise ? dxg : dc
                                 BLAS.gemm(transA: true, m: k, n: plane, k: og, a: wp.baseAddress! + gi * og * k, lda: k,
                                           b: dyg, ldb: plane, c: target, ldc: plane)
-                                if !isPointwise { Im2col.fold(g, dc.baseAddress!, dxg) }
+                                if !isPointwise { Im2col.fold(g, dc, dxg) }
                             }
                         }
                     }
@@ -192,16 +237,15 @@ public final class Conv2d: Layer {
         if isDepthwise {
             Depthwise.backwardWeight(g, x: x, dy: dy, dw: &dw)
         } else {
-            var c = [Float](repeating: 0, count: isPointwise ? 0 : k * plane)   // (C/G·kH·kW, Ho·Wo)
             x.data.withUnsafeBufferPointer { xp in
                 dy.data.withUnsafeBufferPointer { dyp in
                     dw.data.withUnsafeMutableBufferPointer { dwp in
-                        c.withUnsafeMutableBufferPointer { cp in
+                        Workspace.shared.borrow(isPointwise ? 0 : k * plane) { cp in   // (C/G·kH·kW, Ho·Wo)
                             for i in 0 ..< n {
                                 for gi in 0 ..< groups {
                                     let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
                                     var b = xg
-                                    if !isPointwise { Im2col.unfold(g, xg, cp.baseAddress!); b = UnsafePointer(cp.baseAddress!) }
+                                    if !isPointwise { Im2col.unfold(g, xg, cp); b = UnsafePointer(cp) }
                                     BLAS.gemm(transB: true, m: og, n: k, k: plane,
                                               a: dyp.baseAddress! + (i * outChannels + gi * og) * plane, lda: plane,
                                               b: b, ldb: plane, beta: 1, c: dwp.baseAddress! + gi * og * k, ldc: k)

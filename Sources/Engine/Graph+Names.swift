@@ -3,14 +3,22 @@
 ///   - name: what the user asked for.
 ///   - known: every valid name, in network order.
 public func unknownLayerMessage(_ name: String, known: [String]) -> String {
-    let close = known.map { ($0, editDistance(name, $0)) }
+    // Closest by edit distance; among equals, the one whose trailing number is nearest ("fire10" → "fire9").
+    let close = known.map { ($0, editDistance(name, $0), numberGap(name, $0)) }
         .filter { $0.1 <= max(2, name.count / 3) }
-        .sorted { $0.1 < $1.1 }
+        .sorted { ($0.1, $0.2) < ($1.1, $1.2) }
         .prefix(3).map(\.0)
     let hint = close.isEmpty ? "" : "; did you mean " + close.map { "'\($0)'" }.joined(separator: " or ") + "?"
     let list = known.count > 40 ? known.prefix(40).joined(separator: ", ") + ", … (\(known.count) in all; `convlens layers` lists them)"
                                 : known.joined(separator: ", ")
     return "unknown layer '\(name)'\(hint) Layers are: \(list)"
+}
+
+/// How far apart the trailing numbers of two names are (Int.max when either has none).
+func numberGap(_ a: String, _ b: String) -> Int {
+    func trailing(_ s: String) -> Int? { Int(String(s.reversed().prefix { $0.isNumber }.reversed())) }
+    guard let x = trailing(a), let y = trailing(b) else { return .max }
+    return abs(x - y)
 }
 
 /// Levenshtein distance between two strings.

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A network as a DAG of named layers in topological order. Names are data: the same string is the weight-key
 /// prefix, the hook key and the `--layer` value (`fire9`, `layer4.1.conv2`, `features.29`).
 ///
@@ -24,6 +26,8 @@ public final class Graph {
     private var indexByName: [String: Int] = [:]
     /// Output buffers reused between runs, one per node.
     private var workspace: [Tensor] = []
+    /// When set, `forward` adds each node's wall time (seconds) here, by layer name: a profile for `convlens bench`.
+    public var profile: [String: Double]?
     /// The last input shape and the node output shapes it gave.
     private var shapeCache: (input: [Int], shapes: [[Int]])?
 
@@ -100,7 +104,9 @@ public final class Graph {
             for i in 0 ... last {
                 let node = nodes[i]
                 let ins = node.inputs.map { $0 == Graph.inputIndex ? x : outputs[$0]! }
+                let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
                 node.layer.forward(ins, &workspace[i])
+                if profile != nil { profile![node.name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
                 outputs[i] = workspace[i]
                 hookAt[i]?.forEach { $0(workspace[i]) }
             }

@@ -59,9 +59,38 @@ public final class MaxPool2d: Layer {
             y.data.withUnsafeMutableBufferPointer { yp in
                 let xb = xp.baseAddress!, yb = yp.baseAddress!
                 parallelFor(planes, work: planes * outPlane * kernel * kernel) { p in
-                    let src = xb + p * inPlane, dst = yb + p * outPlane
-                    argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
+                    maxPlane(g, xb + p * inPlane, yb + p * outPlane)
                 }
+            }
+        }
+    }
+
+    /// The forward for one plane: a separable max (over each window's columns, then its rows), windows clipped to
+    /// the image since padding is −∞. Max is exact, so the order does not change the result; a plane with NaN takes
+    /// the general loop, which propagates it as PyTorch does.
+    private func maxPlane(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        if g.dh != 1 || g.dw != 1 || (0 ..< g.h * g.w).contains(where: { src[$0].isNaN }) {
+            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
+            return
+        }
+        // Row maxima over each window's columns: (H, Wo), clipped at the right edge.
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: g.h * g.wo)
+        defer { rows.deallocate() }
+        for r in 0 ..< g.h {
+            let line = src + r * g.w, out = rows + r * g.wo
+            for ow in 0 ..< g.wo {
+                let c0 = Swift.max(ow * g.sw - g.pw, 0), c1 = Swift.min(ow * g.sw - g.pw + g.kw, g.w)
+                var m = line[c0]
+                for c in c0 + 1 ..< c1 { m = Swift.max(m, line[c]) }
+                out[ow] = m
+            }
+        }
+        for oh in 0 ..< g.ho {
+            let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h), out = dst + oh * g.wo
+            out.update(from: rows + r0 * g.wo, count: g.wo)
+            for r in r0 + 1 ..< r1 {
+                let line = rows + r * g.wo
+                for ow in 0 ..< g.wo { out[ow] = Swift.max(out[ow], line[ow]) }
             }
         }
     }

@@ -1,0 +1,203 @@
+import Analysis
+import Engine
+import Foundation
+import Models
+import Render
+
+/// `convlens bench`: how fast the engine runs the workloads users repeat, next to the GEMM limit of this machine.
+public enum Benchmark {
+    public struct Machine: Codable {
+        public let cores: Int
+        /// Single-precision GEMM throughput measured in this run (OpenBLAS, all cores).
+        public let sgemm_gflops: Double
+    }
+
+    public struct ModelResult: Codable {
+        public let model: String
+        public let weights: String
+        public let input: Int
+        /// Forward pass, batch 1: median and minimum in milliseconds.
+        public let forward_ms: Double
+        public let forward_min_ms: Double
+        /// Forward pass of a batch of 8, per image.
+        public let forward_b8_ms_per_image: Double
+        /// Grad-CAM from the input tensor to the map at the default layer.
+        public let gradcam_ms: Double
+        public let gradcam_min_ms: Double
+        /// Forward and backward from the top logit to the input.
+        public let backward_to_input_ms: Double
+        /// One Keras-recipe filter-pattern step (forward to the layer, backward to the input, normalised ascent) at
+        /// 150 px, per filter, with 16 filters batched.
+        public let pattern_step_ms: Double
+        public let pattern_layer: String
+        /// Forward GFLOP per image and the rate achieved at batch 1.
+        public let gflop: Double
+        public let gflops: Double
+        /// Peak resident memory of the process so far.
+        public let peak_rss_mb: Double
+    }
+
+    public struct Report: Codable {
+        public let machine: Machine
+        public let models: [ModelResult]
+        public let render: [String: Double]?
+    }
+
+    /// The layer whose patterns the bench times: SqueezeNet's fire4, VGG's block3_conv1 (features.10), ResNet's layer2.
+    static func patternLayer(_ name: String) -> String {
+        name.hasPrefix("squeezenet") ? "fire4" : name.hasPrefix("vgg") ? "features.10" : name.hasPrefix("resnet") ? "layer2" : "features.6"
+    }
+
+    /// Median and minimum of `runs` timed calls after one warm-up call, in milliseconds.
+    static func time(runs: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
+        try body()
+        var t: [Double] = []
+        for _ in 0 ..< runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        t.sort()
+        return (t[t.count / 2], t[0])
+    }
+
+    /// GFLOP/s of a square sgemm of side 1536 (best of several).
+    public static func sgemmPeak() -> Double {
+        let n = 1536
+        let a = [Float](repeating: 0.5, count: n * n), b = a
+        var c = [Float](repeating: 0, count: n * n)
+        let t = time(runs: 4) {
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+            } } }
+        }
+        return 2 * Double(n * n * n) / (t.min / 1e3) / 1e9
+    }
+
+    /// Peak resident set size in MB (getrusage).
+    public static var peakRSS: Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_maxrss) / 1024
+    }
+
+    /// Runs every workload on one model.
+    /// - Parameters:
+    ///   - name: a zoo name; the installed weights when present, else seeded random weights.
+    ///   - runs: timed repetitions per workload.
+    public static func run(_ name: String, runs: Int = 5, progress: (String) -> Void = { _ in }) throws -> ModelResult {
+        let arch = try Zoo.layouts(name)[0]
+        let model: Model
+        if let path = ModelStore.installedWeights(name), (try? ModelStore.load(name: name, weights: path).model.architecture.layout) == arch.layout {
+            model = try ModelStore.load(name: name, weights: path).model
+        } else {
+            model = Model.random(arch, seed: 0)
+        }
+        let g = model.graph, s = arch.inputSize
+        var rng = SplitMix64(1)
+        func input(_ n: Int, _ side: Int) -> Tensor {
+            Tensor(shape: [n, 3, side, side], data: (0 ..< n * 3 * side * side).map { _ in Float.random(in: -1 ... 1, using: &rng) })
+        }
+        let x1 = input(1, s), x8 = input(8, s)
+        progress("\(name): forward")
+        let fwd = try time(runs: runs) { _ = try g.forward(x1) }
+        let fwd8 = try time(runs: max(2, runs / 2)) { _ = try g.forward(x8) }
+        progress("\(name): grad-cam")
+        let cam = try time(runs: runs) { _ = try CAM.compute(.gradcam, graph: g, input: x1, layers: [arch.camLayer]) }
+        progress("\(name): backward to the input")
+        let back = try time(runs: runs) {
+            let acts = try g.forward(x1)
+            let logits = try acts.output("logits")
+            var seed = Tensor(zeros: logits.shape)
+            seed.data[logits.data.indices.max { logits.data[$0] < logits.data[$1] }!] = 1
+            _ = try g.backward(acts, seed: seed, at: "logits", to: ["input"])
+        }
+        progress("\(name): pattern step")
+        let layer = patternLayer(name), filters = 16
+        var xp = input(filters, 150)
+        let step = try time(runs: max(2, runs / 2)) {
+            let acts = try g.forward(xp, until: layer)
+            let a = try acts.output(layer)                                      // (16, C, h, w)
+            let (c, hw) = (a.shape[1], a.shape[2] * a.shape[3])
+            var seed = Tensor(zeros: a.shape)
+            for f in 0 ..< filters { for p in 0 ..< hw { seed.data[(f * c + f % c) * hw + p] = 1 / Float(hw) } }
+            let grad = try g.backward(acts, seed: seed, at: layer, to: ["input"])["input"]!
+            let per = grad.count / filters
+            for f in 0 ..< filters {
+                var ss: Float = 0
+                for j in f * per ..< (f + 1) * per { ss += grad.data[j] * grad.data[j] }
+                let scale = 1 / ((ss / Float(per)).squareRoot() + 1e-5)
+                for j in f * per ..< (f + 1) * per { xp.data[j] += grad.data[j] * scale }
+            }
+        }
+        let shapes = try g.shapes(input: x1.shape)
+        let macs = g.nodes.enumerated().reduce(0) { sum, item in
+            let ins = item.element.inputs.map { $0 == Graph.inputIndex ? x1.shape : shapes[$0] }
+            return sum + item.element.layer.macs(ins, shapes[item.offset])
+        }
+        let gflop = 2 * Double(macs) / 1e9
+        return ModelResult(model: name, weights: model.source, input: s, forward_ms: round2(fwd.median), forward_min_ms: round2(fwd.min),
+                           forward_b8_ms_per_image: round2(fwd8.median / 8), gradcam_ms: round2(cam.median), gradcam_min_ms: round2(cam.min),
+                           backward_to_input_ms: round2(back.median), pattern_step_ms: round2(step.median / Double(filters)),
+                           pattern_layer: layer, gflop: round2(gflop), gflops: round2(gflop / (fwd.median / 1e3)), peak_rss_mb: round2(peakRSS))
+    }
+
+    /// The whole benchmark.
+    public static func run(models: [String], runs: Int = 5, renderFigures: Bool = true, progress: (String) -> Void = { _ in }) throws -> Report {
+        progress("sgemm peak")
+        let machine = Machine(cores: Parallelism.cores, sgemm_gflops: round2(sgemmPeak()))
+        let results = try models.map { try run($0, runs: runs, progress: progress) }
+        var render: [String: Double]?
+        if renderFigures {
+            progress("rendering")
+            render = Dictionary(RenderBenchmark.run().map { ($0.name, round2($0.seconds * 1e3)) }, uniquingKeysWith: { a, _ in a })
+        }
+        return Report(machine: machine, models: results, render: render)
+    }
+
+    /// Time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer, slowest first.
+    public static func profile(_ name: String, batch: Int = 1, runs: Int = 5) throws -> String {
+        let arch = try Zoo.layouts(name)[0]
+        let model = Model.random(arch, seed: 0)
+        let g = model.graph
+        let x = Tensor(shape: [batch, 3, arch.inputSize, arch.inputSize], repeating: 0.5)
+        _ = try g.forward(x)
+        g.profile = [:]
+        for _ in 0 ..< runs { _ = try g.forward(x) }
+        let p = g.profile!
+        g.profile = nil
+        var byKind: [String: Double] = [:]
+        for node in g.nodes { byKind[node.layer.kind, default: 0] += p[node.name] ?? 0 }
+        let total = p.values.reduce(0, +)
+        var s = String(format: "%@ batch %d: %.2f ms per forward\n", name, batch, total / Double(runs) * 1e3)
+        for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += String(format: "  %-18@ %8.2f ms  %5.1f%%\n", k as NSString, v / Double(runs) * 1e3, 100 * v / total) }
+        s += "slowest layers:\n"
+        for (k, v) in p.sorted(by: { $0.value > $1.value }).prefix(12) {
+            let node = try g.node(k)
+            s += String(format: "  %-22@ %-12@ %8.2f ms  %@\n", k as NSString, node.layer.kind as NSString, v / Double(runs) * 1e3, node.layer.summary as NSString)
+        }
+        return s
+    }
+
+    static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+
+    /// A table for people.
+    public static func text(_ r: Report) -> String {
+        var s = String(format: "machine: %d cores, sgemm %.0f GFLOP/s (measured now)\n", r.machine.cores, r.machine.sgemm_gflops)
+        s += "model           forward b1    b8/img   gradcam  back→input  pattern step   GFLOP/s (of peak)   peak RSS\n"
+        for m in r.models {
+            let name = m.model.count < 14 ? m.model + String(repeating: " ", count: 14 - m.model.count) : m.model
+            s += name + String(format: " %7.1f ms %7.1f ms %7.1f ms %8.1f ms %8.2f ms/filter %7.1f (%3.0f%%) %8.0f MB\n",
+                        m.forward_ms, m.forward_b8_ms_per_image, m.gradcam_ms, m.backward_to_input_ms, m.pattern_step_ms,
+                        m.gflops, 100 * m.gflops / r.machine.sgemm_gflops, m.peak_rss_mb)
+        }
+        if let render = r.render {
+            s += "render: " + render.sorted { $0.key < $1.key }.map { String(format: "%@ %.0f ms", $0.key, $0.value) }.joined(separator: ", ") + "\n"
+        }
+        return s
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
