@@ -55,10 +55,10 @@ public enum ActivationsJob {
     /// Runs the job on one prepared image.
     /// - Returns: the files written.
     public static func run(_ lm: LoadedModel, image: PreparedImage, options o: ActivationsOptions) throws -> [String] {
-        let graph = lm.model.graph
-        let layers = o.all ? try tileLayers(graph, input: lm.model.inputShape) : o.layers
+        let layers = o.all ? try tileLayers(lm.model.graph, input: lm.model.inputShape) : o.layers
         guard !layers.isEmpty else { throw UsageError("name a layer with --layer, or pass --all") }
-        for l in layers { _ = try usage { try graph.index(of: l) } }
+        for l in layers { _ = try usage { try lm.model.graph.index(of: l) } }
+        let graph = lm.model.inference(keeping: Set(layers))
         if o.raw != nil && layers.count != 1 { throw UsageError("--raw saves one layer's activations; pass a single --layer") }
         let scaling: Scaling = try {
             switch o.normalize {

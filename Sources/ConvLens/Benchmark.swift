@@ -93,7 +93,9 @@ public enum Benchmark {
         } else {
             model = Model.random(arch, seed: 0)
         }
-        let g = model.graph, s = arch.inputSize
+        let g = model.inference(), s = arch.inputSize
+        let camGraph = model.inference(keeping: [arch.camLayer]), layer = patternLayer(name)
+        let patternGraph = model.inference(keeping: [layer])
         var rng = SplitMix64(1)
         func input(_ n: Int, _ side: Int) -> Tensor {
             Tensor(shape: [n, 3, side, side], data: (0 ..< n * 3 * side * side).map { _ in Float.random(in: -1 ... 1, using: &rng) })
@@ -103,7 +105,7 @@ public enum Benchmark {
         let fwd = try time(runs: runs) { _ = try g.forward(x1) }
         let fwd8 = try time(runs: max(2, runs / 2)) { _ = try g.forward(x8) }
         progress("\(name): grad-cam")
-        let cam = try time(runs: runs) { _ = try CAM.compute(.gradcam, graph: g, input: x1, layers: [arch.camLayer]) }
+        let cam = try time(runs: runs) { _ = try CAM.compute(.gradcam, graph: camGraph, input: x1, layers: [arch.camLayer]) }
         progress("\(name): backward to the input")
         let back = try time(runs: runs) {
             let acts = try g.forward(x1)
@@ -113,15 +115,15 @@ public enum Benchmark {
             _ = try g.backward(acts, seed: seed, at: "logits", to: ["input"])
         }
         progress("\(name): pattern step")
-        let layer = patternLayer(name), filters = 16
+        let filters = 16
         var xp = input(filters, 150)
         let step = try time(runs: max(2, runs / 2)) {
-            let acts = try g.forward(xp, until: layer)
+            let acts = try patternGraph.forward(xp, until: layer)
             let a = try acts.output(layer)                                      // (16, C, h, w)
             let (c, hw) = (a.shape[1], a.shape[2] * a.shape[3])
             var seed = Tensor(zeros: a.shape)
             for f in 0 ..< filters { for p in 0 ..< hw { seed.data[(f * c + f % c) * hw + p] = 1 / Float(hw) } }
-            let grad = try g.backward(acts, seed: seed, at: layer, to: ["input"])["input"]!
+            let grad = try patternGraph.backward(acts, seed: seed, at: layer, to: ["input"])["input"]!
             let per = grad.count / filters
             for f in 0 ..< filters {
                 var ss: Float = 0
@@ -159,8 +161,14 @@ public enum Benchmark {
     public static func profile(_ name: String, batch: Int = 1, runs: Int = 5) throws -> String {
         let arch = try Zoo.layouts(name)[0]
         let model = Model.random(arch, seed: 0)
-        let g = model.graph
         let x = Tensor(shape: [batch, 3, arch.inputSize, arch.inputSize], repeating: 0.5)
+        let plain = model.graph
+        _ = try plain.forward(x)
+        plain.profile = [:]
+        for _ in 0 ..< runs { _ = try plain.forward(x) }
+        let unfused = plain.profile!.values.reduce(0, +)
+        plain.profile = nil
+        let g = model.inference()
         _ = try g.forward(x)
         g.profile = [:]
         for _ in 0 ..< runs { _ = try g.forward(x) }
@@ -169,12 +177,14 @@ public enum Benchmark {
         var byKind: [String: Double] = [:]
         for node in g.nodes { byKind[node.layer.kind, default: 0] += p[node.name] ?? 0 }
         let total = p.values.reduce(0, +)
-        var s = String(format: "%@ batch %d: %.2f ms per forward\n", name, batch, total / Double(runs) * 1e3)
-        for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += String(format: "  %-18@ %8.2f ms  %5.1f%%\n", k as NSString, v / Double(runs) * 1e3, 100 * v / total) }
+        var s = "\(name) batch \(batch): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
+                                                       total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
+        func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
+        for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }
         s += "slowest layers:\n"
         for (k, v) in p.sorted(by: { $0.value > $1.value }).prefix(12) {
             let node = try g.node(k)
-            s += String(format: "  %-22@ %-12@ %8.2f ms  %@\n", k as NSString, node.layer.kind as NSString, v / Double(runs) * 1e3, node.layer.summary as NSString)
+            s += "  " + pad(k, 22) + pad(node.layer.kind, 12) + String(format: "%8.2f ms  ", v / Double(runs) * 1e3) + node.layer.summary + "\n"
         }
         return s
     }

@@ -62,7 +62,9 @@ public enum CorrelateJob {
             let images = try ImageBatch.prepare(chunk, lm.preprocessing, maxPixels: maxPixels).images
             let x = ImageBatch.tensor(images)
             let needLogits = keepLogits || !labelByFile
-            let out = try Embeddings.compute(lm.model.graph, x, features: needLogits ? [feature, .logits] : [feature])
+            var keep: Set<String> = []
+            if case let .pooled(layer) = feature { keep.insert(layer) }
+            let out = try Embeddings.compute(lm.model.inference(keeping: keep), x, features: needLogits ? [feature, .logits] : [feature])
             let e = out[0], logits = out.last!                                          // (b, D), (b, K)
             d = e.shape[1]
             rows += e.data

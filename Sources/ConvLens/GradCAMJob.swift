@@ -88,7 +88,8 @@ public enum GradCAMJob {
         var entries: [CAMEntry] = [], figures: [any Figure] = [], rawMaps: [[Float]] = []
         var results: [[CAMResult]] = []                                        // [rank][batch]
         for r in 0 ..< ranks {
-            results.append([try CAM.compute(method, graph: lm.model.graph, input: x, layers: layers, classes: targets.map { $0[r] })])
+            results.append([try CAM.compute(method, graph: lm.model.inference(keeping: Set(layers)), input: x, layers: layers,
+                                            classes: targets.map { $0[r] })])
         }
         let (h, w) = (x.shape[2], x.shape[3])
         for i in 0 ..< n {
@@ -96,7 +97,7 @@ public enum GradCAMJob {
                 let res = results[r][0], c = res.classes[i]
                 let map = Array(res.maps.data[i * h * w ..< (i + 1) * h * w])    // (H, W)
                 let faith = o.metrics && method.output == .map
-                    ? try Faithfulness.measure(graph: lm.model.graph, image: x.item(i), map: map, classIndex: c) : nil
+                    ? try Faithfulness.measure(graph: lm.model.inference(), image: x.item(i), map: map, classIndex: c) : nil
                 let where_ = method.usesLayer ? " @ \(layers.joined(separator: "+"))" : ""
                 let caption = "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", res.probabilities[i]))  ·  \(method.name)\(where_)"
                 entries.append(CAMEntry(image: images[i].path, method: method.name, layers: method.usesLayer ? layers : [],

@@ -24,9 +24,10 @@ public enum ReportJob {
 
     /// Writes `dir/index.html` and returns its path.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], dir: String, options o: Options = Options()) throws -> String {
-        let graph = lm.model.graph
         let tileLayers = o.tileLayers.isEmpty ? [lm.model.architecture.camLayer] : o.tileLayers
-        for l in tileLayers + [o.patternLayer].compactMap({ $0 }) { _ = try usage { try graph.index(of: l) } }
+        for l in tileLayers + [o.patternLayer].compactMap({ $0 }) { _ = try usage { try lm.model.graph.index(of: l) } }
+        let keep = Set(tileLayers + [lm.model.architecture.camLayer, lm.model.architecture.embeddingLayer])
+        let graph = lm.model.inference(keeping: keep)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var html = Page(title: "ConvLens report · \(lm.model.name)")
         html.paragraph("Model <b>\(esc(lm.model.name))</b> (\(esc(lm.model.architecture.layout)) layout, weights \(esc(lm.model.source))), "

@@ -68,6 +68,9 @@ public final class Graph {
         throw EngineError(unknownLayerMessage(name, known: layerNames + aliases.keys.sorted()))
     }
 
+    /// The index of a name, or nil.
+    func indexByNameLookup(_ name: String) -> Int? { indexByName[name] }
+
     /// The node of a layer name or alias.
     public func node(_ name: String) throws -> Node { nodes[try index(of: name)] }
 

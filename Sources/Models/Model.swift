@@ -20,12 +20,25 @@ public final class Model {
     }
 
     public var name: String { architecture.name }
+
+    /// Fused inference graphs by the names they keep (see `Graph.fused(keeping:)`).
+    private var fusedGraphs: [[String]: Graph] = [:]
+
+    /// The graph with BatchNorm folded into convolutions and ReLUs fused into their epilogues, keeping `names`
+    /// (and "logits") as separate layers with their exact outputs. Made once per set of names.
+    public func inference(keeping names: Set<String> = []) -> Graph {
+        let key = (names.union(["logits"])).sorted()
+        if let g = fusedGraphs[key] { return g }
+        let g = graph.fused(keeping: Set(key))
+        fusedGraphs[key] = g
+        return g
+    }
     /// The input the model expects for one image, (1, 3, S, S).
     public var inputShape: [Int] { [1, 3, architecture.inputSize, architecture.inputSize] }
 
-    /// Logits (N, K) for a batch of preprocessed images (N, 3, H, W).
+    /// Logits (N, K) for a batch of preprocessed images (N, 3, H, W), through the fused inference graph.
     public func logits(_ x: Tensor) throws -> Tensor {
-        try graph.forward(x).output("logits")
+        try inference().forward(x).output("logits")
     }
 
     /// Builds the architecture with zero weights, for listings.

@@ -47,21 +47,22 @@ struct ZooCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(folder)/\(weights)" }
 
     /// Loads the weights, runs the input and compares every listed activation with torch's.
-    /// - Parameters: set: "zoo" (committed, narrow) or "full" (git-ignored, full width).
-    func check(set: String) throws {
+    /// - Parameters: set: "zoo" (committed, narrow) or "full" (git-ignored, full width); fused: run the inference
+    ///   graph (BN folded, ReLUs fused) keeping the checked layers.
+    func check(set: String, fused: Bool = false) throws {
         let dir = "\(set)/\(folder)"
         let path = Fixture.root + "/Tests/Fixtures/\(dir)/\(weights)"
         let model = try Model.load(self.model, weights: try Fixture.stateDict(path), source: path, widthDivisor: divisor)
         #expect(model.architecture.layout == layout, "\(testDescription): chose layout \(model.architecture.layout)")
         let x = try Fixture.load("\(dir)/input")                       // (N, 3, H, W)
-        let acts = try model.graph.forward(x)
+        let acts = try (fused ? model.inference(keeping: Set(layers)) : model.graph).forward(x)
         let ref = references.isEmpty ? dir : "\(dir)/\(references)"
         for layer in layers {
             let expected = try Fixture.load("\(ref)/\(layer)")
             let got = try acts.output(layer)
             #expect(got.shape == expected.shape, "\(testDescription) \(layer): shape \(got.shape), torch \(expected.shape)")
             let scale = expected.data.reduce(0) { max($0, abs($1)) }
-            let label = "\(set)/\(testDescription) \(layer) (max|torch| \(scale))"
+            let label = "\(set)/\(testDescription)\(fused ? " fused" : "") \(layer) (max|torch| \(scale))"
             let ok = compare(label, got, expected, tolerance: 1e-4 * scale)   // a Bool, so a failure does not print the tensors
             #expect(ok, "\(label): see the TENSOR BAD line")
         }
@@ -102,6 +103,13 @@ struct ZooCase: Sendable, CustomTestStringConvertible {
     @Test("architecture matches torch", arguments: cases)
     func matchesTorch(_ c: ZooCase) throws {
         try c.check(set: "zoo")
+    }
+
+    /// The same references through the inference graph, where BatchNorm is folded into the convolutions and ReLUs
+    /// run in their epilogues (the layers checked are kept, everything else may fuse).
+    @Test("fused inference graph matches torch", arguments: cases)
+    func fusedMatchesTorch(_ c: ZooCase) throws {
+        try c.check(set: "zoo", fused: true)
     }
 
     /// zoo/errors/resnet18-broken.safetensors, from make_zoo_fixtures.py's error_fixture():
