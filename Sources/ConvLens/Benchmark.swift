@@ -1,6 +1,7 @@
 import Analysis
 import Engine
 import Foundation
+import Imaging
 import Models
 import Render
 
@@ -41,6 +42,8 @@ public enum Benchmark {
         public let machine: Machine
         public let models: [ModelResult]
         public let render: [String: Double]?
+        /// Milliseconds to resize a 4000x3000 photo to a shorter side of 256 (Pillow-exact bilinear).
+        public let resize_4000x3000_ms: Double?
     }
 
     /// The layer whose patterns the bench times: SqueezeNet's fire4, VGG's block3_conv1 (features.10), ResNet's layer2.
@@ -149,12 +152,17 @@ public enum Benchmark {
         progress("sgemm peak")
         let machine = Machine(cores: Parallelism.cores, sgemm_gflops: round2(sgemmPeak()))
         let results = try models.map { try run($0, runs: runs, progress: progress) }
-        var render: [String: Double]?
+        var render: [String: Double]?, resize: Double?
         if renderFigures {
             progress("rendering")
             render = Dictionary(RenderBenchmark.run().map { ($0.name, round2($0.seconds * 1e3)) }, uniquingKeysWith: { a, _ in a })
+            progress("resizing")
+            var pixels = [UInt8](repeating: 0, count: 4000 * 3000 * 3)          // (H, W, 3), a smooth ramp
+            for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: (i / 3) % 4000 / 16 + i % 7) }
+            let photo = RGBImage(width: 4000, height: 3000, pixels: pixels)
+            resize = round2(time(runs: 3) { _ = photo.resizedShorterSide(to: 256) }.median)
         }
-        return Report(machine: machine, models: results, render: render)
+        return Report(machine: machine, models: results, render: render, resize_4000x3000_ms: resize)
     }
 
     /// Time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer, slowest first.
@@ -201,6 +209,7 @@ public enum Benchmark {
                         m.forward_ms, m.forward_b8_ms_per_image, m.gradcam_ms, m.backward_to_input_ms, m.pattern_step_ms,
                         m.gflops, 100 * m.gflops / r.machine.sgemm_gflops, m.peak_rss_mb)
         }
+        if let resize = r.resize_4000x3000_ms { s += String(format: "resize 4000x3000 → 341x256: %.0f ms\n", resize) }
         if let render = r.render {
             s += "render: " + render.sorted { $0.key < $1.key }.map { String(format: "%@ %.0f ms", $0.key, $0.value) }.joined(separator: ", ") + "\n"
         }
