@@ -180,19 +180,69 @@ public enum Benchmark {
         _ = try g.forward(x)
         g.profile = [:]
         for _ in 0 ..< runs { _ = try g.forward(x) }
-        let p = g.profile!
+        var p = g.profile!
+        // The backward from the top logit to the input, timed per layer too.
+        g.profile = [:]
+        for _ in 0 ..< runs {
+            let acts = try g.forward(x)
+            let logits = try acts.output("logits")
+            var seed = Tensor(zeros: logits.shape)
+            seed.data[0] = 1
+            _ = try g.backward(acts, seed: seed, at: "logits", to: ["input"])
+        }
+        let back = g.profile!.filter { $0.key.hasSuffix(" (backward)") }
         g.profile = nil
+        let backTotal = back.values.reduce(0, +)
         var byKind: [String: Double] = [:]
-        for node in g.nodes { byKind[node.layer.kind, default: 0] += p[node.name] ?? 0 }
+        var backByKind: [String: Double] = [:]
+        for node in g.nodes {
+            byKind[node.layer.kind, default: 0] += p[node.name] ?? 0
+            backByKind[node.layer.kind, default: 0] += back[node.name + " (backward)"] ?? 0
+        }
         let total = p.values.reduce(0, +)
         var s = "\(name) batch \(batch): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
                                                        total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
         func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
         for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }
+        s += String(format: "backward from the logits to the input: %.2f ms\n", backTotal / Double(runs) * 1e3)
+        for (k, v) in backByKind.sorted(by: { $0.value > $1.value }) where v > 0 {
+            s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / backTotal)
+        }
+        p.merge(back) { a, _ in a }
         s += "slowest layers:\n"
         for (k, v) in p.sorted(by: { $0.value > $1.value }).prefix(12) {
-            let node = try g.node(k)
+            let node = try g.node(k.replacingOccurrences(of: " (backward)", with: ""))
             s += "  " + pad(k, 22) + pad(node.layer.kind, 12) + String(format: "%8.2f ms  ", v / Double(runs) * 1e3) + node.layer.summary + "\n"
+        }
+        return s
+    }
+
+    /// im2col + sgemm against Winograd F(4x4, 3x3) on the 3x3 stride-1 shapes of ResNet-18, VGG16 and SqueezeNet:
+    /// (C, O, H = W, batch) → median milliseconds of each, interleaved so that load affects both alike.
+    public static func convAlgorithms(runs: Int = 7, only: (Int, Int, Int, Int)? = nil) -> String {
+        let all = [(64, 64, 56, 1), (128, 128, 28, 1), (256, 256, 14, 1), (512, 512, 7, 1), (64, 64, 224, 1), (128, 128, 112, 1),
+                      (256, 256, 56, 1), (512, 512, 28, 1), (512, 512, 14, 1), (16, 64, 56, 1), (64, 256, 14, 1), (512, 512, 7, 8),
+                      (256, 256, 14, 8)]
+        let shapes = only.map { [$0] } ?? all
+        var s = "shape (C→O, HxW, batch)      tiles   im2col ms   winograd ms   speed-up\n"
+        var rng = SplitMix64(7)
+        for (c, o, h, n) in shapes {
+            let conv = Conv2d(c, o, kernel: 3, padding: 1)
+            conv.weight = Tensor(shape: conv.weight.shape, data: (0 ..< conv.weight.count).map { _ in Float.random(in: -0.1 ... 0.1, using: &rng) })
+            let x = Tensor(shape: [n, c, h, h], data: (0 ..< n * c * h * h).map { _ in Float.random(in: -1 ... 1, using: &rng) })
+            var y = Tensor(zeros: [0])
+            var t: [Conv2d.Algorithm: [Double]] = [.im2col: [], .winograd: []]
+            for r in 0 ... runs {
+                for alg in [Conv2d.Algorithm.im2col, .winograd] {
+                    conv.algorithm = alg
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    conv.forward([x], &y)
+                    if r > 0 { t[alg]!.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+                }
+            }
+            let a = t[.im2col]!.sorted()[runs / 2], b = t[.winograd]!.sorted()[runs / 2]
+            let tiles = n * ((h + 3) / 4) * ((h + 3) / 4)
+            s += String(format: "%4d→%-4d %4dx%-4d batch %d   %5d   %9.2f   %11.2f   %7.2fx\n", c, o, h, h, n, tiles, a, b, a / b)
         }
         return s
     }

@@ -74,16 +74,19 @@ public final class Conv2d: Layer {
     var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == (0, 0) }
 
     /// Whether this pass on an (N, C, H, W) input runs through Winograd: 3×3, stride 1, no dilation, one group,
-    /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and at least 8 rows of 4×4 output
-    /// tiles across the batch (below that the 36 small GEMMs lose to one im2col GEMM).
+    /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and enough 4×4 output tiles and input
+    /// channels for the 36 GEMMs to beat one im2col GEMM.
     func usesWinograd(_ shape: [Int], padding p: Int) -> Bool {
         switch algorithm {
         case .im2col: return false
         case .winograd, .auto:
             guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.h == padding.w, p <= 2 else { return false }
             if algorithm == .winograd { return true }
+            // Measured with `convlens bench --algorithms`: Winograd wins from 32 tiles with 32 channels, and from 16
+            // tiles with 128; im2col wins on fewer tiles (ResNet's 7x7 layer4 at batch 1) and on thin inputs.
             let (_, _, th, tw) = Winograd.grid(shape[2], shape[3], p)
-            return shape[0] * th * tw >= 64 && inChannels >= 8 && outChannels >= 8
+            let (tiles, c) = (shape[0] * th * tw, shape[1])
+            return c >= 32 && (tiles >= 32 || tiles >= 16 && c >= 128)
         }
     }
 

@@ -165,7 +165,9 @@ public final class Graph {
             guard needed.contains(true) else { continue }
             let ins = node.inputs.map { $0 == Graph.inputIndex ? acts.input : acts.outputs[$0]! }
             if guidedReLU && node.layer.endsInReLU { dy.data = dy.data.map { Swift.max($0, 0) } }
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let dxs = linear.contains(i) ? [dy] : node.layer.backward(ins, acts.outputs[i]!, dy, needed: needed)
+            if profile != nil { profile![node.name + " (backward)", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             for (k, j) in node.inputs.enumerated() where needed[k] {
                 guard let dx = dxs[k] else { continue }
                 if j == Graph.inputIndex { inputGrad = inputGrad.map { $0 + dx } ?? dx } else { grads[j] = grads[j].map { $0 + dx } ?? dx }

@@ -1,32 +1,51 @@
 /// Winograd's minimal filtering F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// 2016, eq. 7): a 3×3 stride-1 convolution computed on 6×6 input tiles as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, where the
-/// elementwise products over all channels and tiles become 36 GEMMs, (O, C)·(C, tiles). It takes 36 multiplies per
-/// 16 outputs and channel instead of 144. Transforms run eight tiles at a time in SIMD registers.
+/// elementwise products summed over channels become 36 GEMMs, (tiles, C)·(C, O). It takes 36 multiplies per 16
+/// outputs and channel instead of 144.
+///
+/// Layout: the input is first copied channels-last and zero-padded, (N, Hp, Wp, Cp) with Cp = C rounded up to 8, so
+/// that every transform works on eight channels at once in a SIMD register with contiguous loads and stores:
+/// V (36, tiles, Cp) · Uᵀ (36, Op, Cp) → M (36, tiles, Op).
 enum Winograd {
     typealias V8 = SIMD8<Float>
 
-    /// Transformed filters U = G g Gᵀ for every (o, c), stored (36, O, C).
+    /// `n` rounded up to a multiple of 8.
+    @inline(__always) static func up8(_ n: Int) -> Int { (n + 7) & ~7 }
+
+    /// Transformed filters U = G g Gᵀ for every (o, c), stored (36, Op, Cp), zero where o ≥ O or c ≥ C.
     /// - Parameters:
-    ///   - w: filters (O, C, 3, 3); with `flip`, read as the backward pass needs them: w'[c][o] = w[o][c] rotated
-    ///     by 180°, giving (36, C, O).
+    ///   - w: filters (O, C, 3, 3); with `flip`, read as the input-gradient pass needs them: w'[c][o] = w[o][c]
+    ///     rotated by 180°, giving (36, Cp, Op).
     static func filters(_ w: [Float], o: Int, c: Int, flip: Bool = false) -> [Float] {
         let (rows, cols) = flip ? (c, o) : (o, c)
-        var u = [Float](repeating: 0, count: 36 * rows * cols)
-        let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-        for r in 0 ..< rows {
-            for s in 0 ..< cols {
-                var k = [[Double]](repeating: [0, 0, 0], count: 3)     // the 3x3 kernel for output r, input s
-                for i in 0 ..< 3 {
-                    for j in 0 ..< 3 {
-                        k[i][j] = Double(flip ? w[((s * c + r) * 3 + 2 - i) * 3 + 2 - j] : w[((r * c + s) * 3 + i) * 3 + j])
-                    }
-                }
-                for a in 0 ..< 6 {
-                    for b in 0 ..< 6 {
-                        var v = 0.0
-                        for i in 0 ..< 3 { for j in 0 ..< 3 { v += g[a][i] * k[i][j] * g[b][j] } }
-                        u[(a * 6 + b) * rows * cols + r * cols + s] = Float(v)
+        let (rp, cp) = (up8(rows), up8(cols))
+        var u = [Float](repeating: 0, count: 36 * rp * cp)
+        let g: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]   // G, (6, 3)
+        u.withUnsafeMutableBufferPointer { up in
+            w.withUnsafeBufferPointer { wp in
+                let ub = up.baseAddress!, wb = wp.baseAddress!
+                parallelFor(rows, work: rows * cols * 200) { r in
+                    var k = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                    var tmp = [Double](repeating: 0, count: 18)          // G k, (6, 3)
+                    for s in 0 ..< cols {
+                        withUnsafeMutableBytes(of: &k) { raw in
+                            let kk = raw.bindMemory(to: Double.self)
+                            for i in 0 ..< 3 {
+                                for j in 0 ..< 3 {
+                                    kk[i * 3 + j] = Double(flip ? wb[((s * c + r) * 3 + 2 - i) * 3 + 2 - j] : wb[((r * c + s) * 3 + i) * 3 + j])
+                                }
+                            }
+                            for a in 0 ..< 6 {
+                                for j in 0 ..< 3 { tmp[a * 3 + j] = g[a * 3] * kk[j] + g[a * 3 + 1] * kk[3 + j] + g[a * 3 + 2] * kk[6 + j] }
+                            }
+                        }
+                        for a in 0 ..< 6 {
+                            for b in 0 ..< 6 {
+                                let v = tmp[a * 3] * g[b * 3] + tmp[a * 3 + 1] * g[b * 3 + 1] + tmp[a * 3 + 2] * g[b * 3 + 2]
+                                ub[(a * 6 + b) * rp * cp + r * cp + s] = Float(v)
+                            }
+                        }
                     }
                 }
             }
@@ -43,54 +62,62 @@ enum Winograd {
     /// Convolves a batch with transformed filters: y (N, O, Ho, Wo) = conv3x3(x (N, C, H, W), pad p) + bias, then
     /// the activation.
     /// - Parameters:
-    ///   - u: filters from `filters`, (36, O, C).
+    ///   - u: filters from `filters`, (36, Op, Cp).
     static func convolve(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, pad p: Int, u: UnsafePointer<Float>, o: Int,
                          bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>) {
         let (ho, wo, th, tw) = grid(h, w, p)
+        let (cp, op) = (up8(c), up8(o))
+        let (hp, wp) = (4 * th + 2, 4 * tw + 2)                                  // padded input covering every tile
         let tiles = n * th * tw
-        Workspace.shared.borrow(36 * c * tiles, slot: 1) { v in                  // (36, C, tiles)
-            Workspace.shared.borrow(36 * o * tiles, slot: 2) { m in              // (36, O, tiles)
-                inputTransform(x, n: n, c: c, h: h, w: w, pad: p, th: th, tw: tw, v: v)
-                for xi in 0 ..< 36 {
-                    BLAS.gemm(m: o, n: tiles, k: c, a: u + xi * o * c, lda: c, b: v + xi * c * tiles, ldb: tiles,
-                              c: m + xi * o * tiles, ldc: tiles)
+        Workspace.shared.borrow(n * hp * wp * cp, slot: 0) { xt in              // (N, Hp, Wp, Cp)
+            Workspace.shared.borrow(36 * tiles * cp, slot: 1) { v in            // (36, tiles, Cp)
+                Workspace.shared.borrow(36 * tiles * op, slot: 2) { m in        // (36, tiles, Op)
+                    channelsLast(x, n: n, c: c, h: h, w: w, pad: p, hp: hp, wp: wp, cp: cp, into: xt)
+                    inputTransform(xt, n: n, hp: hp, wp: wp, cp: cp, th: th, tw: tw, v: v)
+                    for xi in 0 ..< 36 {
+                        BLAS.gemm(transB: true, m: tiles, n: op, k: cp, a: v + xi * tiles * cp, lda: cp,
+                                  b: u + xi * op * cp, ldb: cp, c: m + xi * tiles * op, ldc: op)
+                    }
+                    outputTransform(m, n: n, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, bias: bias, activation: activation, y: y)
                 }
-                outputTransform(m, n: n, o: o, ho: ho, wo: wo, th: th, tw: tw, bias: bias, activation: activation, y: y)
             }
         }
     }
 
-    /// V[ξ][c][tile] = (Bᵀ d B)[ξ] for the 6×6 patch d of every tile, eight tiles of a row at a time.
-    static func inputTransform(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, pad p: Int, th: Int, tw: Int,
+    /// Copies (N, C, H, W) into a zeroed (N, Hp, Wp, Cp) with the image at offset (p, p).
+    static func channelsLast(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, pad p: Int, hp: Int, wp: Int, cp: Int,
+                             into xt: UnsafeMutablePointer<Float>) {
+        parallelFor(n * hp, work: n * hp * wp * cp) { nr in
+            let (img, r) = (nr / hp, nr % hp)
+            let dst = xt + nr * wp * cp
+            dst.update(repeating: 0, count: wp * cp)
+            let row = r - p
+            guard row >= 0 && row < h else { return }
+            let cols = Swift.min(w, wp - p)
+            for ch in 0 ..< c {
+                let src = x + ((img * c + ch) * h + row) * w
+                for col in 0 ..< cols { dst[(col + p) * cp + ch] = src[col] }
+            }
+        }
+    }
+
+    /// V[ξ][tile][c] = (Bᵀ d B)[ξ] for the 6×6 patch d of every tile, eight channels at a time.
+    static func inputTransform(_ xt: UnsafePointer<Float>, n: Int, hp: Int, wp: Int, cp: Int, th: Int, tw: Int,
                                v: UnsafeMutablePointer<Float>) {
-        let tiles = n * th * tw, stride = 4 * tw + 2                            // a padded band of 6 rows
-        parallelFor(n * c, work: 36 * n * c * th * tw) { nc in
-            let (img, ch) = (nc / c, nc % c)
-            let plane = x + nc * h * w
-            let band = UnsafeMutablePointer<Float>.allocate(capacity: 6 * stride + 32)
+        let tiles = n * th * tw, blocks = cp / 8
+        parallelChunks(tiles, work: tiles * cp * 36) { range in
             let d = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 36)
-            defer { band.deallocate(); d.deallocate(); t.deallocate() }
-            for ty in 0 ..< th {
-                // Copy rows 4·ty − p ..< 4·ty − p + 6 into the band, zero outside the image.
-                band.update(repeating: 0, count: 6 * stride + 32)
-                for k in 0 ..< 6 {
-                    let r = 4 * ty - p + k
-                    if r < 0 || r >= h { continue }
-                    let lo = Swift.max(0, p), hi = Swift.min(stride, w + p)   // band column j is image column j − p
-                    if lo < hi { (band + k * stride + lo).update(from: plane + r * w + lo - p, count: hi - lo) }
-                }
-                var t0 = 0
-                while t0 < tw {
-                    let lanes = Swift.min(8, tw - t0)
+            defer { d.deallocate(); t.deallocate() }
+            for tile in range {
+                let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
+                let origin = xt + ((img * hp + 4 * ty) * wp + 4 * tx) * cp
+                for b in 0 ..< blocks {
                     for k in 0 ..< 6 {
-                        let row = band + k * stride + 4 * t0
                         for j in 0 ..< 6 {
-                            var e = V8.zero
-                            for l in 0 ..< lanes { e[l] = row[4 * l + j] }
-                            d[k * 6 + j] = e
+                            d[k * 6 + j] = UnsafeRawPointer(origin + (k * wp + j) * cp + 8 * b).loadUnaligned(as: V8.self)
                         }
                     }
-                    for j in 0 ..< 6 {                                          // t = Bᵀ d, by columns
+                    for j in 0 ..< 6 {                                          // t = Bᵀ d, column by column
                         let (d0, d1, d2, d3, d4, d5) = (d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j])
                         t[j] = 4 * d0 - 5 * d2 + d4
                         t[6 + j] = -4 * d1 - 4 * d2 + d3 + d4
@@ -99,55 +126,42 @@ enum Winograd {
                         t[24 + j] = 2 * d1 - d2 - 2 * d3 + d4
                         t[30 + j] = 4 * d1 - 5 * d3 + d5
                     }
-                    let base = (img * th + ty) * tw + t0
-                    for i in 0 ..< 6 {                                          // (Bᵀ d) B, by rows
+                    let out = v + tile * cp + 8 * b
+                    for i in 0 ..< 6 {                                          // (Bᵀ d) B, row by row
                         let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                        d[0] = 4 * a0 - 5 * a2 + a4                              // d is free again: reuse it for the row
-                        d[1] = -4 * a1 - 4 * a2 + a3 + a4
-                        d[2] = 4 * a1 - 4 * a2 - a3 + a4
-                        d[3] = -2 * a1 - a2 + 2 * a3 + a4
-                        d[4] = 2 * a1 - a2 - 2 * a3 + a4
-                        d[5] = 4 * a1 - 5 * a3 + a5
-                        for j in 0 ..< 6 {
-                            let dst = v + ((i * 6 + j) * c + ch) * tiles + base
-                            if lanes == 8 {
-                                UnsafeMutableRawPointer(dst).storeBytes(of: d[j], as: V8.self)
-                            } else {
-                                for l in 0 ..< lanes { dst[l] = d[j][l] }
-                            }
-                        }
+                        let row = out + i * 6 * tiles * cp
+                        store(4 * a0 - 5 * a2 + a4, row)
+                        store(-4 * a1 - 4 * a2 + a3 + a4, row + tiles * cp)
+                        store(4 * a1 - 4 * a2 - a3 + a4, row + 2 * tiles * cp)
+                        store(-2 * a1 - a2 + 2 * a3 + a4, row + 3 * tiles * cp)
+                        store(2 * a1 - a2 - 2 * a3 + a4, row + 4 * tiles * cp)
+                        store(4 * a1 - 5 * a3 + a5, row + 5 * tiles * cp)
                     }
-                    t0 += 8
                 }
             }
         }
     }
 
+    @inline(__always) static func store(_ x: V8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: V8.self)
+    }
+
     /// y = Aᵀ M A for every tile, plus the bias and the activation, written where the tile lies inside the output.
-    static func outputTransform(_ m: UnsafePointer<Float>, n: Int, o: Int, ho: Int, wo: Int, th: Int, tw: Int,
+    static func outputTransform(_ m: UnsafePointer<Float>, n: Int, o: Int, op: Int, ho: Int, wo: Int, th: Int, tw: Int,
                                 bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>) {
-        let tiles = n * th * tw
-        parallelFor(n * o, work: 36 * n * o * th * tw) { no in
-            let (img, oc) = (no / o, no % o)
-            let b = V8(repeating: bias?[oc] ?? 0)
-            let plane = y + no * ho * wo
-            let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 28)
-            defer { s.deallocate(); t.deallocate() }
-            for ty in 0 ..< th {
-                var t0 = 0
-                while t0 < tw {
-                    let lanes = Swift.min(8, tw - t0)
-                    let base = (img * th + ty) * tw + t0
-                    for xi in 0 ..< 36 {
-                        let src = m + (xi * o + oc) * tiles + base
-                        if lanes == 8 {
-                            s[xi] = UnsafeRawPointer(src).loadUnaligned(as: V8.self)
-                        } else {
-                            var e = V8.zero
-                            for l in 0 ..< lanes { e[l] = src[l] }
-                            s[xi] = e
-                        }
-                    }
+        let tiles = n * th * tw, blocks = op / 8
+        parallelChunks(tiles, work: tiles * op * 36) { range in
+            let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
+            let out = UnsafeMutablePointer<V8>.allocate(capacity: 16)
+            defer { s.deallocate(); t.deallocate(); out.deallocate() }
+            for tile in range {
+                let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
+                let rows = Swift.min(4, ho - 4 * ty), cols = Swift.min(4, wo - 4 * tx)
+                for b in 0 ..< blocks {
+                    var bv = V8.zero
+                    if let bias { for l in 0 ..< 8 where 8 * b + l < o { bv[l] = bias[8 * b + l] } }
+                    let src = m + tile * op + 8 * b
+                    for xi in 0 ..< 36 { s[xi] = UnsafeRawPointer(src + xi * tiles * op).loadUnaligned(as: V8.self) }
                     for j in 0 ..< 6 {                                          // t = Aᵀ M, (4, 6)
                         let (m0, m1, m2, m3, m4, m5) = (s[j], s[6 + j], s[12 + j], s[18 + j], s[24 + j], s[30 + j])
                         t[j] = m0 + m1 + m2 + m3 + m4
@@ -155,30 +169,24 @@ enum Winograd {
                         t[12 + j] = m1 + m2 + 4 * m3 + 4 * m4
                         t[18 + j] = m1 - m2 + 8 * m3 - 8 * m4 + m5
                     }
-                    for i in 0 ..< 4 {
-                        let r = 4 * ty + i
-                        if r >= ho { break }
+                    for i in 0 ..< 4 {                                          // (Aᵀ M) A
                         let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                        let out = t + 24                                        // the row's 4 outputs
-                        out[0] = a0 + a1 + a2 + a3 + a4 + b
-                        out[1] = a1 - a2 + 2 * a3 - 2 * a4 + b
-                        out[2] = a1 + a2 + 4 * a3 + 4 * a4 + b
-                        out[3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + b
-                        switch activation {
-                        case .none: break
-                        case .relu: for j in 0 ..< 4 { out[j] = out[j].replacing(with: 0, where: out[j] .< 0) }
-                        case .relu6:
-                            for j in 0 ..< 4 {
-                                out[j] = out[j].replacing(with: 0, where: out[j] .< 0).replacing(with: 6, where: out[j] .> 6)
-                            }
-                        }
-                        let row = plane + r * wo
-                        for l in 0 ..< lanes {
-                            let col = 4 * (t0 + l)
-                            for j in 0 ..< Swift.min(4, wo - col) { row[col + j] = out[j][l] }
+                        out[i * 4] = a0 + a1 + a2 + a3 + a4 + bv
+                        out[i * 4 + 1] = a1 - a2 + 2 * a3 - 2 * a4 + bv
+                        out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
+                        out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
+                    }
+                    switch activation {
+                    case .none: break
+                    case .relu: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0) }
+                    case .relu6: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0).replacing(with: 6, where: out[k] .> 6) }
+                    }
+                    for l in 0 ..< Swift.min(8, o - 8 * b) {
+                        let plane = y + ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                        for i in 0 ..< rows {
+                            for j in 0 ..< cols { plane[i * wo + j] = out[i * 4 + j][l] }
                         }
                     }
-                    t0 += 8
                 }
             }
         }

@@ -12,8 +12,16 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Instead, time each layer of the forward pass (random weights) and list the slowest.") var profile = false
     @Option(help: "Batch size for --profile.") var batch = 1
+    @Flag(help: "Instead, time im2col against Winograd on typical 3x3 convolutions.") var algorithms = false
+    @Option(help: ArgumentHelp("With --algorithms, one shape only: C,O,H,batch.", valueName: "c,o,h,n")) var shape: String?
 
     func run() throws {
+        if algorithms {
+            let v = shape?.split(separator: ",").compactMap { Int($0) }
+            let only = v.flatMap { $0.count == 4 ? ($0[0], $0[1], $0[2], $0[3]) : nil }
+            print(Benchmark.convAlgorithms(runs: runs, only: only), terminator: "")
+            return
+        }
         if profile {
             for name in models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models { print(try Benchmark.profile(name, batch: batch, runs: runs)) }
             return

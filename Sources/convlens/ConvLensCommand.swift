@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvLens
+import Engine
 import Foundation
 import Support
 
@@ -13,6 +14,7 @@ struct ConvLensCommand: ParsableCommand {
 
     /// Runs the command; a failure prints one line on stderr and exits 2 for bad usage, 1 for bad input.
     static func main() {
+        MemoryTuning.keepFreedMemory()
         do {
             var command = try parseAsRoot()
             try command.run()
