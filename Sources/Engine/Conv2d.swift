@@ -190,7 +190,9 @@ public final class Conv2d: Layer {
         let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
         let g = geometry(x.shape)
         let n = x.shape[0]
-        var dx = Tensor(zeros: x.shape)                     // (N, C, H, W)
+        // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
+        let overwrites = !isDepthwise && (isPointwise || (padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h)))
+        var dx = overwrites ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
         if isDepthwise {
             Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
             return [dx]

@@ -170,7 +170,11 @@ public final class Graph {
             if profile != nil { profile![node.name + " (backward)", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             for (k, j) in node.inputs.enumerated() where needed[k] {
                 guard let dx = dxs[k] else { continue }
-                if j == Graph.inputIndex { inputGrad = inputGrad.map { $0 + dx } ?? dx } else { grads[j] = grads[j].map { $0 + dx } ?? dx }
+                if j == Graph.inputIndex {
+                    if inputGrad == nil { inputGrad = dx } else { inputGrad!.add(dx) }
+                } else {
+                    if grads[j] == nil { grads[j] = dx } else { grads[j]!.add(dx) }
+                }
             }
         }
         if let name = targetIndex[Graph.inputIndex], let g = inputGrad {
@@ -260,6 +264,14 @@ public struct Activations {
 }
 
 extension Tensor {
+    /// Adds another tensor of the same shape in place.
+    public mutating func add(_ b: Tensor) {
+        precondition(shape == b.shape, "Tensor.add: shapes \(shape) and \(b.shape) differ")
+        data.withUnsafeMutableBufferPointer { rp in
+            b.data.withUnsafeBufferPointer { bp in for i in 0 ..< rp.count { rp[i] += bp[i] } }
+        }
+    }
+
     /// Elementwise sum of two tensors of the same shape.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape) differ")

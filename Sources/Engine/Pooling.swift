@@ -29,20 +29,26 @@ public final class MaxPool2d: Layer {
         return [s[0], s[1], g.ho, g.wo]
     }
 
-    /// Visits each output position of one plane with the flat input index of its window's maximum (−1 if empty).
+    /// Visits each output position of one plane with the flat input index of its window's maximum (−1 if empty):
+    /// the first maximum in scan order, or the first NaN, as PyTorch picks it.
     @inline(__always)
     private func argmaxes(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ body: (Int, Int) -> Void) {
         for oh in 0 ..< g.ho {
+            // The window's rows inside the image: ih = oh·sh − ph + ki·dh for ki in [k0, k1).
+            let base = oh * g.sh - g.ph
+            let k0 = base >= 0 ? 0 : (-base + g.dh - 1) / g.dh
+            let k1 = Swift.min(g.kh, (g.h - base + g.dh - 1) / g.dh)
             for ow in 0 ..< g.wo {
+                let cb = ow * g.sw - g.pw
+                let j0 = cb >= 0 ? 0 : (-cb + g.dw - 1) / g.dw
+                let j1 = Swift.min(g.kw, (g.w - cb + g.dw - 1) / g.dw)
                 var best = -Float.infinity, at = -1
-                for ki in 0 ..< g.kh {
-                    let ih = oh * g.sh - g.ph + ki * g.dh
-                    if ih < 0 || ih >= g.h { continue }
-                    for kj in 0 ..< g.kw {
-                        let iw = ow * g.sw - g.pw + kj * g.dw
-                        if iw < 0 || iw >= g.w { continue }
-                        let v = x[ih * g.w + iw]
-                        if v > best || v.isNaN || at < 0 { best = v; at = ih * g.w + iw; if v.isNaN { break } }
+                search: for ki in k0 ..< Swift.max(k0, k1) {
+                    let row = (base + ki * g.dh) * g.w + cb
+                    for kj in j0 ..< Swift.max(j0, j1) {
+                        let i = row + kj * g.dw, v = x[i]
+                        if v > best || at < 0 { best = v; at = i }
+                        if v.isNaN { at = i; break search }
                     }
                 }
                 body(oh * g.wo + ow, at)
