@@ -1,0 +1,293 @@
+import Engine
+import Foundation
+
+// Shapes in the filter-pattern files: N patterns (one per filter), 3 colour channels, H×W pixels.
+// "Image" means the parameterisation's output: RGB in [0, 1] for the clear recipe, the model input for Keras's.
+
+/// One differentiable function on a batch of images, (N, C, H, W) → (N, C', H', W'): the forward, and beside it the
+/// backward (llm.c's pair, as one value). Parameterisations and transforms are lists of these (lucent's habit).
+///
+/// Calling an op returns its output and a closure mapping the output gradient to the input gradient; the closure
+/// keeps what the backward needs from the forward. Random ops draw from one generator per batch item, so a
+/// pattern does not depend on which other filters share its batch.
+public struct ImageOp {
+    /// A short name for descriptions, e.g. "jitter(8)".
+    public let name: String
+    let body: (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)
+
+    /// - Parameters:
+    ///   - name: for descriptions.
+    ///   - body: (x, one generator per item) ↦ (y, dy ↦ dx).
+    public init(_ name: String, _ body: @escaping (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)) {
+        self.name = name
+        self.body = body
+    }
+
+    /// Runs the op on x, (N, C, H, W); returns y and the backward dy ↦ dx.
+    public func callAsFunction(_ x: Tensor, _ rng: inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor) {
+        body(x, &rng)
+    }
+
+    /// An op without randomness or shape change that applies `f` to every value; `df(x, y)` is its derivative.
+    static func elementwise(_ name: String, _ f: @escaping (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> ImageOp {
+        ImageOp(name) { x, _ in
+            let y = Tensor(shape: x.shape, data: x.data.map(f))
+            return (y, { dy in
+                var dx = dy
+                dx.data.withUnsafeMutableBufferPointer { d in
+                    for i in 0 ..< d.count { d[i] *= df(x.data[i], y.data[i]) }
+                }
+                return dx
+            })
+        }
+    }
+}
+
+extension Array where Element == ImageOp {
+    /// Runs the ops in order; the returned backward runs their backwards in reverse.
+    public func apply(_ x: Tensor, _ rng: inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor) {
+        var y = x, backs: [(Tensor) -> Tensor] = []
+        for op in self {
+            let (out, back) = op(y, &rng)
+            y = out
+            backs.append(back)
+        }
+        return (y, { dy in backs.reversed().reduce(dy) { $1($0) } })
+    }
+
+    /// "fourier(1/f) → decorrelate → sigmoid", or "identity".
+    public var description: String { isEmpty ? "identity" : map(\.name).joined(separator: " → ") }
+}
+
+// MARK: - Parameterisations
+
+extension ImageOp {
+    /// Lucid's Fourier parameterisation (Olah et al., "Feature Visualization", Distill 2017, §Preconditioning):
+    /// the parameters are the coefficients A of an orthonormal real Fourier basis, scaled by 1/f^decay, so that a
+    /// gradient step moves low frequencies as much as high ones and the image stays smooth. Per plane:
+    ///     X = B_H · (S ⊙ A) · B_Wᵀ,   S[i, j] = 1 / max(f(i, j), 1 / max(H, W))^decay / 4
+    /// where B_n (n, n) holds the constant, cos(2πkt/n), sin(2πkt/n) (and the Nyquist ±1) columns, normalised,
+    /// and f = √(f_i² + f_j²) in cycles per pixel. This is lucid's `irfft2d(scale · spectrum, norm="ortho") / 4`
+    /// written in a real basis, so two matrix products replace the FFT.
+    /// Backward: dA = S ⊙ (B_Hᵀ · dX · B_W).
+    /// - Parameters:
+    ///   - height, width: H and W of the image; the parameters have the same shape (N, C, H, W).
+    ///   - decay: the spectrum's power law (lucid's `decay_power`, 1).
+    public static func fourier(height: Int, width: Int, decay: Float = 1) -> ImageOp {
+        let (bh, fh) = FourierBasis.make(height), (bw, fw) = FourierBasis.make(width)
+        let floor = 1 / Float(max(height, width))
+        var scale = [Float](repeating: 0, count: height * width)        // (H, W) S
+        for i in 0 ..< height {
+            for j in 0 ..< width {
+                scale[i * width + j] = 1 / pow(max((fh[i] * fh[i] + fw[j] * fw[j]).squareRoot(), floor), decay) / 4
+            }
+        }
+        return ImageOp(decay == 1 ? "fourier(1/f)" : "fourier(1/f^\(decay))") { a, _ in
+            precondition(a.rank == 4 && a.shape[2] == height && a.shape[3] == width,
+                         "fourier: parameters \(a.shape) do not fit (N, C, \(height), \(width))")
+            let planes = a.shape[0] * a.shape[1], (h, w) = (height, width)
+            var sa = a                                                   // (P, H, W) S ⊙ A
+            for p in 0 ..< planes { for k in 0 ..< h * w { sa.data[p * h * w + k] *= scale[k] } }
+            var t = Tensor(uninitialized: a.shape)                       // (P, H, W) (S ⊙ A) · B_Wᵀ
+            var x = Tensor(uninitialized: a.shape)                       // (P, H, W) B_H · t
+            matmul(sa, bw, &t, rows: planes * h, n: w, transB: true)
+            planeProducts(bh, t, &x, planes: planes, h: h, w: w, transA: false)
+            return (x, { dx in
+                var dt = Tensor(uninitialized: dx.shape)                 // (P, H, W) B_Hᵀ · dX
+                var da = Tensor(uninitialized: dx.shape)                 // (P, H, W) dt · B_W, then ⊙ S
+                planeProducts(bh, dx, &dt, planes: planes, h: h, w: w, transA: true)
+                matmul(dt, bw, &da, rows: planes * h, n: w, transB: false)
+                for p in 0 ..< planes { for k in 0 ..< h * w { da.data[p * h * w + k] *= scale[k] } }
+                return da
+            })
+        }
+    }
+
+    /// Lucid's colour decorrelation: the three channels are coordinates along the principal axes of ImageNet's
+    /// colour covariance (its square root, normalised so the largest column has norm 1), mapped to RGB:
+    /// rgb[c] = Σ_d M[c][d] · x[d]. Backward: dx[d] = Σ_c M[c][d] · drgb[c].
+    public static let decorrelateColours: ImageOp = {
+        let svdSqrt: [[Float]] = [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]]
+        let maxNorm = (0 ..< 3).map { d in (0 ..< 3).reduce(0) { $0 + svdSqrt[$1][d] * svdSqrt[$1][d] }.squareRoot() }.max()!
+        let m = svdSqrt.map { $0.map { $0 / maxNorm } }
+        return channelMix("decorrelate", m)
+    }()
+
+    /// σ(x) = 1 / (1 + e^−x), which keeps every pixel inside [0, 1]. Backward: dx = dy · y(1 − y).
+    public static let sigmoid = elementwise("sigmoid", { 1 / (1 + exp(-$0)) }, { _, y in y * (1 - y) })
+
+    /// From RGB in [0, 1] to the model's input: ×255, then the model's preprocessing (channel order, scale, mean, std).
+    public static func toModel(_ space: InputSpace) -> ImageOp {
+        ImageOp("to \(space.name)") { x, _ in (space.fromUnit(x), { space.fromUnitBackward($0) }) }
+    }
+
+    /// y[c] = Σ_d m[c][d] · x[d] at every pixel of (N, 3, H, W).
+    static func channelMix(_ name: String, _ m: [[Float]]) -> ImageOp {
+        func mix(_ x: Tensor, _ m: [[Float]]) -> Tensor {
+            precondition(x.rank == 4 && x.shape[1] == 3, "\(name): expects (N, 3, H, W), got \(x.shape)")
+            let plane = x.shape[2] * x.shape[3]
+            var y = Tensor(zeros: x.shape)
+            x.data.withUnsafeBufferPointer { xp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    for i in 0 ..< x.shape[0] {
+                        for c in 0 ..< 3 {
+                            for d in 0 ..< 3 where m[c][d] != 0 {
+                                let (src, dst, k) = (xp.baseAddress! + (i * 3 + d) * plane, yp.baseAddress! + (i * 3 + c) * plane, m[c][d])
+                                for p in 0 ..< plane { dst[p] += k * src[p] }
+                            }
+                        }
+                    }
+                }
+            }
+            return y
+        }
+        let mt = (0 ..< 3).map { d in (0 ..< 3).map { c in m[c][d] } }
+        return ImageOp(name) { x, _ in (mix(x, m), { mix($0, mt) }) }
+    }
+}
+
+/// The orthonormal real Fourier basis of length n, and the frequency of each basis vector.
+enum FourierBasis {
+    /// - Returns: B (n, n) row-major with B[t, j] = φ_j(t), and f_j in cycles per sample.
+    static func make(_ n: Int) -> (basis: [Float], freqs: [Float]) {
+        var b = [Float](repeating: 0, count: n * n), f = [Float](repeating: 0, count: n)
+        let dc = 1 / Double(n).squareRoot(), ac = (2 / Double(n)).squareRoot()
+        for t in 0 ..< n { b[t * n] = Float(dc) }
+        var j = 1
+        for k in 1 ..< (n + 1) / 2 {
+            for t in 0 ..< n {
+                let phase = 2 * Double.pi * Double(k * t % n) / Double(n)
+                b[t * n + j] = Float(ac * cos(phase))
+                b[t * n + j + 1] = Float(ac * sin(phase))
+            }
+            f[j] = Float(k) / Float(n); f[j + 1] = f[j]
+            j += 2
+        }
+        if n % 2 == 0 && n > 1 {
+            for t in 0 ..< n { b[t * n + n - 1] = Float(t % 2 == 0 ? dc : -dc) }
+            f[n - 1] = 0.5
+        }
+        return (b, f)
+    }
+}
+
+/// c (rows, n) = a (rows, k=n) · op(b), b (n, n) row-major: one GEMM over all planes stacked as rows.
+private func matmul(_ a: Tensor, _ b: [Float], _ c: inout Tensor, rows: Int, n: Int, transB: Bool) {
+    a.data.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.data.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(transB: transB, m: rows, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n,
+                          c: cp.baseAddress!, ldc: n)
+            }
+        }
+    }
+}
+
+/// c_p (h, w) = op(b) (h, h) · x_p (h, w) for every plane p.
+private func planeProducts(_ b: [Float], _ x: Tensor, _ c: inout Tensor, planes: Int, h: Int, w: Int, transA: Bool) {
+    x.data.withUnsafeBufferPointer { xp in
+        b.withUnsafeBufferPointer { bp in
+            c.data.withUnsafeMutableBufferPointer { cp in
+                for p in 0 ..< planes {
+                    BLAS.gemm(transA: transA, m: h, n: w, k: h, a: bp.baseAddress!, lda: h, b: xp.baseAddress! + p * h * w,
+                              ldb: w, c: cp.baseAddress! + p * h * w, ldc: w)
+                }
+            }
+        }
+    }
+}
+
+/// The model's preprocessing as a per-channel affine map from RGB pixel values (0...255) to its input:
+/// model[c] = pixel[source[c]] · gain[c] + offset[c]. The ConvLens job builds it from `Imaging.Preprocessing`
+/// ((pixel · scale − mean) / std in the tensor's channel order), so Analysis does not depend on Imaging.
+public struct InputSpace: Sendable, Equatable {
+    /// A name for descriptions, e.g. "caffe".
+    public var name: String
+    /// The RGB plane feeding each model channel: [2, 1, 0] for BGR models.
+    public var source: [Int]
+    /// (3) each, in the model's channel order.
+    public var gain: [Float], offset: [Float]
+
+    /// - Parameters:
+    ///   - bgr: the model's channels are B, G, R.
+    ///   - scale: applied to 0...255 pixels first (1/255 for torchvision).
+    ///   - mean, std: (3) in the model's channel order.
+    public init(name: String, bgr: Bool, scale: Float, mean: [Float], std: [Float]) {
+        precondition(mean.count == 3 && std.count == 3, "InputSpace: mean and std need 3 values each")
+        self.name = name
+        source = bgr ? [2, 1, 0] : [0, 1, 2]
+        gain = (0 ..< 3).map { scale / std[$0] }
+        offset = (0 ..< 3).map { -mean[$0] / std[$0] }
+    }
+
+    /// RGB pixels 0...255 → model input; (N, 3, H, W) both.
+    public func fromPixels(_ x: Tensor) -> Tensor { affine(x, gain: gain, offset: offset, reorder: source) }
+
+    /// Model input → RGB pixels 0...255; (N, 3, H, W) both.
+    public func toPixels(_ x: Tensor) -> Tensor {
+        var g = [Float](repeating: 0, count: 3), o = g, back = [0, 0, 0]
+        for c in 0 ..< 3 { back[source[c]] = c; g[source[c]] = 1 / gain[c]; o[source[c]] = -offset[c] / gain[c] }
+        return affine(x, gain: g, offset: o, reorder: back)
+    }
+
+    /// The model's channels in RGB order, values unchanged; (N, 3, H, W) both.
+    public func rgbOrder(_ x: Tensor) -> Tensor {
+        var back = [0, 0, 0]
+        for c in 0 ..< 3 { back[source[c]] = c }
+        return affine(x, gain: [1, 1, 1], offset: [0, 0, 0], reorder: back)
+    }
+
+    /// RGB in [0, 1] → model input.
+    func fromUnit(_ x: Tensor) -> Tensor { affine(x, gain: gain.map { $0 * 255 }, offset: offset, reorder: source) }
+
+    /// The backward of `fromUnit`: d rgb[source[c]] = d model[c] · 255 · gain[c].
+    func fromUnitBackward(_ dy: Tensor) -> Tensor {
+        var g = [Float](repeating: 0, count: 3), back = [0, 0, 0]
+        for c in 0 ..< 3 { back[source[c]] = c; g[source[c]] = 255 * gain[c] }
+        return affine(dy, gain: g, offset: [0, 0, 0], reorder: back)
+    }
+
+    /// y[c] = x[reorder[c]] · gain[c] + offset[c], (N, 3, H, W).
+    private func affine(_ x: Tensor, gain: [Float], offset: [Float], reorder: [Int]) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == 3, "InputSpace: expects (N, 3, H, W), got \(x.shape)")
+        let plane = x.shape[2] * x.shape[3]
+        var y = Tensor(uninitialized: x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                for i in 0 ..< x.shape[0] {
+                    for c in 0 ..< 3 {
+                        let (src, dst, g, o) = (xp.baseAddress! + (i * 3 + reorder[c]) * plane, yp.baseAddress! + (i * 3 + c) * plane, gain[c], offset[c])
+                        for p in 0 ..< plane { dst[p] = src[p] * g + o }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// SplitMix64, one per pattern: seeded from (seed, filter), so a filter's pattern is the same in any batch.
+public struct PatternRandom: RandomNumberGenerator {
+    var state: UInt64
+    public init(_ seed: UInt64) { state = seed }
+    /// The generator of one filter's pattern.
+    public init(seed: UInt64, filter: Int) {
+        var g = PatternRandom(seed ^ 0x5851_F42D_4C95_7F2D)
+        for _ in 0 ... (filter % 7) { _ = g.next() }
+        self.init(g.next() &+ UInt64(filter) &* 0x9E37_79B9_7F4A_7C15)
+    }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    /// Standard normal (Box–Muller).
+    mutating func gaussian() -> Float {
+        let u = max(Double(next() >> 11) / Double(1 << 53), 1e-300), v = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+    }
+}
