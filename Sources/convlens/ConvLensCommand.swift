@@ -9,7 +9,7 @@ struct ConvLensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "See what convolutional networks see: classification, Grad-CAM, activations, filter patterns, correlations.",
-        subcommands: [Classify.self, GradCAM.self, Layers.self, WeightsCommand.self])
+        subcommands: [Classify.self, GradCAM.self, Layers.self, Patterns.self, WeightsCommand.self])
 
     /// Runs the command; a failure prints one line on stderr and exits 2 for bad usage, 1 for bad input.
     static func main() {
