@@ -86,19 +86,17 @@ extension ImageOp {
             precondition(a.rank == 4 && a.shape[2] == height && a.shape[3] == width,
                          "fourier: parameters \(a.shape) do not fit (N, C, \(height), \(width))")
             let planes = a.shape[0] * a.shape[1], (h, w) = (height, width)
+            // Two GEMMs over all planes at once, with a transpose of every plane between them:
+            // Xᵀ = ((S ⊙ A) · B_Wᵀ)ᵀ · B_Hᵀ.
             var sa = a                                                   // (P, H, W) S ⊙ A
-            for p in 0 ..< planes { for k in 0 ..< h * w { sa.data[p * h * w + k] *= scale[k] } }
-            var t = Tensor(uninitialized: a.shape)                       // (P, H, W) (S ⊙ A) · B_Wᵀ
-            var x = Tensor(uninitialized: a.shape)                       // (P, H, W) B_H · t
-            matmul(sa, bw, &t, rows: planes * h, n: w, transB: true)
-            planeProducts(bh, t, &x, planes: planes, h: h, w: w, transA: false)
-            return (x, { dx in
-                var dt = Tensor(uninitialized: dx.shape)                 // (P, H, W) B_Hᵀ · dX
-                var da = Tensor(uninitialized: dx.shape)                 // (P, H, W) dt · B_W, then ⊙ S
-                planeProducts(bh, dx, &dt, planes: planes, h: h, w: w, transA: true)
-                matmul(dt, bw, &da, rows: planes * h, n: w, transB: false)
-                for p in 0 ..< planes { for k in 0 ..< h * w { da.data[p * h * w + k] *= scale[k] } }
-                return da
+            multiplyPlanes(&sa, by: scale)
+            let t = matmul(sa, bw, rows: planes * h, n: w, k: w, transB: true)            // (P, H, W)
+            let xt = matmul(transposePlanes(t, h, w), bh, rows: planes * w, n: h, k: h, transB: true)   // (P, W, H)
+            return (transposePlanes(xt, w, h).reshaped(a.shape), { dx in
+                let dt = matmul(transposePlanes(dx, h, w), bh, rows: planes * w, n: h, k: h, transB: false)   // (P, W, H)
+                var da = matmul(transposePlanes(dt, w, h), bw, rows: planes * h, n: w, k: w, transB: false)   // (P, H, W)
+                multiplyPlanes(&da, by: scale)
+                return da.reshaped(a.shape)
             })
         }
     }
@@ -171,28 +169,45 @@ enum FourierBasis {
     }
 }
 
-/// c (rows, n) = a (rows, k=n) · op(b), b (n, n) row-major: one GEMM over all planes stacked as rows.
-private func matmul(_ a: Tensor, _ b: [Float], _ c: inout Tensor, rows: Int, n: Int, transB: Bool) {
+/// a (rows, k) · op(b), with b (n, k) if transposed else (k, n), row-major: one GEMM over planes stacked as rows.
+private func matmul(_ a: Tensor, _ b: [Float], rows: Int, n: Int, k: Int, transB: Bool) -> Tensor {
+    var c = Tensor(uninitialized: [rows * n])
     a.data.withUnsafeBufferPointer { ap in
         b.withUnsafeBufferPointer { bp in
             c.data.withUnsafeMutableBufferPointer { cp in
-                BLAS.gemm(transB: transB, m: rows, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n,
+                BLAS.gemm(transB: transB, m: rows, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: transB ? k : n,
                           c: cp.baseAddress!, ldc: n)
             }
         }
     }
+    return c
 }
 
-/// c_p (h, w) = op(b) (h, h) · x_p (h, w) for every plane p.
-private func planeProducts(_ b: [Float], _ x: Tensor, _ c: inout Tensor, planes: Int, h: Int, w: Int, transA: Bool) {
+/// Every (h, w) plane of x transposed to (w, h).
+private func transposePlanes(_ x: Tensor, _ h: Int, _ w: Int) -> Tensor {
+    var y = Tensor(uninitialized: [x.count])
+    let planes = x.count / (h * w), block = 32
     x.data.withUnsafeBufferPointer { xp in
-        b.withUnsafeBufferPointer { bp in
-            c.data.withUnsafeMutableBufferPointer { cp in
-                for p in 0 ..< planes {
-                    BLAS.gemm(transA: transA, m: h, n: w, k: h, a: bp.baseAddress!, lda: h, b: xp.baseAddress! + p * h * w,
-                              ldb: w, c: cp.baseAddress! + p * h * w, ldc: w)
+        y.data.withUnsafeMutableBufferPointer { yp in
+            for p in 0 ..< planes {
+                let src = xp.baseAddress! + p * h * w, dst = yp.baseAddress! + p * h * w
+                for i0 in stride(from: 0, to: h, by: block) {
+                    for j0 in stride(from: 0, to: w, by: block) {
+                        for i in i0 ..< min(i0 + block, h) { for j in j0 ..< min(j0 + block, w) { dst[j * h + i] = src[i * w + j] } }
+                    }
                 }
             }
+        }
+    }
+    return y
+}
+
+/// x (P, plane) ⊙ s (plane), in place.
+private func multiplyPlanes(_ x: inout Tensor, by s: [Float]) {
+    let n = s.count
+    x.data.withUnsafeMutableBufferPointer { xp in
+        s.withUnsafeBufferPointer { sp in
+            for p in 0 ..< xp.count / n { for k in 0 ..< n { xp[p * n + k] *= sp[k] } }
         }
     }
 }

@@ -68,12 +68,14 @@ extension ImageOp {
                     for i in 0 ..< n {
                         taps[i].index.withUnsafeBufferPointer { ip in
                             taps[i].weight.withUnsafeBufferPointer { wp in
-                                for ch in 0 ..< c {
-                                    let src = xp.baseAddress! + (i * c + ch) * plane, dst = yp.baseAddress! + (i * c + ch) * plane
-                                    for p in 0 ..< plane {
-                                        var v: Float = 0
-                                        for k in 4 * p ..< 4 * p + 4 { v += wp[k] * (ip[k] >= 0 ? src[Int(ip[k])] : fill) }
-                                        dst[p] = v
+                                taps[i].outside.withUnsafeBufferPointer { op in
+                                    for ch in 0 ..< c {
+                                        let src = xp.baseAddress! + (i * c + ch) * plane, dst = yp.baseAddress! + (i * c + ch) * plane
+                                        for p in 0 ..< plane {
+                                            let k = 4 * p
+                                            dst[p] = wp[k] * src[Int(ip[k])] + wp[k + 1] * src[Int(ip[k + 1])]
+                                                + wp[k + 2] * src[Int(ip[k + 2])] + wp[k + 3] * src[Int(ip[k + 3])] + op[p] * fill
+                                        }
                                     }
                                 }
                             }
@@ -91,8 +93,11 @@ extension ImageOp {
                                     for ch in 0 ..< c {
                                         let src = gp.baseAddress! + (i * c + ch) * plane, dst = dp.baseAddress! + (i * c + ch) * plane
                                         for p in 0 ..< plane {
-                                            let g = src[p]
-                                            for k in 4 * p ..< 4 * p + 4 where ip[k] >= 0 { dst[Int(ip[k])] += wp[k] * g }
+                                            let g = src[p], k = 4 * p
+                                            dst[Int(ip[k])] += wp[k] * g
+                                            dst[Int(ip[k + 1])] += wp[k + 1] * g
+                                            dst[Int(ip[k + 2])] += wp[k + 2] * g
+                                            dst[Int(ip[k + 3])] += wp[k + 3] * g
                                         }
                                     }
                                 }
@@ -106,27 +111,32 @@ extension ImageOp {
     }
 }
 
-/// The four bilinear taps of every output pixel of one (H, W) plane: input index (−1 outside) and weight.
+/// The four bilinear taps of every output pixel of one (H, W) plane. A tap outside the image has weight 0 (and
+/// index 0); its weight goes to `outside`, the share of the fill value, so the loops need no branches.
 struct BilinearTaps {
     var index: [Int32]                                                    // (H·W·4)
     var weight: [Float]                                                   // (H·W·4)
+    var outside: [Float]                                                  // (H·W)
 
     init(h: Int, w: Int, map m: (Float, Float, Float, Float)) {
-        var index = [Int32](repeating: -1, count: h * w * 4), weight = [Float](repeating: 0, count: h * w * 4)
+        var index = [Int32](repeating: 0, count: h * w * 4), weight = [Float](repeating: 0, count: h * w * 4)
+        var outside = [Float](repeating: 0, count: h * w)
         let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2
         index.withUnsafeMutableBufferPointer { ip in
             weight.withUnsafeMutableBufferPointer { wp in
-                for oy in 0 ..< h {
-                    for ox in 0 ..< w {
-                        let (dy, dx) = (Float(oy) - cy, Float(ox) - cx)
-                        let sy = cy + m.0 * dy + m.1 * dx, sx = cx + m.2 * dy + m.3 * dx
-                        let y0 = Int(sy.rounded(.down)), x0 = Int(sx.rounded(.down))
-                        let fy = sy - Float(y0), fx = sx - Float(x0)
-                        let p = 4 * (oy * w + ox)
-                        wp[p] = (1 - fy) * (1 - fx); wp[p + 1] = (1 - fy) * fx; wp[p + 2] = fy * (1 - fx); wp[p + 3] = fy * fx
-                        for k in 0 ..< 4 {
-                            let yy = y0 + k / 2, xx = x0 + k % 2
-                            if yy >= 0 && yy < h && xx >= 0 && xx < w { ip[p + k] = Int32(yy * w + xx) }
+                outside.withUnsafeMutableBufferPointer { op in
+                    for oy in 0 ..< h {
+                        for ox in 0 ..< w {
+                            let (dy, dx) = (Float(oy) - cy, Float(ox) - cx)
+                            let sy = cy + m.0 * dy + m.1 * dx, sx = cx + m.2 * dy + m.3 * dx
+                            let fy0 = floorf(sy), fx0 = floorf(sx)
+                            let fy = sy - fy0, fx = sx - fx0, y0 = Int(fy0), x0 = Int(fx0)
+                            let p = oy * w + ox
+                            for k in 0 ..< 4 {
+                                let (yy, xx) = (y0 + k / 2, x0 + k % 2)
+                                let wt = (k / 2 == 0 ? 1 - fy : fy) * (k % 2 == 0 ? 1 - fx : fx)
+                                if yy >= 0 && yy < h && xx >= 0 && xx < w { ip[4 * p + k] = Int32(yy * w + xx); wp[4 * p + k] = wt } else { op[p] += wt }
+                            }
                         }
                     }
                 }
@@ -134,6 +144,7 @@ struct BilinearTaps {
         }
         self.index = index
         self.weight = weight
+        self.outside = outside
     }
 }
 
