@@ -22,12 +22,6 @@ public struct PatternRecipe {
     /// What to maximise at a layer, one filter per batch item.
     public var objective: (_ graph: Graph, _ layer: String, _ filters: [Int]) throws -> Objective
     public var optimiser: Optimiser
-
-    /// One line for captions: "Fourier 1/f → decorrelate → sigmoid; pad(12) → jitter(8) → ...; Adam, lr 0.05 × 128".
-    public var summary: String {
-        let t = transforms.isEmpty ? "" : "; " + transforms.description
-        return "\(parameterisation(8, 8).description)\(t); \(optimiser) × \(steps)"
-    }
 }
 
 extension PatternRecipe {
@@ -80,8 +74,9 @@ extension PatternRecipe {
     /// - Parameters:
     ///   - space: the model's preprocessing.
     ///   - steps: optimisation steps.
+    ///   - learningRate: Adam's step size.
     ///   - tv: weight of a total-variation penalty on the image (0 leaves it out).
-    public static func clear(_ space: InputSpace, steps: Int = 128, tv: Float = 0) -> PatternRecipe {
+    public static func clear(_ space: InputSpace, steps: Int = 64, learningRate: Float = 0.05, tv: Float = 0) -> PatternRecipe {
         PatternRecipe(
             name: "clear", steps: steps,
             start: { h, w, rng in
@@ -99,6 +94,6 @@ extension PatternRecipe {
                 let o = Objective.channel(layer, filters: filters, linearThrough: try FilterPatterns.preActivation(graph, layer))
                 return tv > 0 ? o - tv * .totalVariation : o
             },
-            optimiser: .adam(lr: 0.05))
+            optimiser: .adam(lr: learningRate))
     }
 }

@@ -16,7 +16,7 @@ public struct PatternsOptions {
     public var recipe = "clear"
     /// The side of the square patterns, in pixels.
     public var size = 150
-    /// Optimisation steps; the recipe's default (keras 40, clear 128) when nil.
+    /// Optimisation steps; the recipe's default (keras 40, clear 64) when nil.
     public var steps: Int?
     public var seed: UInt64 = 0
     /// Patterns per row.
@@ -123,7 +123,10 @@ public enum PatternsJob {
         }
         let seconds = Date().timeIntervalSince(clock)
 
-        try FigureWriter.write(figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow), to: out)
+        // One point per pattern pixel up to 1600 points across; PNG pixels match the patterns' own.
+        let tile = min(Double(o.size), (1600 / Double(min(o.perRow, plan[0].filters.count))).rounded(.down))
+        try FigureWriter.write(figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile), to: out,
+                               scale: max(1, Double(o.size) / tile))
         if let raw = o.raw {
             let shape = results.count == 1 ? results[0].inputs.shape : [results.reduce(0) { $0 + $1.filters.count }, 3, o.size, o.size]
             try NPY.write(TensorData(shape: shape, values: results.flatMap(\.inputs.data)), to: raw)
@@ -133,14 +136,16 @@ public enum PatternsJob {
 
     /// One grid per layer, captioned with each filter's index and mean activation on its pattern; several layers
     /// go on one page, two grids a row.
-    static func figure(_ results: [FilterPatterns.Result], model: String, recipe: PatternRecipe, columns: Int) -> any Figure {
+    static func figure(_ results: [FilterPatterns.Result], model: String, recipe: PatternRecipe, columns: Int, tile: Double) -> any Figure {
         let grids = results.map { r in
             let (n, h, w) = (r.filters.count, r.images.shape[2], r.images.shape[3])
             let images = (0 ..< n).map { i in
                 RGBImage(planar: r.images.data[i * 3 * h * w ..< (i + 1) * 3 * h * w].map { $0 * 255 }, height: h, width: w)
             }
             let captions = zip(r.filters, r.activations).map { "\($0.0): \(String(format: "%.3g", $0.1))" }
-            return ImageGrid(images: images, columns: min(columns, n), captions: captions, title: results.count == 1 ? nil : r.layer)
+            var grid = ImageGrid(images: images, columns: min(columns, n), captions: captions, title: results.count == 1 ? nil : r.layer)
+            grid.tileSize = tile
+            return grid
         }
         let objective = results[0].objective.replacingOccurrences(of: results[0].layer, with: "the layer")
         let title = "\(model) \(results.count == 1 ? results[0].layer : "") filter patterns, \(recipe.name) recipe: \(objective)"

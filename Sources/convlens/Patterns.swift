@@ -17,7 +17,7 @@ struct Patterns: ParsableCommand {
     @Option(help: "clear (Fourier parameterisation, transforms, Adam, pre-ReLU objective) or keras (the Keras book's recipe).")
     var recipe: Recipe = .clear
     @Option(help: "Pattern side in pixels.") var size: Int = 150
-    @Option(help: "Optimisation steps (default: clear 128, keras 40).") var steps: Int?
+    @Option(help: "Optimisation steps (default: clear 64, keras 40).") var steps: Int?
     @Option(help: "Random seed; the same seed gives the same patterns.") var seed: UInt64 = 0
     @Option(help: "Patterns per row.") var perRow: Int = 8
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/patterns_<model>_<layer>.png).", valueName: "file"))

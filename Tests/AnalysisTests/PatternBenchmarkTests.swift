@@ -3,19 +3,17 @@ import Testing
 @testable import Analysis
 import Engine
 import Models
-import TensorIO
 import TestSupport
 
 /// Timings and the recipe ablation behind the README's filter-pattern numbers; a benchmark, not a test, so it runs
-/// only when asked (it takes several minutes):
+/// only when asked (it takes a few minutes):
 ///     CONVLENS_PATTERNS_BENCHMARK=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-test \
 ///         --filter PatternBenchmark
-/// Raw patterns go to $CONVLENS_PATTERNS_OUT (default /tmp/convlens-patterns) as <variant>.npy.
+/// The recipe ablation is Tests/ConvLensTests/PatternAblationTests.swift.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["CONVLENS_PATTERNS_BENCHMARK"] == "1"), .serialized)
 struct PatternBenchmarkTests {
     static let caffe = InputSpace(name: "caffe", bgr: true, scale: 1, mean: [104.006, 116.669, 122.679], std: [1, 1, 1])
     static let torchvision = InputSpace(name: "torchvision", bgr: false, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
-    static let out = ProcessInfo.processInfo.environment["CONVLENS_PATTERNS_OUT"] ?? "/tmp/convlens-patterns"
 
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -25,24 +23,6 @@ struct PatternBenchmarkTests {
 
     static func squeezeNet() throws -> Model {
         try Model.load("squeezenet1_1", weights: try Fixture.stateDict(Fixture.installedSqueezeNet!), source: "installed")
-    }
-
-    /// Wins (pattern i excites filter i more than every other pattern does) and the median gain of each filter's
-    /// mean activation over four noise images (×20 + 128), as /work/shared/checks/tiles_patterns.sh scores them.
-    static func score(_ graph: Graph, layer: String, _ r: FilterPatterns.Result) throws -> (wins: Int, gain: Float) {
-        let n = r.filters.count
-        let a = try graph.forward(r.inputs, until: layer).output(layer)                    // (n, C, h, w)
-        let (c, plane) = (a.shape[1], a.shape[2] * a.shape[3])
-        func mean(_ t: Tensor, _ i: Int, _ f: Int) -> Float { t.data[(i * c + f) * plane ..< (i * c + f + 1) * plane].reduce(0, +) / Float(plane) }
-        var rng = (0 ..< 4).map { PatternRandom(seed: 99, filter: $0) }
-        let noise = PatternRecipe.keras(caffe).start(r.inputs.shape[2], r.inputs.shape[3], &rng)
-        let b = try graph.forward(noise, until: layer).output(layer)
-        var wins = 0, gains: [Float] = []
-        for (i, f) in r.filters.enumerated() {
-            if (0 ..< n).allSatisfy({ mean(a, i, f) >= mean(a, $0, f) }) { wins += 1 }
-            gains.append(mean(a, i, f) / max((0 ..< 4).reduce(0) { $0 + mean(b, $1, f) } / 4, 1e-3))
-        }
-        return (wins, gains.sorted()[n / 2])
     }
 
     @Test(.enabled(if: Fixture.installedSqueezeNet != nil)) func squeezeNetFire4Keras64() throws {
@@ -112,37 +92,5 @@ struct PatternBenchmarkTests {
         var q = p
         let t = (0 ..< 5).map { _ in Self.seconds { update(&q, p) } }.min()!
         print(String(format: "BENCH op %-22@ %6.2f ms", "adam" as NSString, t * 1000))
-    }
-
-    /// The clear recipe's ingredients one at a time, on SqueezeNet fire4, filters 0..15, 150 px, seed 0.
-    @Test(.enabled(if: Fixture.installedSqueezeNet != nil)) func clearRecipeAblation() throws {
-        let model = try Self.squeezeNet()
-        let steps = Int(ProcessInfo.processInfo.environment["CONVLENS_PATTERNS_STEPS"] ?? "") ?? 128
-        let clear = PatternRecipe.clear(Self.caffe, steps: steps)
-        var pixels = clear                            // pre-ReLU objective and Adam on sigmoid pixels
-        pixels.start = { h, w, rng in
-            var a = Tensor(uninitialized: [rng.count, 3, h, w])
-            for i in 0 ..< a.count { a.data[i] = 0.01 * rng[i / (3 * h * w)].gaussian() }
-            return a
-        }
-        pixels.parameterisation = { _, _ in [.sigmoid] }
-        pixels.transforms = []
-        var fourier = clear                           // + Fourier 1/f and decorrelated colour
-        fourier.transforms = []
-        var tv = clear                                // + a total-variation penalty
-        tv.objective = { g, l, f in try clear.objective(g, l, f) - 0.5 * .totalVariation }
-        let variants: [(String, PatternRecipe)] = [("keras", .keras(Self.caffe)), ("pixels+adam+preReLU", pixels),
-                                                   ("fourier+decorrelated", fourier), ("clear", clear), ("clear+tv", tv)]
-        try FileManager.default.createDirectory(atPath: Self.out, withIntermediateDirectories: true)
-        for (name, recipe) in variants {
-            var r: FilterPatterns.Result!
-            let t = try Self.seconds {
-                r = try FilterPatterns.run(model.graph, layer: "fire4", filters: Array(0 ..< 16), recipe: recipe, size: 150, seed: 0)
-            }
-            let s = try Self.score(model.graph, layer: "fire4", r)
-            try NPY.write(TensorData(shape: r.inputs.shape, values: r.inputs.data), to: "\(Self.out)/\(name).npy")
-            print(String(format: "BENCH ablation %-22@ %3d steps: wins %2d/16, median gain %7.1fx, %.2f s per filter",
-                         name as NSString, recipe.steps, s.wins, s.gain, t / 16))
-        }
     }
 }

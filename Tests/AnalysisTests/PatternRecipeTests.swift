@@ -53,6 +53,19 @@ import TestSupport
         #expect(clear.objective == "channel mean of c.relu (pre-ReLU)")
     }
 
+    @Test func theReadmeRecipeRuns() throws {
+        let graph = PatternGradientTests.smallNet(), space = Self.space
+        // README, "Filter patterns", with a small network, size and step count.
+        var recipe = PatternRecipe.clear(space, steps: 2)
+        recipe.transforms = [.pad(16), .jitter(16), .rotate((-20 ... 20).map(Float.init))]
+        recipe.objective = { graph, layer, filters in
+            Objective.channel(layer, filters: filters, linearThrough: try FilterPatterns.preActivation(graph, layer)) - 0.05 * .totalVariation
+        }
+        let result = try FilterPatterns.run(graph, layer: "b.relu", filters: Array(0 ..< 5), recipe: recipe, size: 24, seed: 0)
+        #expect(result.objective == "channel mean of b.relu (pre-ReLU) − 0.05·TV(image)")
+        #expect(result.inputs.shape == [5, 3, 24, 24])
+    }
+
     @Test func badRequestsSayWhatIsValid() throws {
         let g = PatternGradientTests.smallNet()
         #expect { try FilterPatterns.run(g, layer: "b.rleu", filters: [0], recipe: .keras(Self.space), size: 20) } throws: { e in
