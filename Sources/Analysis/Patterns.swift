@@ -62,9 +62,10 @@ public enum FilterPatterns {
         for lo in stride(from: 0, to: filters.count, by: chunk) {
             let part = Array(filters[lo ..< min(lo + chunk, filters.count)])
             var rng = part.map { PatternRandom(seed: seed, filter: $0) }
-            var p = start.map { s in Tensor(shape: [part.count] + s.shape.dropFirst(),
-                                            data: Array(s.data[lo * (s.count / filters.count) ..< (lo + part.count) * (s.count / filters.count)])) }
-                ?? recipe.start(size, size, &rng)
+            var p = start.map { s in                                         // (n, ...)
+                let per = s.count / filters.count
+                return Tensor(shape: [part.count] + s.shape.dropFirst(), data: Array(s.data[lo * per ..< (lo + part.count) * per]))
+            } ?? recipe.start(size, size, &rng)
             let goal = try recipe.objective(graph, layer, part)
             objective = goal.description
             let parameterisation = recipe.parameterisation(size, size)
@@ -161,7 +162,7 @@ public enum FilterPatterns {
     }
 
     /// The memory the activations of one batch may take, in bytes.
-    public static var memoryBudget = 1 << 30
+    public static let memoryBudget = 1 << 30
 
     /// Patterns per pass: the forward outputs and their gradients up to the layer (about twice the outputs) of
     /// this many items fit `memoryBudget`; at most 16, at least 1.

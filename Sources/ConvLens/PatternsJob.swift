@@ -102,7 +102,9 @@ public enum PatternsJob {
         }
         let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
         let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
-        _ = try usage { try FigureWriter.Format(path: out) }
+        guard (try? FigureWriter.Format(path: out)) != nil else {
+            throw UsageError("cannot tell the figure format of '\(out)'; use a path ending in .png, .svg or .pdf")
+        }
 
         let clock = Date()
         let total = plan.reduce(0) { $0 + $1.filters.count } * recipe.steps

@@ -3,6 +3,7 @@ import Testing
 import Analysis
 import ConvLens
 import Engine
+import Imaging
 import Models
 import Support
 import TensorIO
@@ -29,6 +30,18 @@ import TensorIO
         }
     }
 
+    @Test func inputSpacesAreThePreprocessingPresets() {
+        let pixels = (0 ..< 3 * 4 * 5).map { Float(($0 * 37) % 256) }                 // (3, 4, 5) RGB
+        for p in Preprocessing.presets {
+            let space = PatternsJob.inputSpace(p)
+            let ours = space.fromPixels(Tensor(shape: [1, 3, 4, 5], data: pixels))
+            let theirs = p.tensor(pixels: pixels, height: 4, width: 5)
+            #expect(zip(ours.data, theirs).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(p.name)")
+            let back = space.toPixels(ours).data, expected = p.pixels(theirs, height: 4, width: 5)
+            #expect(zip(back, expected).allSatisfy { abs($0 - $1) <= 1e-3 }, "\(p.name) inverse")
+        }
+    }
+
     @Test func unknownLayersAndFiltersOutOfRangeAreUsageErrors() throws {
         let lm = try Self.model()
         var o = PatternsOptions()
@@ -41,6 +54,10 @@ import TensorIO
         o.layers = ["fire4"]
         o.filters = [0, 40]                                         // fire4 has 256 / 8 = 32 channels here
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) } == "filter 40 is out of range: 'fire4' has 32 channels (0…31)")
+        o.filters = [0]
+        o.out = NSTemporaryDirectory() + "p.jpg"
+        #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) }?.hasSuffix("use a path ending in .png, .svg or .pdf") == true)
+        o.out = NSTemporaryDirectory() + "p.png"
         o.recipe = "lucid"
         o.filters = [0]
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) }?.hasPrefix("unknown recipe 'lucid'") == true)
