@@ -63,6 +63,31 @@ import TensorIO
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) }?.hasPrefix("unknown recipe 'lucid'") == true)
     }
 
+    @Test func everyArchitectureDrawsPatterns() throws {
+        // (model, layer, the ReLUs the clear recipe passes through) on narrow random copies.
+        let cases: [(String, String, Set<String>)] = [
+            ("resnet18", "layer2.0", ["layer2.0"]), ("resnet50", "layer1", ["layer1.2"]), ("vgg16", "features.10", []),
+            ("vgg16_bn", "features.16", ["features.16"]), ("alexnet", "features.4", ["features.4"]),
+            ("mobilenet_v2", "features.6", []), ("mobilenet_v2", "features.0", ["features.0.2"]),
+            ("squeezenet1_0", "features.4", ["features.4.expand1x1_activation", "features.4.expand3x3_activation"]),
+        ]
+        for (name, layer, relus) in cases {
+            let lm = try ModelStore.wrap(Model.random(try Zoo.layouts(name)[0], classes: 10, seed: 1, widthDivisor: 16))
+            let pre = try FilterPatterns.preActivation(lm.model.graph, layer)
+            #expect(pre == relus, "\(name) \(layer)")
+            var o = PatternsOptions()
+            o.layers = [layer]
+            o.filters = [0, 1]
+            o.size = 64
+            o.steps = 3
+            o.out = NSTemporaryDirectory() + "convlens-patterns-\(getpid())-\(name).svg"
+            defer { try? FileManager.default.removeItem(atPath: o.out!) }
+            let r = try PatternsJob.run(lm, options: o)
+            #expect(r.results[0].inputs.shape == [2, 3, 64, 64], "\(name)")
+            #expect(r.results[0].inputs.data.allSatisfy { $0.isFinite }, "\(name)")
+        }
+    }
+
     @Test func writesTheFigureAndTheRawInputs() throws {
         let dir = NSTemporaryDirectory() + "convlens-patterns-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
