@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging"]),
         .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render"]),
         .executableTarget(name: "convlens", dependencies: [
-            "ConvLens", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ConvLens", "Engine", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.

@@ -10,7 +10,8 @@ struct ConvLensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "See what convolutional networks see: classification, Grad-CAM, activations, filter patterns, correlations.",
-        subcommands: [Classify.self, GradCAM.self, Activations.self, Correlate.self, Report.self, Layers.self, WeightsCommand.self, Bench.self])
+        subcommands: [Classify.self, GradCAM.self, Activations.self, Patterns.self, Correlate.self, Report.self, Layers.self,
+                      WeightsCommand.self, Bench.self])
 
     /// Runs the command; a failure prints one line on stderr and exits 2 for bad usage, 1 for bad input.
     static func main() {

@@ -1,0 +1,55 @@
+import ArgumentParser
+import ConvLens
+
+struct Patterns: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw the input pattern each filter of a layer responds to most (gradient ascent on the image).")
+
+    enum Recipe: String, ExpressibleByArgument, CaseIterable {
+        case clear, keras
+    }
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: ArgumentHelp("The layer whose filters to draw; repeat it or separate with commas for one grid per layer.", valueName: "name"))
+    var layer: [String] = []
+    @Option(help: ArgumentHelp("Filters: indices and ranges, e.g. 0..63, 3,7,9 or 0..15,32 (default: the first 64).", valueName: "list"))
+    var filters: String?
+    @Option(help: "clear (Fourier parameterisation, transforms, Adam, pre-ReLU objective) or keras (the Keras book's recipe).")
+    var recipe: Recipe = .clear
+    @Option(help: "Pattern side in pixels.") var size: Int = 150
+    @Option(help: "Optimisation steps (default: clear 64, keras 40).") var steps: Int?
+    @Option(help: "Random seed; the same seed gives the same patterns.") var seed: UInt64 = 0
+    @Option(help: "Patterns per row.") var perRow: Int = 8
+    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/patterns_<model>_<layer>.png).", valueName: "file"))
+    var out: String?
+    @Option(help: ArgumentHelp("Also save the optimised inputs as float32 .npy, (N, 3, S, S), in the model's input space.", valueName: "file.npy"))
+    var raw: String?
+
+    func validate() throws {
+        guard !layer.isEmpty else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
+        guard size >= 16 else { throw ValidationError("--size must be at least 16") }
+        guard (steps ?? 1) >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard perRow >= 1 else { throw ValidationError("--per-row must be at least 1") }
+    }
+
+    func run() throws {
+        let lm = try model.load()
+        var o = PatternsOptions()
+        o.layers = layer.flatMap { $0.split(separator: ",").map(String.init) }
+        o.filters = try filters.map(PatternsJob.parseFilters)
+        o.recipe = recipe.rawValue
+        o.size = size
+        o.steps = steps
+        o.seed = seed
+        o.perRow = perRow
+        o.out = out
+        o.raw = raw
+        let bar = ProgressBar.ifTerminal()
+        let r = try PatternsJob.run(lm, options: o, progress: bar.map { b in { b.update($0) } })
+        let n = r.results.reduce(0) { $0 + $1.filters.count }
+        print("\(n) patterns of \(o.layers.joined(separator: ", ")) (\(recipe.rawValue) recipe) in "
+              + String(format: "%.1f s (%.2f s per filter)", r.seconds, r.seconds / Double(max(n, 1))))
+        print("wrote \(r.out)" + (r.raw.map { " and \($0)" } ?? ""))
+        r.warnings.forEach { warn("warning: \($0)") }
+    }
+}
