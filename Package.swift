@@ -40,7 +40,7 @@ let package = Package(
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.
         .target(name: "TestSupport", dependencies: ["Engine", "TensorIO"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
