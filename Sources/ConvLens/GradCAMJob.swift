@@ -50,6 +50,7 @@ public enum GradCAMJob {
         let colormap = try usage { try Colormap.named(o.colormap) }
         let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: method.name)
         let format = try usage { try FigureWriter.Format(path: out) }
+        for path in [out] + (o.raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(path) }  // before the work, not after
 
         let x = ImageBatch.tensor([image])
         let result = try CAM.compute(method, graph: lm.model.graph, input: x, layers: layers, classes: [o.classIndex])
