@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
         .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["convlens"]),
+        .testTarget(name: "CLITests", dependencies: ["convlens", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -61,15 +61,55 @@ public struct PickleWriter {
 /// One file of a zip archive.
 public struct ZipMember {
     public var name: String
-    public var data: [UInt8]
+    /// The bytes as the archive holds them (deflated when `deflate`).
+    public var stored: [UInt8]
     public var deflate: Bool
+    /// The CRC-32 and size of the contents, inflated.
+    public var crc: Int, size: Int
     /// What the headers claim the inflated size is; nil tells the truth.
     public var claimedSize: Int?
+
     public init(_ name: String, _ data: [UInt8], deflate: Bool = false, claimedSize: Int? = nil) {
         self.name = name
-        self.data = data
+        self.stored = deflate ? rawDeflate(data) : data
         self.deflate = deflate
+        self.crc = data.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
+        self.size = data.count
         self.claimedSize = claimedSize
+    }
+
+    /// A deflated entry of `count` zero bytes, made a megabyte at a time (a gigabyte of zeros deflates to 1 MB).
+    public static func deflatedZeros(_ name: String, count: Int) -> ZipMember {
+        var m = ZipMember(name, [], deflate: true)
+        let chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var crc: uLong = 0
+        var stream = z_stream()
+        precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
+                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16), left = count
+        chunk.withUnsafeBufferPointer { src in
+            repeat {
+                let n = min(left, src.count)
+                crc = crc32_z(crc, src.baseAddress, n)
+                left -= n
+                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
+                stream.avail_in = uInt(n)
+                repeat {
+                    let produced = buffer.withUnsafeMutableBufferPointer { dst in
+                        stream.next_out = dst.baseAddress
+                        stream.avail_out = uInt(dst.count)
+                        _ = CZlib.deflate(&stream, left == 0 ? Z_FINISH : Z_NO_FLUSH)
+                        return dst.count - Int(stream.avail_out)
+                    }
+                    out += buffer[..<produced]
+                } while stream.avail_out == 0 || (left == 0 && stream.avail_in > 0)
+            } while left > 0
+        }
+        m.stored = out
+        m.crc = Int(crc)
+        m.size = count
+        return m
     }
 }
 
@@ -77,9 +117,8 @@ public struct ZipMember {
 public func zipArchive(_ members: [ZipMember]) -> [UInt8] {
     var out: [UInt8] = [], central: [UInt8] = []
     for m in members {
-        let stored = m.deflate ? rawDeflate(m.data) : m.data
-        let crc = m.data.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
-        let method = m.deflate ? 8 : 0, size = m.claimedSize ?? m.data.count, name = Array(m.name.utf8)
+        let (stored, crc) = (m.stored, m.crc)
+        let method = m.deflate ? 8 : 0, size = m.claimedSize ?? m.size, name = Array(m.name.utf8)
         let offset = out.count
         out += le32(0x0403_4b50) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc)
             + le32(stored.count) + le32(size) + le16(name.count) + le16(0) + name + stored
