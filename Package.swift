@@ -47,6 +47,10 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
         .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["convlens", "TestSupport"]),
+        // The fuzz targets' functions (Fuzz/Targets), replaying the inputs that once crashed them. The libFuzzer
+        // binaries themselves are built by Scripts/fuzz.sh.
+        .testTarget(name: "FuzzTests", dependencies: ["TensorIO", "Imaging"], path: "Fuzz",
+                    exclude: ["Corpus", "Dictionaries", "Entry", "Regressions"]),
     ],
     swiftLanguageModes: [.v5]
 )
