@@ -57,14 +57,14 @@ extension Unpickler {
         guard budget.entries >= 0 else {
             throw TensorFileError(file: file, "state dict has more than \(limits.maxTensors) entries; the file is corrupt or hostile")
         }
+        budget.nameBytes -= prefix.utf8.count  // every visit made its prefix, tensor or not
+        guard budget.nameBytes >= 0 else {
+            throw TensorFileError(file: file, "state dict's tensor names add up to more than "
+                + "\(byteCount(FlattenBudget.maxNameBytes)) (a key or container listed many times); the file is corrupt or hostile")
+        }
         let dot = prefix.isEmpty ? "" : "."
         switch heap[i] {
         case .tensor(let t):
-            budget.nameBytes -= prefix.utf8.count
-            guard budget.nameBytes >= 0 else {
-                throw TensorFileError(file: file, "state dict's tensor names add up to more than "
-                    + "\(byteCount(FlattenBudget.maxNameBytes)) (a key or container listed many times); the file is corrupt or hostile")
-            }
             out.append((prefix, t))
         case .dict(let d):
             for (k, value) in zip(d.keys, d.values) {
@@ -86,8 +86,8 @@ extension Unpickler {
     }
 }
 
-/// What walking a state dict may still cost: containers visited, and bytes of tensor names made. Memoized
-/// containers and keys let a small pickle list the same things many times over.
+/// What walking a state dict may still cost: containers visited, and bytes of names made (for containers on the way
+/// and for tensors). Memoized containers and keys let a small pickle list the same things many times over.
 struct FlattenBudget {
     /// Real state dicts name their tensors in well under 1 MB.
     static let maxNameBytes = 1 << 26

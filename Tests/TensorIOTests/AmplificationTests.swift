@@ -61,6 +61,27 @@ import TestSupport
     expectError("tensor names add up to more than 67.1 MB") { try WeightFile.parse(file, name: "names.pth", limits: .default) }
 }
 
+/// {K: L2} with K a memoized 1 MB key, L2 = [L1] * 1000 and L1 = [[]] * 1000: a million empty lists, each visited
+/// with a name of over 1 MB, so walking it once copied about a terabyte. No tensor anywhere.
+@Test func memoizedKeyOverAContainerDAG() {
+    var p = PickleWriter()
+    p.op(0x7d); p.string(String(repeating: "k", count: 1 << 20))
+    p.op(0x5d); p.put(0); p.op(0x30)  // L0 = [], memoized, popped
+    for level in 1 ... 2 {
+        p.op(0x5d, 0x28); for _ in 0 ..< 1000 { p.get(level - 1) }; p.op(0x65); p.put(level)  // [L(level-1)] * 1000
+        if level < 2 { p.op(0x30) }
+    }
+    p.op(0x73); p.stop()
+    let started = ContinuousClock.now
+    expectError("names add up to more than 67.1 MB") {
+        try p.bytes.withUnsafeBytes { raw in
+            let u = Unpickler(data: raw, file: "dag.pkl", limits: .default)
+            return try u.torchTensors(try u.load().value)
+        }
+    }
+    #expect(ContinuousClock.now - started < .seconds(2))
+}
+
 /// {K: {K: ... {K: [t, t, ...]}}} with K one memoized string of `keyLength` bytes, `depth` dicts deep.
 func nestedNames(depth: Int, keyLength: Int, leaves: Int) -> [UInt8] {
     var p = PickleWriter()
