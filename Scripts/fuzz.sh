@@ -2,7 +2,7 @@
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
 # (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), and the safetensors
 # parser (safetensors). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
-# then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>).
+# then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
 #   bash Scripts/fuzz.sh                      all four targets, 1,000,000 executions each
 #   bash Scripts/fuzz.sh --runs 50000 zip     one target, fewer executions
@@ -126,13 +126,15 @@ for t in "${TARGETS[@]}"; do
       status=1; summary+=("$t: REGRESSION"); continue
     fi
   fi
+  seeds=("Fuzz/Corpus/$t")  # libFuzzer adds what it finds to the first directory, .build-fuzz/corpus/<target>
+  [ -e "${regressions[0]}" ] && seeds+=("Fuzz/Regressions/$t")
   limit=(-runs="$RUNS")
   [ "$TIME" -gt 0 ] && limit=(-max_total_time="$TIME")
   say "$t: ${limit[0]#-} (log: $OUT/logs/$t.log)"
   set +e
   nice -n 10 "$bin" "${limit[@]}" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=2048 \
     -dict="Fuzz/Dictionaries/$t.dict" -artifact_prefix="$OUT/artifacts/$t/" -print_final_stats=1 \
-    ${EXTRA[@]+"${EXTRA[@]}"} "$OUT/corpus/$t" "Fuzz/Corpus/$t" > "$OUT/logs/$t.log" 2>&1
+    ${EXTRA[@]+"${EXTRA[@]}"} "$OUT/corpus/$t" "${seeds[@]}" > "$OUT/logs/$t.log" 2>&1
   rc=$?
   set -e
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$OUT/logs/$t.log" | awk '{s+=$2} END {print s+0}')
