@@ -73,6 +73,11 @@ final class Scratch {
 ///   - prefix: a program and its arguments to run convlens through (setpriv to drop privileges).
 ///   - timeout: seconds before the process is killed (a hang is a failure too).
 func convlens(_ arguments: [String], through prefix: [String] = [], timeout: Double = 120) throws -> Outcome {
+    try spawn(prefix + [CLI.binary] + arguments, timeout: timeout)
+}
+
+/// Runs a program (argv[0] a full path) with the installed weights and no terminal; waits for it and measures it.
+func spawn(_ argv: [String], timeout: Double = 120) throws -> Outcome {
     let io = NSTemporaryDirectory() + "convlens-io-" + UUID().uuidString
     defer { unlink(io + ".out"); unlink(io + ".err") }
     var actions = posix_spawn_file_actions_t()
@@ -81,7 +86,6 @@ func convlens(_ arguments: [String], through prefix: [String] = [], timeout: Dou
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, io + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, io + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let argv = prefix + [CLI.binary] + arguments
     var env = ProcessInfo.processInfo.environment
     env["CONVLENS_WEIGHTS"] = CLI.weights
     env["SWIFT_BACKTRACE"] = "enable=no"  // a crash should end the process, not wait on the backtracer
@@ -102,7 +106,7 @@ func convlens(_ arguments: [String], through prefix: [String] = [], timeout: Dou
         if Date() > deadline {
             kill(pid, SIGKILL)
             _ = wait4(pid, &status, 0, &usage)
-            Issue.record("convlens \(arguments.joined(separator: " ")) hung for \(Int(timeout)) s")
+            Issue.record("\(argv.joined(separator: " ")) hung for \(Int(timeout)) s")
             break
         }
         usleep(2000)

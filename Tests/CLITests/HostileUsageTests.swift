@@ -49,7 +49,8 @@ struct HostileUsageTests {
     func outputDirectoryRefusesEvenRoot() throws {
         let s = try Scratch()
         let out = "/sys/convlens-map-\(getpid()).png"
-        expectRefusal(try Self.gradcam(s, out: out), code: 1, out + ": cannot write to '/sys': Permission denied", scratch: s)
+        // EACCES where /sys is mounted read-write, EROFS where a container mounts it read-only: refused either way.
+        expectRefusal(try Self.gradcam(s, out: out), code: 1, out + ": cannot write to '/sys': ", scratch: s)
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -63,6 +64,12 @@ struct HostileUsageTests {
                 return
             }
             prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            let reach = try spawn(prefix + ["/bin/sh", "-c", #"test -x "$0" && test -r "$1" && test -r "$2""#, CLI.binary,
+                                            CLI.weights + "/squeezenet1_1.safetensors", Self.chelsea])
+            guard reach.code == 0 else {
+                print("nobody cannot reach convlens, its weights or the sample here (a checkout under /root?): skipping the mode-555 case")
+                return
+            }
         }
         chmod(s.out, 0o555)
         expectRefusal(try Self.gradcam(s, through: prefix), code: 1,
