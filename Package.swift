@@ -40,13 +40,17 @@ let package = Package(
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.
         .target(name: "TestSupport", dependencies: ["Engine", "TensorIO"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
         .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["convlens"]),
+        .testTarget(name: "CLITests", dependencies: ["convlens", "TestSupport"]),
+        // The fuzz targets' functions (Fuzz/Targets), replaying the inputs that once crashed them. The libFuzzer
+        // binaries themselves are built by Scripts/fuzz.sh.
+        .testTarget(name: "FuzzTests", dependencies: ["TensorIO", "Imaging"], path: "Fuzz",
+                    exclude: ["Corpus", "Dictionaries", "Entry", "Regressions"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -70,6 +70,7 @@ public enum GradCAMJob {
         let colormap = try usage { try Colormap.named(o.colormap) }
         let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: method.name)
         let format = try usage { try FigureWriter.Format(path: out) }
+        for path in [out] + (o.raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(path) }  // before the work, not after
 
         let x = ImageBatch.tensor(images)                                     // (N, 3, S, S)
         let n = images.count

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Models
+import Support
 import TensorIO
 
 /// `convlens weights import`: any supported weights file to a checked safetensors file with ConvLens's keys.
@@ -13,6 +14,7 @@ public enum WeightsImport {
     /// - Returns: the loaded model, for a summary.
     @discardableResult
     public static func run(file: String, arch: String, out: String) throws -> Model {
+        try AtomicFile.checkWritable(out)  // before reading a file that may be large
         let source = try WeightFile.load(file)
         var tensors: [String: Tensor] = [:]
         for (k, t) in source.tensors { tensors[k] = Tensor(shape: t.shape, data: t.values) }

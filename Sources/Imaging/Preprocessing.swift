@@ -57,12 +57,13 @@ public struct Preprocessing: Sendable, Equatable {
     }
 
     /// Resizes the shorter side to `resizeShorterSide`, then centre-crops `cropSize` x `cropSize` (torchvision's
-    /// Resize + CenterCrop on a PIL image). An image already `cropSize` x `cropSize` passes through untouched.
+    /// Resize + CenterCrop on a PIL image), computing only the pixels the crop keeps. An image already `cropSize` x
+    /// `cropSize` passes through untouched.
     /// - Parameters:
-    ///   - image: any size.
+    ///   - image: any size, any aspect ratio.
     public func prepare(_ image: RGBImage) -> RGBImage {
         if image.width == cropSize && image.height == cropSize { return image }
-        return image.resizedShorterSide(to: resizeShorterSide).centerCropped(width: cropSize, height: cropSize)
+        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropSize)
     }
 
     /// The model input for an already prepared image.

@@ -19,28 +19,31 @@ struct BilinearAxis {
     /// Coefficient slots per output sample (Pillow's ksize); `count` of them are used.
     let taps: Int
     /// (out) first input index read by each output sample.
-    let first: [Int]
+    private(set) var first: [Int]
     /// (out) number of input samples read by each output sample.
     let count: [Int]
     /// (out, taps) fixed-point weights, `precisionBits` fractional bits.
     let weights: [Int32]
 
-    /// Pillow's precompute_coeffs + normalize_coeffs_8bpc for the whole axis (box 0...inSize).
+    /// Pillow's precompute_coeffs + normalize_coeffs_8bpc for the whole axis (box 0...inSize), or for a window of
+    /// its outputs: output `outputs.lowerBound + i` of the full axis is stored as output `i`.
     /// - Parameters:
     ///   - inSize: input samples along the axis.
-    ///   - outSize: output samples along the axis.
-    init(inSize: Int, outSize: Int) {
+    ///   - outSize: output samples along the full axis.
+    ///   - outputs: the outputs wanted, a subrange of 0..<outSize; all of them when nil.
+    init(inSize: Int, outSize: Int, outputs: Range<Int>? = nil) {
+        let outputs = outputs ?? 0 ..< outSize
         // Pillow passes the box edges as C floats: (in1 - in0) is a float, then widened to double.
         let scale = Double(Float(inSize)) / Double(outSize)
         let filterScale = max(scale, 1.0)
         let support = 1.0 * filterScale  // the triangle filter reaches 1 input sample at scale 1
         let taps = Int(support.rounded(.up)) * 2 + 1
         let inverseScale = 1.0 / filterScale
-        var first = [Int](repeating: 0, count: outSize)
-        var count = [Int](repeating: 0, count: outSize)
-        var weights = [Int32](repeating: 0, count: outSize * taps)  // (out, taps)
+        var first = [Int](repeating: 0, count: outputs.count)
+        var count = [Int](repeating: 0, count: outputs.count)
+        var weights = [Int32](repeating: 0, count: outputs.count * taps)  // (outputs, taps)
         var k = [Double](repeating: 0, count: taps)
-        for xx in 0 ..< outSize {
+        for (j, xx) in outputs.enumerated() {
             let center = (Double(xx) + 0.5) * scale
             let xmin = max(Int(center - support + 0.5), 0)        // C's (int) truncates toward zero
             let xmax = min(Int(center + support + 0.5), inSize) - xmin
@@ -53,15 +56,31 @@ struct BilinearAxis {
             for x in 0 ..< xmax {
                 let w = sum != 0 ? k[x] / sum : k[x]
                 let fixed = w * Double(1 << Self.precisionBits)
-                weights[xx * taps + x] = Int32(w < 0 ? fixed - 0.5 : fixed + 0.5)
+                weights[j * taps + x] = Int32(w < 0 ? fixed - 0.5 : fixed + 0.5)
             }
-            first[xx] = xmin
-            count[xx] = xmax
+            first[j] = xmin
+            count[j] = xmax
         }
         self.taps = taps
         self.first = first
         self.count = count
         self.weights = weights
+    }
+
+    /// The input samples the outputs read, first to last.
+    var inputSpan: Range<Int> {
+        let used = first.indices.filter { count[$0] > 0 }
+        guard let lo = used.map({ first[$0] }).min(), let hi = used.map({ first[$0] + count[$0] }).max() else {
+            return first[0] ..< first[0] + 1
+        }
+        return lo ..< hi
+    }
+
+    /// The same axis reading from an input that starts `offset` samples later (a crop of the original).
+    func reading(from offset: Int) -> BilinearAxis {
+        var axis = self
+        axis.first = first.map { $0 - offset }
+        return axis
     }
 
     /// Pillow's bilinear_filter: 1 - |x| inside (-1, 1).
@@ -83,15 +102,36 @@ extension RGBImage {
     ///   - width: output width, at least 1.
     ///   - height: output height, at least 1.
     public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
+        resized(width: newWidth, height: newHeight, columns: 0 ..< newWidth, rows: 0 ..< newHeight)
+    }
+
+    /// The window `columns` x `rows` of `resized(width:height:)`, bit-exact, computed without the rest of the resized
+    /// image: each pass evaluates only the output samples the window needs.
+    /// - Parameters:
+    ///   - width: width of the whole resized image, at least 1.
+    ///   - height: height of the whole resized image, at least 1.
+    ///   - columns: the window's columns, a non-empty subrange of 0..<width.
+    ///   - rows: the window's rows, a non-empty subrange of 0..<height.
+    public func resized(width newWidth: Int, height newHeight: Int, columns: Range<Int>, rows: Range<Int>) -> RGBImage {
         precondition(newWidth > 0 && newHeight > 0, "resized: target \(newWidth)x\(newHeight) must be at least 1x1")
         precondition(width > 0 && height > 0, "resized: cannot resize an empty \(width)x\(height) image")
-        var image = self
+        precondition(!columns.isEmpty && !rows.isEmpty && columns.clamped(to: 0 ..< newWidth) == columns
+                     && rows.clamped(to: 0 ..< newHeight) == rows,
+                     "resized: window \(columns) x \(rows) is not inside \(newWidth)x\(newHeight)")
+        // The window's outputs on each axis (none where the side keeps its size), and the input samples they read:
+        // each pass is independent across the other axis, so the input can be cut to those first, exactly.
+        let horizontal = newWidth != width ? BilinearAxis(inSize: width, outSize: newWidth, outputs: columns) : nil
+        let vertical = newHeight != height ? BilinearAxis(inSize: height, outSize: newHeight, outputs: rows) : nil
+        let xs = horizontal?.inputSpan ?? columns, ys = vertical?.inputSpan ?? rows
+        var image = xs == 0 ..< width && ys == 0 ..< height
+            ? self : cropped(left: xs.lowerBound, top: ys.lowerBound, width: xs.count, height: ys.count)
+        let h = horizontal?.reading(from: xs.lowerBound), v = vertical?.reading(from: ys.lowerBound)
         if Self.verticalPassFirst(from: (width, height), to: (newWidth, newHeight)) {
-            if newHeight != height { image = image.resampledVertically(to: newHeight) }
-            if newWidth != width { image = image.resampledHorizontally(to: newWidth) }
+            if let v { image = image.resampledVertically(v) }
+            if let h { image = image.resampledHorizontally(h) }
         } else {
-            if newWidth != width { image = image.resampledHorizontally(to: newWidth) }
-            if newHeight != height { image = image.resampledVertically(to: newHeight) }
+            if let h { image = image.resampledHorizontally(h) }
+            if let v { image = image.resampledVertically(v) }
         }
         return image
     }
@@ -101,13 +141,34 @@ extension RGBImage {
     /// - Parameters:
     ///   - size: the new length of the shorter side. An image already that size comes back unchanged.
     public func resizedShorterSide(to size: Int) -> RGBImage {
+        let (newWidth, newHeight) = sizeWithShorterSide(size)
+        if newWidth == width && newHeight == height { return self }
+        return resized(width: newWidth, height: newHeight)
+    }
+
+    /// `resizedShorterSide(to: size).centerCropped(width: crop, height: crop)`, bit-exact, computing only the pixels
+    /// the crop keeps: a 1x100000 strip (a few hundred bytes of PNG) would otherwise become a 227x22700000 image.
+    /// - Parameters:
+    ///   - size: the new length of the shorter side.
+    ///   - crop: the side of the square centre crop, at least 1.
+    public func resizedShorterSide(to size: Int, centerCropped crop: Int) -> RGBImage {
+        precondition(crop > 0, "resizedShorterSide: crop \(crop) must be positive")
+        let (w, h) = sizeWithShorterSide(size)
+        if w == width && h == height { return centerCropped(width: crop, height: crop) }
+        let left = Self.centerCropOffset(size: w, crop: crop), top = Self.centerCropOffset(size: h, crop: crop)
+        let columns = max(left, 0) ..< min(left + crop, w), rows = max(top, 0) ..< min(top + crop, h)
+        let part = resized(width: w, height: h, columns: columns, rows: rows)
+        if part.width == crop && part.height == crop { return part }
+        return part.cropped(left: left - columns.lowerBound, top: top - rows.lowerBound, width: crop, height: crop)
+    }
+
+    /// The size torchvision's `Resize(size)` gives: the shorter side `size`, the longer `int(size * long / short)`.
+    func sizeWithShorterSide(_ size: Int) -> (width: Int, height: Int) {
         precondition(size > 0, "resizedShorterSide: size \(size) must be positive")
         let (short, long) = width <= height ? (width, height) : (height, width)
         // Python's int(size * long / short): exact product, correctly rounded true division, truncation.
         let newLong = Int(Double(size * long) / Double(short))
-        let (newWidth, newHeight) = width <= height ? (size, newLong) : (newLong, size)
-        if newWidth == width && newHeight == height { return self }
-        return resized(width: newWidth, height: newHeight)
+        return width <= height ? (size, newLong) : (newLong, size)
     }
 
     /// Pillow 13's pass order: vertical first when the height loses more than twice as many pixels as the width.
@@ -116,9 +177,9 @@ extension RGBImage {
         return dh > 0 && dh > dw * 2
     }
 
-    /// Pillow's ImagingResampleHorizontal_8bpc: every row, new width.
-    func resampledHorizontally(to newWidth: Int) -> RGBImage {
-        let axis = BilinearAxis(inSize: width, outSize: newWidth)
+    /// Pillow's ImagingResampleHorizontal_8bpc: every row, one output column per entry of `axis`.
+    func resampledHorizontally(_ axis: BilinearAxis) -> RGBImage {
+        let newWidth = axis.first.count
         let (rows, inWidth, taps) = (height, width, axis.taps)
         var out = [UInt8](repeating: 0, count: rows * newWidth * 3)  // (H, newW, 3)
         let half = Int32(1 << (BilinearAxis.precisionBits - 1))
@@ -150,10 +211,10 @@ extension RGBImage {
         return RGBImage(width: newWidth, height: rows, pixels: out)
     }
 
-    /// Pillow's ImagingResampleVertical_8bpc: every column, new height. The sums run over whole rows at a time (same
-    /// integer sums as Pillow's per-pixel loop, in an order that reads memory in sequence).
-    func resampledVertically(to newHeight: Int) -> RGBImage {
-        let axis = BilinearAxis(inSize: height, outSize: newHeight)
+    /// Pillow's ImagingResampleVertical_8bpc: every column, one output row per entry of `axis`. The sums run over
+    /// whole rows at a time (same integer sums as Pillow's per-pixel loop, in an order that reads memory in sequence).
+    func resampledVertically(_ axis: BilinearAxis) -> RGBImage {
+        let newHeight = axis.first.count
         let (rowLength, taps) = (width * 3, axis.taps)
         var out = [UInt8](repeating: 0, count: newHeight * rowLength)  // (newH, W, 3)
         var sums = [Int32](repeating: 0, count: rowLength)            // (W, 3) one output row in fixed point

@@ -16,14 +16,9 @@ public enum AtomicFile {
     /// Writes through `body`, which receives an open file descriptor of the temporary file; renames on success and
     /// removes the temporary file on any error.
     public static func write(to path: String, _ body: (Int32) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw FileError(path: path, message: "output directory '\(dir)' does not exist")
-        }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let dir = try checkWritable(path)
+        let tmp = dir + "/." + URL(fileURLWithPath: path).lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, message: "cannot write to '\(dir)': \(String(cString: strerror(errno)))")
         }
@@ -32,15 +27,43 @@ public enum AtomicFile {
             guard fsync(fd) == 0 || errno == EINVAL else {
                 throw FileError(path: path, message: "cannot flush: \(String(cString: strerror(errno)))")
             }
-            close(fd)
+            let closed = close(fd)
+            fd = -1  // closed either way: never close it twice (the number may belong to another file by then)
+            guard closed == 0 else { throw FileError(path: path, message: "cannot write: \(String(cString: strerror(errno)))") }
             guard rename(tmp, path) == 0 else {
                 throw FileError(path: path, message: "cannot rename into place: \(String(cString: strerror(errno)))")
             }
         } catch {
-            close(fd)
+            if fd >= 0 { close(fd) }
             unlink(tmp)
             throw error
         }
+    }
+
+    /// Checks, before any work is done, that `write` can put a file at `path`: its directory exists, is a
+    /// directory and accepts new files, and `path` is not itself a directory. Run it before a long computation
+    /// so that a bad output path fails in a second, not after the work.
+    /// - Parameters:
+    ///   - path: the destination.
+    /// - Returns: the destination's directory.
+    @discardableResult
+    public static func checkWritable(_ path: String) throws -> String {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw FileError(path: path, message: "output directory '\(dir)' does not exist")
+        }
+        guard isDir.boolValue else {
+            throw FileError(path: path, message: "cannot write there: '\(dir)' is a file, not a directory")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw FileError(path: path, message: "is a directory; give a file name")
+        }
+        guard access(dir, W_OK | X_OK) == 0 else {
+            throw FileError(path: path, message: "cannot write to '\(dir)': \(String(cString: strerror(errno)))")
+        }
+        return dir
     }
 
     /// Writes the whole buffer, retrying on partial writes.

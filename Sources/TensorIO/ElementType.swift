@@ -131,11 +131,12 @@ enum Convert {
 
     /// Row-major strides for a shape: `(2, 3, 4)` gives `(12, 4, 1)`.
     /// - Parameters:
-    ///   - shape: the sizes, outermost first.
+    ///   - shape: the sizes, outermost first. When one of them is 0 the others may multiply past Int.max (a file can
+    ///     declare (0, 2^40, 2^40)); the strides then wrap, which is harmless because no element is read.
     static func rowMajorStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var step = 1
-        for d in shape.indices.reversed() { strides[d] = step; step *= max(shape[d], 1) }
+        for d in shape.indices.reversed() { strides[d] = step; step = step &* max(shape[d], 1) }
         return strides
     }
 }

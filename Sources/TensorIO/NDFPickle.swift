@@ -7,7 +7,8 @@ extension Unpickler {
     ///   - value: the array value.
     ///   - name: the tensor name for messages.
     ///   - permutation: output axis i is input axis permutation[i]; nil keeps the order.
-    func tensor(ndarray value: PickleValue, name: String, permutation: [Int]? = nil) throws -> TensorData {
+    ///   - budget: what the file may still expand to; the array's elements are taken from it.
+    func tensor(ndarray value: PickleValue, name: String, permutation: [Int]? = nil, budget: inout OutputBudget) throws -> TensorData {
         guard case .object(let i) = value, case .ndarray(let array) = heap[i] else {
             throw TensorFileError(file: file, "'\(name)' is a \(describe(value)), not a numpy array")
         }
@@ -25,6 +26,7 @@ extension Unpickler {
             throw TensorFileError(file: file, "numpy array '\(name)' of shape \(array.shape) and dtype '\(dtype.spec)' needs "
                 + "\(overflow ? "too many" : String(need)) bytes but holds \(range.count); the file is corrupt")
         }
+        try budget.spend(elements: count, tensor: name)
         var shape = array.shape
         var strides = Convert.rowMajorStrides(shape)
         if array.fortranOrder { strides = Convert.rowMajorStrides(shape.reversed()).reversed() }
@@ -70,6 +72,7 @@ public enum NDFPickle {
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
         var metadata: [String: String] = [:]
+        var budget = OutputBudget(file: name, fileBytes: bytes.count, limits: limits)  // a memoized array can be listed many times
         func add(_ key: String, _ t: TensorData) throws {
             guard tensors.updateValue(t, forKey: key) == nil else { throw TensorFileError(file: name, "has two tensors named '\(key)'") }
             names.append(key)
@@ -84,10 +87,11 @@ public enum NDFPickle {
                     if n == 0, case .object(let i) = array, case .ndarray(let a) = unpickler.heap[i] {
                         permutation = a.shape.count == 4 ? [3, 2, 0, 1] : a.shape.count == 2 ? [1, 0] : nil  // HWIO -> OIHW, (I, O) -> (O, I)
                     }
-                    try add(layer + "." + suffix, try unpickler.tensor(ndarray: array, name: layer + "." + suffix, permutation: permutation))
+                    try add(layer + "." + suffix, try unpickler.tensor(ndarray: array, name: layer + "." + suffix, permutation: permutation,
+                                                                       budget: &budget))
                 }
             } else if case .object(let i) = v, case .ndarray = unpickler.heap[i] {
-                try add(layer, try unpickler.tensor(ndarray: v, name: layer))
+                try add(layer, try unpickler.tensor(ndarray: v, name: layer, budget: &budget))
             } else if let text = unpickler.scalarText(v) {
                 metadata[rawKey] = text
             }

@@ -42,6 +42,10 @@ public struct Limits: Sendable {
     public var maxInflateRatio: Int
     /// Most tensors (and dict entries visited to find them) in one file.
     public var maxTensors: Int
+    /// Most bytes of Float32 tensors a file may expand to, per byte of the file, above a 256 MiB allowance. Shared
+    /// storages, zero strides and deflate let a small file declare far more data than it holds; a real checkpoint
+    /// expands at most 4 times (int8 to Float32), or a little more when deflate squeezed it.
+    public var maxExpansion: Int
 
     /// Makes limits; every argument has the default's value.
     /// - Parameters:
@@ -52,9 +56,10 @@ public struct Limits: Sendable {
     ///   - maxElements: most elements in one tensor.
     ///   - maxInflateRatio: largest inflated/compressed ratio of a zip entry.
     ///   - maxTensors: most tensors in one file.
+    ///   - maxExpansion: most bytes of Float32 output per byte of file, above 256 MiB.
     public init(maxDepth: Int = 1000, maxStackSize: Int = 1 << 20, maxMemoSize: Int = 1 << 22,
                 maxBytes: Int = 1 << 36, maxElements: Int = 1 << 33, maxInflateRatio: Int = 1100,
-                maxTensors: Int = 1 << 20) {
+                maxTensors: Int = 1 << 20, maxExpansion: Int = 32) {
         self.maxDepth = maxDepth
         self.maxStackSize = maxStackSize
         self.maxMemoSize = maxMemoSize
@@ -62,8 +67,47 @@ public struct Limits: Sendable {
         self.maxElements = maxElements
         self.maxInflateRatio = maxInflateRatio
         self.maxTensors = maxTensors
+        self.maxExpansion = maxExpansion
     }
 
-    /// Generous bounds that every real checkpoint fits: 64 GiB files, 8 G elements per tensor, nesting 1000.
+    /// Generous bounds that every real checkpoint fits: 64 GiB files, 8 G elements per tensor, nesting 1000, output
+    /// up to 32 times the file.
     public static let `default` = Limits()
+}
+
+/// What one file may expand to: `Limits.maxExpansion` times its size in Float32 bytes, and at least 256 MiB. Readers
+/// spend from it before they allocate each tensor, so a small file cannot make them allocate without bound.
+struct OutputBudget {
+    /// The allowance every file gets, however small.
+    static let floor = 1 << 28
+    let file: String
+    let fileBytes: Int
+    let allowed: Int
+    private(set) var spent = 0
+
+    /// A budget for one file.
+    /// - Parameters:
+    ///   - file: the file's name for messages.
+    ///   - fileBytes: the file's size.
+    ///   - limits: `maxExpansion` sets the multiple.
+    init(file: String, fileBytes: Int, limits: Limits) {
+        self.file = file
+        self.fileBytes = fileBytes
+        let (scaled, overflow) = fileBytes.multipliedReportingOverflow(by: max(limits.maxExpansion, 1))
+        allowed = overflow ? .max : max(scaled, Self.floor)
+    }
+
+    /// Takes a tensor's Float32 bytes out of the budget, or refuses it.
+    /// - Parameters:
+    ///   - elements: the tensor's element count.
+    ///   - tensor: its name for messages.
+    mutating func spend(elements: Int, tensor: String) throws {
+        let (bytes, o1) = elements.multipliedReportingOverflow(by: 4)
+        let (total, o2) = spent.addingReportingOverflow(bytes)
+        guard !o1, !o2, total <= allowed else {
+            throw TensorFileError(file: file, "tensors expand past \(byteCount(allowed)) of Float32 at '\(tensor)', "
+                + "too much for a file of \(byteCount(fileBytes)) (shared or expanded storages, or a zip bomb); the file is corrupt or hostile")
+        }
+        spent = total
+    }
 }

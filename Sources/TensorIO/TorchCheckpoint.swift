@@ -2,6 +2,9 @@
 // ('storage', FloatStorage, key, location, numel) name the raw little-endian storages <root>/data/<key>.
 
 enum TorchCheckpoint {
+    /// How many times the bytes its tensors use a deflated storage may inflate to (plus 64 KiB).
+    static let storageSlack = 4
+
     /// Reads a torch zip checkpoint.
     /// - Parameters:
     ///   - bytes: the whole file.
@@ -17,30 +20,43 @@ enum TorchCheckpoint {
                                   hint: "in Python save the weights with torch.save(model.state_dict(), path)")
         }
         let root = String(pickle.name.dropLast("data.pkl".count))  // "archive/" (or "" for a bare data.pkl)
+        var budget = OutputBudget(file: name, fileBytes: bytes.count, limits: limits)
         var bigEndian = false
         if let order = zip.entry(root + "byteorder") {
-            let text = try zip.contents(order).withBytes { String(decoding: $0, as: UTF8.self) }
+            let text = try zip.contents(order, upTo: 16, why: "too much for a byte order").withBytes { String(decoding: $0, as: UTF8.self) }
             guard text == "little" || text == "big" else {
                 throw TensorFileError(file: name, "declares byte order '\(text.prefix(20))'; expected little or big")
             }
             bigEndian = text == "big"
         }
-        let found = try zip.contents(pickle).withBytes { data in
+        let found = try zip.contents(pickle, upTo: budget.allowed, why: "too much for a \(byteCount(bytes.count)) file").withBytes { data in
             let unpickler = Unpickler(data: data, file: name, limits: limits)
             return try unpickler.torchTensors(try unpickler.load().value)
         }
 
+        // The bytes each storage's tensors reach. A deflated storage may inflate to a few times that (torch saves the
+        // whole storage of a sliced tensor), not more: past it, the entry is a zip bomb or its header lies.
+        var reach: [String: Int] = [:]
+        for (_, ref) in found.tensors {
+            let extent = Convert.viewExtent(offset: ref.offset, shape: ref.size, strides: ref.stride) ?? 0
+            let (bytes, overflow) = extent.multipliedReportingOverflow(by: ref.storage.type.size)
+            reach[ref.storage.key] = max(reach[ref.storage.key] ?? 0, overflow ? .max : bytes)
+        }
         var storages: [String: ZipData] = [:]  // inflated once, even when tensors share a storage
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
         for (tensorName, ref) in found.tensors {
+            try budget.spend(elements: checkedProduct(ref.size) ?? .max, tensor: tensorName)
             let entryName = root + "data/" + ref.storage.key
             if storages[ref.storage.key] == nil {
                 guard let entry = zip.entry(entryName) else {
                     throw TensorFileError(file: name, "tensor '\(tensorName)' uses storage '\(ref.storage.key)', but the archive "
                         + "has no entry '\(entryName)'; the file is corrupt")
                 }
-                storages[ref.storage.key] = try zip.contents(entry)
+                let need = reach[ref.storage.key] ?? 0
+                let (scaled, overflow) = need.multipliedReportingOverflow(by: storageSlack)
+                storages[ref.storage.key] = try zip.contents(entry, upTo: overflow ? .max : scaled + (1 << 16),
+                                                             why: "but its tensors use \(byteCount(need))")
             }
             let tensor = try storages[ref.storage.key]!.withBytes { raw in
                 try TorchTensors.materialize(ref, name: tensorName, storage: raw, storageName: "archive entry '\(entryName)'",

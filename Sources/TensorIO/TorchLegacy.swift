@@ -64,8 +64,10 @@ enum TorchLegacy {
 
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
+        var budget = OutputBudget(file: name, fileBytes: bytes.count, limits: limits)
         do {
             for (tensorName, ref) in found.tensors {
+                try budget.spend(elements: checkedProduct(ref.size) ?? .max, tensor: tensorName)
                 guard var range = ranges[ref.storage.key] else {
                     throw fail("tensor '\(tensorName)' uses storage '\(ref.storage.key)', whose data the file lacks")
                 }

@@ -30,7 +30,7 @@ extension Unpickler {
             guard let inner = top["state_dict"] ?? top["model"], let d = dict(inner) else { break }
             (current, top) = (inner, d)
         }
-        var budget = limits.maxTensors
+        var budget = FlattenBudget(entries: limits.maxTensors, nameBytes: FlattenBudget.maxNameBytes)
         try flatten(current, prefix: "", depth: 0, budget: &budget, into: &list.tensors)
         return list
     }
@@ -47,15 +47,20 @@ extension Unpickler {
     }
 
     /// Collects the tensors under a value, naming them `prefix.key`.
-    private func flatten(_ v: PickleValue, prefix: String, depth: Int, budget: inout Int,
+    private func flatten(_ v: PickleValue, prefix: String, depth: Int, budget: inout FlattenBudget,
                          into out: inout [(name: String, ref: TorchTensorRef)]) throws {
         guard case .object(let i) = v else { return }
         guard depth <= limits.maxDepth else {
             throw TensorFileError(file: file, "state dict nests more than \(limits.maxDepth) deep (or contains itself)")
         }
-        budget -= 1
-        guard budget >= 0 else {
+        budget.entries -= 1
+        guard budget.entries >= 0 else {
             throw TensorFileError(file: file, "state dict has more than \(limits.maxTensors) entries; the file is corrupt or hostile")
+        }
+        budget.nameBytes -= prefix.utf8.count  // every visit made its prefix, tensor or not
+        guard budget.nameBytes >= 0 else {
+            throw TensorFileError(file: file, "state dict's tensor names add up to more than "
+                + "\(byteCount(FlattenBudget.maxNameBytes)) (a key or container listed many times); the file is corrupt or hostile")
         }
         let dot = prefix.isEmpty ? "" : "."
         switch heap[i] {
@@ -79,6 +84,15 @@ extension Unpickler {
             break
         }
     }
+}
+
+/// What walking a state dict may still cost: containers visited, and bytes of names made (for containers on the way
+/// and for tensors). Memoized containers and keys let a small pickle list the same things many times over.
+struct FlattenBudget {
+    /// Real state dicts name their tensors in well under 1 MB.
+    static let maxNameBytes = 1 << 26
+    var entries: Int
+    var nameBytes: Int
 }
 
 enum TorchTensors {

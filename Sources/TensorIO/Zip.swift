@@ -157,8 +157,14 @@ struct ZipArchive {
     /// An entry's contents: a view of the file for a stored entry (no copy), inflated bytes for a deflated one.
     /// - Parameters:
     ///   - entry: an entry of this archive.
-    func contents(_ entry: ZipEntry) throws -> ZipData {
+    ///   - limit: the most bytes a deflated entry may declare; a larger one is refused before anything is allocated.
+    ///   - why: why that is the limit, for the message ("but its tensors use 24 bytes").
+    func contents(_ entry: ZipEntry, upTo limit: Int = .max, why: String = "") throws -> ZipData {
         if entry.method == 0 { return .view(UnsafeRawBufferPointer(rebasing: bytes[entry.dataOffset ..< entry.dataOffset + entry.size])) }
+        guard entry.size <= limit else {
+            throw TensorFileError(file: file, "entry '\(entry.name)' would inflate to \(byteCount(entry.size)), "
+                + "\(why.isEmpty ? "over the \(byteCount(limit)) limit" : why); a zip bomb or a lying header")
+        }
         return .owned(try inflate(entry))
     }
 

@@ -1,0 +1,217 @@
+// Builders for hostile and broken files, written byte by byte because Python's pickle, zipfile and Pillow refuse to
+// make most of them: pickles that call what they should not or nest absurdly, zips whose headers lie, PNGs with
+// impossible sizes. Shared by the TensorIO, Imaging and CLI tests.
+import CZlib
+import Foundation
+
+/// A pickle written opcode by opcode, protocol 2.
+public struct PickleWriter {
+    public private(set) var bytes: [UInt8] = [0x80, 0x02]
+    public init() {}
+
+    /// Raw opcodes and arguments.
+    public mutating func op(_ b: UInt8...) { bytes += b }
+    /// BINUNICODE: a str.
+    public mutating func string(_ s: String) { bytes += [0x58] + le32(s.utf8.count) + Array(s.utf8) }
+    /// BININT for a signed 32-bit int, LONG1 for a wider one.
+    public mutating func int(_ n: Int) {
+        if let small = Int32(exactly: n) { bytes += [0x4a] + le32(Int(small)) } else { bytes += [0x8a, 8] + le64(n) }
+    }
+    /// GLOBAL: module and name on two lines.
+    public mutating func global(_ module: String, _ name: String) { bytes += [0x63] + Array("\(module)\n\(name)\n".utf8) }
+    /// STACK_GLOBAL: module and name pushed as strings first.
+    public mutating func stackGlobal(_ module: String, _ name: String) { string(module); string(name); op(0x93) }
+    /// LONG_BINPUT: memoizes the top of the stack.
+    public mutating func put(_ i: Int) { bytes += [0x72] + le32(i) }
+    /// LONG_BINGET: pushes a memoized value.
+    public mutating func get(_ i: Int) { bytes += [0x6a] + le32(i) }
+    /// A tuple of ints: MARK, BININTs, TUPLE.
+    public mutating func ints(_ xs: [Int]) { op(0x28); xs.forEach { int($0) }; op(0x74) }
+    /// STOP.
+    public mutating func stop() { op(0x2e) }
+
+    /// `torch._utils._rebuild_tensor_v2(('storage', FloatStorage, key, 'cpu', numel), offset, size, stride, False,
+    /// OrderedDict())`, as torch.save writes a float32 tensor.
+    public mutating func torchTensor(storage key: String, numel: Int, offset: Int = 0, size: [Int], stride: [Int]) {
+        global("torch._utils", "_rebuild_tensor_v2")
+        op(0x28)  // MARK: the argument tuple
+        op(0x28); string("storage"); global("torch", "FloatStorage"); string(key); string("cpu"); int(numel); op(0x74)
+        op(0x51)  // BINPERSID
+        int(offset); ints(size); ints(stride); op(0x89)  // NEWFALSE: requires_grad
+        global("collections", "OrderedDict"); op(0x29, 0x52)  // OrderedDict(): backward hooks
+        op(0x74, 0x52)  // TUPLE, REDUCE
+    }
+
+    /// `numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')` filled in by BUILD with a little-endian float32
+    /// array of `shape`, as numpy pickles one.
+    public mutating func numpyArray(shape: [Int], values: [Float]) {
+        global("numpy.core.multiarray", "_reconstruct")
+        global("numpy", "ndarray"); ints([0]); op(0x43, 1, 0x62); op(0x87, 0x52)  // (ndarray, (0,), b'b') REDUCE
+        op(0x28)  // MARK: the state tuple (version, shape, dtype, fortran, data)
+        int(1); ints(shape)
+        global("numpy", "dtype"); op(0x28); string("f4"); int(0); int(1); op(0x74, 0x52)  // dtype('f4', 0, 1)
+        op(0x28); int(3); string("<"); op(0x4e, 0x4e, 0x4e); int(-1); int(-1); int(0); op(0x74, 0x62)  // its BUILD
+        op(0x89)  // not fortran order
+        let raw = values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        bytes += [0x42] + le32(raw.count) + raw  // BINBYTES
+        op(0x74, 0x62)  // TUPLE, BUILD
+    }
+}
+
+/// One file of a zip archive.
+public struct ZipMember {
+    public var name: String
+    /// The bytes as the archive holds them (deflated when `deflate`).
+    public var stored: [UInt8]
+    public var deflate: Bool
+    /// The CRC-32 and size of the contents, inflated.
+    public var crc: Int, size: Int
+    /// What the headers claim the inflated size is; nil tells the truth.
+    public var claimedSize: Int?
+
+    public init(_ name: String, _ data: [UInt8], deflate: Bool = false, claimedSize: Int? = nil) {
+        self.name = name
+        self.stored = deflate ? rawDeflate(data) : data
+        self.deflate = deflate
+        self.crc = data.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
+        self.size = data.count
+        self.claimedSize = claimedSize
+    }
+
+    /// A deflated entry of `count` zero bytes, made a megabyte at a time (a gigabyte of zeros deflates to 1 MB).
+    public static func deflatedZeros(_ name: String, count: Int) -> ZipMember {
+        var m = ZipMember(name, [], deflate: true)
+        let chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var crc: uLong = 0
+        var stream = z_stream()
+        precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
+                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16), left = count
+        chunk.withUnsafeBufferPointer { src in
+            repeat {
+                let n = min(left, src.count)
+                crc = crc32_z(crc, src.baseAddress, n)
+                left -= n
+                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
+                stream.avail_in = uInt(n)
+                repeat {
+                    let produced = buffer.withUnsafeMutableBufferPointer { dst in
+                        stream.next_out = dst.baseAddress
+                        stream.avail_out = uInt(dst.count)
+                        _ = CZlib.deflate(&stream, left == 0 ? Z_FINISH : Z_NO_FLUSH)
+                        return dst.count - Int(stream.avail_out)
+                    }
+                    out += buffer[..<produced]
+                } while stream.avail_out == 0 || (left == 0 && stream.avail_in > 0)
+            } while left > 0
+        }
+        m.stored = out
+        m.crc = Int(crc)
+        m.size = count
+        return m
+    }
+}
+
+/// A zip archive (no zip64) as torch.save lays it out: local headers and data, central directory, end record.
+public func zipArchive(_ members: [ZipMember]) -> [UInt8] {
+    var out: [UInt8] = [], central: [UInt8] = []
+    for m in members {
+        let (stored, crc) = (m.stored, m.crc)
+        let method = m.deflate ? 8 : 0, size = m.claimedSize ?? m.size, name = Array(m.name.utf8)
+        let offset = out.count
+        out += le32(0x0403_4b50) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc)
+            + le32(stored.count) + le32(size) + le16(name.count) + le16(0) + name + stored
+        central += le32(0x0201_4b50) + le16(20) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc)
+            + le32(stored.count) + le32(size) + le16(name.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
+            + le32(offset) + name
+    }
+    let directoryOffset = out.count
+    out += central
+    out += le32(0x0605_4b50) + le16(0) + le16(0) + le16(members.count) + le16(members.count) + le32(central.count)
+        + le32(directoryOffset) + le16(0)
+    return out
+}
+
+/// A torch.save zip checkpoint: `archive/data.pkl` holding `pickle`, and one stored or deflated entry per storage.
+public func torchZip(pickle: [UInt8], storages: [ZipMember]) -> [UInt8] {
+    zipArchive([ZipMember("archive/data.pkl", pickle), ZipMember("archive/byteorder", Array("little".utf8))]
+        + storages.map { var s = $0; s.name = "archive/data/" + s.name; return s })
+}
+
+/// A torch zip checkpoint of float32 tensors, each with its own storage, named as given.
+public func torchZip(tensors: [(name: String, shape: [Int], values: [Float])]) -> [UInt8] {
+    var p = PickleWriter()
+    p.global("collections", "OrderedDict"); p.op(0x29, 0x52)  // OrderedDict()
+    p.op(0x28)  // MARK for SETITEMS
+    for (i, t) in tensors.enumerated() {
+        p.string(t.name)
+        var stride: [Int] = [], step = 1
+        for n in t.shape.reversed() { stride.insert(step, at: 0); step *= n }
+        p.torchTensor(storage: String(i), numel: t.values.count, size: t.shape, stride: stride)
+    }
+    p.op(0x75); p.stop()  // SETITEMS
+    return torchZip(pickle: p.bytes, storages: tensors.enumerated().map { i, t in ZipMember(String(i), floatBytes(t.values)) })
+}
+
+/// A safetensors file: the 8-byte header length, the header text, then the data.
+public func safetensorsFile(header: String, data: [UInt8] = []) -> [UInt8] {
+    let h = Array(header.utf8)
+    return le64(h.count) + h + data
+}
+
+/// A PNG with the given IHDR fields and rows (each starting with its filter byte), valid CRCs unless told otherwise.
+/// - Parameters:
+///   - width, height: what IHDR declares, whatever the rows hold.
+///   - bitDepth, colorType: IHDR's fields (8 and 2 for RGB).
+///   - rows: the filtered scanlines, deflated into one IDAT.
+///   - palette: a PLTE chunk's RGB triples, for colour type 3.
+///   - badCRC: break the IDAT's CRC.
+public func pngFile(width: Int, height: Int, bitDepth: UInt8 = 8, colorType: UInt8 = 2, rows: [[UInt8]],
+                    palette: [UInt8]? = nil, badCRC: Bool = false) -> [UInt8] {
+    func chunk(_ type: String, _ data: [UInt8], broken: Bool = false) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        let crc = body.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
+        return be32(data.count) + body + be32(broken ? crc ^ 1 : crc)
+    }
+    let ihdr = be32(width) + be32(height) + [bitDepth, colorType, 0, 0, 0]
+    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr)
+    if let palette { out += chunk("PLTE", palette) }
+    return out + chunk("IDAT", zlibCompress(rows.flatMap { $0 }), broken: badCRC) + chunk("IEND", [])
+}
+
+/// Float32 values as little-endian bytes.
+public func floatBytes(_ values: [Float]) -> [UInt8] {
+    values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+}
+
+/// Raw deflate (no zlib header), as zip entries hold it.
+public func rawDeflate(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: -MAX_WBITS) }
+
+/// A zlib stream, as PNG's IDAT holds it.
+public func zlibCompress(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: MAX_WBITS) }
+
+private func deflate(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
+    var stream = z_stream()
+    precondition(deflateInit2_(&stream, 9, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
+                               Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+    defer { deflateEnd(&stream) }
+    var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 64)
+    var input = data
+    let produced = input.withUnsafeMutableBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            stream.next_in = src.baseAddress
+            stream.avail_in = uInt(src.count)
+            stream.next_out = dst.baseAddress
+            stream.avail_out = uInt(dst.count)
+            precondition(CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END)
+            return dst.count - Int(stream.avail_out)
+        }
+    }
+    return Array(out[..<produced])
+}
+
+public func le16(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8(v >> 8 & 255)] }
+public func le32(_ v: Int) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+public func le64(_ v: Int) -> [UInt8] { (0 ..< 8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+public func be32(_ v: Int) -> [UInt8] { (0 ..< 4).reversed().map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
