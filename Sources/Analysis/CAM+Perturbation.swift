@@ -67,7 +67,7 @@ extension CAMMethod {
 
 /// The class-`c` logit of each image of a batch, (B).
 func classScores(_ graph: Graph, _ batch: Tensor, class c: Int) throws -> [Float] {
-    let logits = try graph.forward(batch).output("logits")
+    let logits = try graph.forward(batch, retaining: ["logits"]).output("logits")
     let k = logits.count / batch.shape[0]
     return (0 ..< batch.shape[0]).map { logits.data[$0 * k + c] }
 }

@@ -35,11 +35,17 @@ public enum Embeddings {
     /// - Returns: one (N, D) tensor per feature.
     public static func compute(_ graph: Graph, _ batch: Tensor, features: [Feature]) throws -> [Tensor] {
         let n = batch.shape[0]
-        var stop = -1
+        var stop = -1, keep: Set<String> = []
         for f in features {
-            if case let .pooled(layer) = f { stop = max(stop, try graph.index(of: layer)) } else { stop = graph.nodes.count - 1 }
+            if case let .pooled(layer) = f {
+                stop = max(stop, try graph.index(of: layer))
+                keep.insert(layer)
+            } else {
+                stop = graph.nodes.count - 1
+                keep.insert("logits")
+            }
         }
-        let acts = try graph.forward(batch, until: graph.nodes[max(stop, 0)].name)
+        let acts = try graph.forward(batch, until: graph.nodes[max(stop, 0)].name, retaining: keep)
         return try features.map { f in
             switch f {
             case let .pooled(layer):

@@ -41,7 +41,7 @@ public struct Faithfulness: Codable, Sendable {
         var p: [Float] = []
         for start in stride(from: 0, to: variants.count, by: 16) {
             let chunk = Array(variants[start ..< min(start + 16, variants.count)])
-            let logits = try graph.forward(Tensor.batch(chunk)).output("logits")
+            let logits = try graph.forward(Tensor.batch(chunk), retaining: ["logits"]).output("logits")
             let probs = Softmax.rows(logits)
             let k = logits.count / chunk.count
             p += (0 ..< chunk.count).map { probs.data[$0 * k + classIndex] }

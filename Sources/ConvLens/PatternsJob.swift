@@ -110,7 +110,9 @@ public enum PatternsJob {
         let total = plan.reduce(0) { $0 + $1.filters.count } * recipe.steps
         var results: [FilterPatterns.Result] = [], warnings: [String] = [], doneSteps = 0, doneFilters = 0
         for (layer, filters) in plan {
-            let r = try FilterPatterns.run(graph, layer: layer, filters: filters, recipe: recipe, size: o.size, seed: o.seed) { p in
+            // The fused inference graph, keeping the layer and the ReLUs the clear recipe treats as identity.
+            let keep = Set([layer]).union(try FilterPatterns.preActivation(graph, layer))
+            let r = try FilterPatterns.run(lm.model.inference(keeping: keep), layer: layer, filters: filters, recipe: recipe, size: o.size, seed: o.seed) { p in
                 progress?(FilterPatterns.Progress(stepsDone: doneSteps + p.stepsDone, stepsTotal: total,
                                                   filtersDone: doneFilters + p.filtersDone, filtersTotal: total / recipe.steps))
             }

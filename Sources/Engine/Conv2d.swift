@@ -147,6 +147,12 @@ public final class Conv2d: Layer {
             }
             return
         }
+        if batchesIntoOneGEMM(n, g) {
+            x.data.withUnsafeBufferPointer { xp in
+                y.data.withUnsafeMutableBufferPointer { yp in forwardBatched(xp.baseAddress!, g, n: n, yp.baseAddress!) }
+            }
+            return
+        }
         let plane = g.ho * g.wo, k = g.colRows
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
@@ -191,14 +197,22 @@ public final class Conv2d: Layer {
         let g = geometry(x.shape)
         let n = x.shape[0]
         // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
-        let overwrites = !isDepthwise && (isPointwise || (padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h)))
+        let winograd = !isDepthwise && padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h)
+        let batched = !isDepthwise && !winograd && batchesIntoOneGEMM(n, g)
+        let overwrites = !isDepthwise && (isPointwise || winograd)
         var dx = overwrites ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
         if isDepthwise {
             Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
             return [dx]
         }
+        if batched {
+            dy.data.withUnsafeBufferPointer { dyp in
+                dx.data.withUnsafeMutableBufferPointer { dxp in backwardBatched(dyp.baseAddress!, g, n: n, dxp.baseAddress!) }
+            }
+            return [dx]
+        }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
-        if padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h) {
+        if winograd {
             if winogradBackward == nil { winogradBackward = Winograd.filters(weight.data, o: outChannels, c: inChannels, flip: true) }
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in

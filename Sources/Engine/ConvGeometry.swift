@@ -30,12 +30,13 @@ public struct ConvGeometry: Equatable, Sendable {
 /// (zero outside the image), and fold such a matrix back by summing into the image.
 enum Im2col {
     /// Fills `cols` (C·kH·kW, Ho·Wo) from `x` (C, H, W).
-    static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
-        let plane = g.ho * g.wo
+    /// - Parameter ld: the row stride of `cols` (Ho·Wo, or more when several images share the matrix).
+    static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
+        let plane = g.ho * g.wo, ld = ld ?? plane
         parallelFor(g.c, work: g.colRows * plane) { c in
             for ki in 0 ..< g.kh {
                 for kj in 0 ..< g.kw {
-                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * plane
+                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * ld
                     let (lo, hi) = validRange(g, kj)
                     for oh in 0 ..< g.ho {
                         let dst = row + oh * g.wo
@@ -59,12 +60,13 @@ enum Im2col {
     }
 
     /// Adds `cols` (C·kH·kW, Ho·Wo) back into `dx` (C, H, W); the caller zeroes `dx` first.
-    static func fold(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let plane = g.ho * g.wo
+    /// - Parameter ld: the row stride of `cols`.
+    static func fold(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, ld: Int? = nil) {
+        let plane = g.ho * g.wo, ld = ld ?? plane
         parallelFor(g.c, work: g.colRows * plane) { c in
             for ki in 0 ..< g.kh {
                 for kj in 0 ..< g.kw {
-                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * plane
+                    let row = cols + ((c * g.kh + ki) * g.kw + kj) * ld
                     let (lo, hi) = validRange(g, kj)
                     if lo >= hi { continue }
                     for oh in 0 ..< g.ho {

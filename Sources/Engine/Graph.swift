@@ -95,23 +95,45 @@ public final class Graph {
     ///   - x: the input, (N, C, H, W).
     ///   - until: stop after this layer; layers above it are not run.
     ///   - hooks: called with a layer's output as soon as it is computed, keyed by layer name or alias.
-    /// - Returns: every computed output, for reading and for `backward`.
-    public func forward(_ x: Tensor, until: String? = nil, hooks: [String: (Tensor) -> Void] = [:]) throws -> Activations {
+    ///   - retaining: for inference, the only outputs to keep (the last layer's is always kept); nil keeps all.
+    /// - Returns: every computed output (or the retained ones), for reading and for `backward`.
+    public func forward(_ x: Tensor, until: String? = nil, hooks: [String: (Tensor) -> Void] = [:],
+                        retaining: Set<String>? = nil) throws -> Activations {
         let last = try until.map { try index(of: $0) } ?? nodes.count - 1
         _ = try shapes(input: x.shape)
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         hookAt[Graph.inputIndex]?.forEach { $0(x) }
+        // Inference that keeps only some outputs frees each other output after its last consumer, so memory holds a
+        // few layers at a time instead of the whole pass (large batches, many images).
+        var lastUse: [Int]?
+        var retained = Set<Int>()
+        if let keep = retaining {
+            retained = try Set(keep.map { try index(of: $0) }).union([last])
+            var uses = Array(0 ..< nodes.count)
+            for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { uses[j] = Swift.max(uses[j], i) } }
+            lastUse = uses
+        }
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
         if last >= 0 {
             for i in 0 ... last {
                 let node = nodes[i]
                 let ins = node.inputs.map { $0 == Graph.inputIndex ? x : outputs[$0]! }
                 let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                node.layer.forward(ins, &workspace[i])
+                if lastUse == nil {
+                    node.layer.forward(ins, &workspace[i])
+                    outputs[i] = workspace[i]
+                } else {
+                    var y = Tensor(zeros: [0])
+                    node.layer.forward(ins, &y)
+                    outputs[i] = y
+                }
                 if profile != nil { profile![node.name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-                outputs[i] = workspace[i]
-                hookAt[i]?.forEach { $0(workspace[i]) }
+                hookAt[i]?.forEach { $0(outputs[i]!) }
+                if let uses = lastUse {
+                    for j in node.inputs where j >= 0 && uses[j] == i && !retained.contains(j) { outputs[j] = nil }
+                    if uses[i] == i && !retained.contains(i) && i != last { outputs[i] = nil }
+                }
             }
         }
         return Activations(graph: self, input: x, outputs: outputs)

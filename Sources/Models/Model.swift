@@ -38,7 +38,7 @@ public final class Model {
 
     /// Logits (N, K) for a batch of preprocessed images (N, 3, H, W), through the fused inference graph.
     public func logits(_ x: Tensor) throws -> Tensor {
-        try inference().forward(x).output("logits")
+        try inference().forward(x, retaining: ["logits"]).output("logits")
     }
 
     /// Builds the architecture with zero weights, for listings.
