@@ -166,29 +166,32 @@ public enum Benchmark {
     }
 
     /// Time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer, slowest first.
-    public static func profile(_ name: String, batch: Int = 1, runs: Int = 5) throws -> String {
+    public static func profile(_ name: String, batch: Int = 1, runs: Int = 5, size: Int? = nil, until: String? = nil) throws -> String {
         let arch = try Zoo.layouts(name)[0]
         let model = Model.random(arch, seed: 0)
-        let x = Tensor(shape: [batch, 3, arch.inputSize, arch.inputSize], repeating: 0.5)
+        let side = size ?? arch.inputSize
+        let x = Tensor(shape: [batch, 3, side, side], repeating: 0.5)
         let plain = model.graph
-        _ = try plain.forward(x)
+        _ = try plain.forward(x, until: until)
         plain.profile = [:]
-        for _ in 0 ..< runs { _ = try plain.forward(x) }
+        for _ in 0 ..< runs { _ = try plain.forward(x, until: until) }
         let unfused = plain.profile!.values.reduce(0, +)
         plain.profile = nil
-        let g = model.inference()
-        _ = try g.forward(x)
+        let top = until ?? "logits"
+        let g = model.inference(keeping: until.map { [$0] } ?? [])
+        _ = try g.forward(x, until: until)
         g.profile = [:]
-        for _ in 0 ..< runs { _ = try g.forward(x) }
+        for _ in 0 ..< runs { _ = try g.forward(x, until: until) }
         var p = g.profile!
-        // The backward from the top logit to the input, timed per layer too.
+        // The backward from one channel of the top layer (or the first logit) to the input, timed per layer too.
         g.profile = [:]
         for _ in 0 ..< runs {
-            let acts = try g.forward(x)
-            let logits = try acts.output("logits")
-            var seed = Tensor(zeros: logits.shape)
-            seed.data[0] = 1
-            _ = try g.backward(acts, seed: seed, at: "logits", to: ["input"])
+            let acts = try g.forward(x, until: until)
+            let y = try acts.output(top)
+            var seed = Tensor(zeros: y.shape)
+            let per = y.count / batch
+            for i in 0 ..< batch { seed.data[i * per] = 1 }
+            _ = try g.backward(acts, seed: seed, at: top, to: ["input"])
         }
         let back = g.profile!.filter { $0.key.hasSuffix(" (backward)") }
         g.profile = nil
@@ -200,11 +203,11 @@ public enum Benchmark {
             backByKind[node.layer.kind, default: 0] += back[node.name + " (backward)"] ?? 0
         }
         let total = p.values.reduce(0, +)
-        var s = "\(name) batch \(batch): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
+        var s = "\(name) batch \(batch) at \(side)px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
                                                        total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
         func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
         for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }
-        s += String(format: "backward from the logits to the input: %.2f ms\n", backTotal / Double(runs) * 1e3)
+        s += String(format: "backward from %@ to the input: %.2f ms\n", top, backTotal / Double(runs) * 1e3)
         for (k, v) in backByKind.sorted(by: { $0.value > $1.value }) where v > 0 {
             s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / backTotal)
         }

@@ -61,63 +61,145 @@ public final class MaxPool2d: Layer {
         let g = geometry(x.shape)
         y.prepare([x.shape[0], g.c, g.ho, g.wo])            // (N, C, Ho, Wo)
         let planes = x.shape[0] * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
+        let windows = Windows(g)
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 let xb = xp.baseAddress!, yb = yp.baseAddress!
-                parallelFor(planes, work: planes * outPlane * kernel * kernel) { p in
-                    maxPlane(g, xb + p * inPlane, yb + p * outPlane)
+                parallelChunks(planes, work: planes * outPlane * kernel * kernel) { range in
+                    for p in range {
+                        let src = xb + p * inPlane, dst = yb + p * outPlane
+                        if g.dh != 1 || g.dw != 1 || hasNaN(src, inPlane) {
+                            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
+                        } else if pairs(g) {
+                            for oh in 0 ..< g.ho {                      // 2x2, stride 2: disjoint full windows
+                                let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
+                                for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
+                            }
+                        } else {
+                            windows.maxima(g, src, dst)
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// The forward for one plane: a separable max (over each window's columns, then its rows), windows clipped to
-    /// the image since padding is −∞. Max is exact, so the order does not change the result; a plane with NaN takes
-    /// the general loop, which propagates it as PyTorch does.
-    private func maxPlane(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
-        if g.dh != 1 || g.dw != 1 || (0 ..< g.h * g.w).contains(where: { src[$0].isNaN }) {
-            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
-            return
-        }
-        // Row maxima over each window's columns: (H, Wo), clipped at the right edge.
-        let rows = UnsafeMutablePointer<Float>.allocate(capacity: g.h * g.wo)
-        defer { rows.deallocate() }
-        for r in 0 ..< g.h {
-            let line = src + r * g.w, out = rows + r * g.wo
-            for ow in 0 ..< g.wo {
-                let c0 = Swift.max(ow * g.sw - g.pw, 0), c1 = Swift.min(ow * g.sw - g.pw + g.kw, g.w)
-                var m = line[c0]
-                for c in c0 + 1 ..< c1 { m = Swift.max(m, line[c]) }
-                out[ow] = m
-            }
-        }
-        for oh in 0 ..< g.ho {
-            let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h), out = dst + oh * g.wo
-            out.update(from: rows + r0 * g.wo, count: g.wo)
-            for r in r0 + 1 ..< r1 {
-                let line = rows + r * g.wo
-                for ow in 0 ..< g.wo { out[ow] = Swift.max(out[ow], line[ow]) }
-            }
-        }
-    }
-
+    /// The input gradient routes each dy to its window's first maximum (PyTorch's choice). With NaN in a window,
+    /// where the gradient goes is not PyTorch's (the forward propagates the NaN as PyTorch does).
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
         let x = inputs[0]                                   // (N, C, H, W)
         let g = geometry(x.shape)
-        var dx = Tensor(zeros: x.shape)                     // (N, C, H, W)
+        let disjoint = pairs(g)
+        // 2x2 windows write every input position themselves (the remainder row and column are zeroed below).
+        var dx = disjoint ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)   // (N, C, H, W)
         let planes = x.shape[0] * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
+        let windows = Windows(g)
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     let xb = xp.baseAddress!, dyb = dyp.baseAddress!, dxb = dxp.baseAddress!
-                    parallelFor(planes, work: planes * outPlane * kernel * kernel) { p in
-                        let d = dyb + p * outPlane, dst = dxb + p * inPlane
-                        argmaxes(g, xb + p * inPlane) { o, i in if i >= 0 { dst[i] += d[o] } }
+                    parallelChunks(planes, work: planes * outPlane * kernel * kernel) { range in
+                        for p in range {
+                            let src = xb + p * inPlane, d = dyb + p * outPlane, dst = dxb + p * inPlane
+                            if g.dh != 1 || g.dw != 1 {
+                                argmaxes(g, src) { o, i in if i >= 0 { dst[i] += d[o] } }
+                            } else if disjoint {
+                                for oh in 0 ..< g.ho {
+                                    let a = 2 * oh * g.w, b = a + g.w, grad = d + oh * g.wo
+                                    for ow in 0 ..< g.wo {
+                                        let (i0, i1, i2, i3) = (a + 2 * ow, a + 2 * ow + 1, b + 2 * ow, b + 2 * ow + 1)
+                                        var at = i0                          // the first maximum in scan order
+                                        if src[i1] > src[at] { at = i1 }
+                                        if src[i2] > src[at] { at = i2 }
+                                        if src[i3] > src[at] { at = i3 }
+                                        dst[i0] = 0; dst[i1] = 0; dst[i2] = 0; dst[i3] = 0
+                                        dst[at] = grad[ow]
+                                    }
+                                    if g.w > 2 * g.wo { dst[a + g.w - 1] = 0; dst[b + g.w - 1] = 0 }
+                                }
+                                if g.h > 2 * g.ho { (dst + (g.h - 1) * g.w).update(repeating: 0, count: g.w) }
+                            } else {
+                                windows.scatter(g, src, d, dst)
+                            }
+                        }
                     }
                 }
             }
         }
         return [dx]
+    }
+
+    /// A 2x2, stride-2, unpadded, undilated pooling whose windows all lie inside the input (disjoint and full).
+    @inline(__always)
+    private func pairs(_ g: ConvGeometry) -> Bool {
+        g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && 2 * g.ho <= g.h && 2 * g.wo <= g.w
+    }
+
+    /// Whether any of `n` values is NaN (then the general loop keeps PyTorch's NaN propagation).
+    @inline(__always)
+    private func hasNaN(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        var any = false
+        for i in 0 ..< n { any = any || p[i] != p[i] }
+        return any
+    }
+}
+
+/// The window of every output position of a pooling, clipped to the image (padding is −∞ for max pooling), for
+/// undilated windows: rows [r0, r1) and columns [c0, c1).
+struct Windows {
+    let c0: [Int], c1: [Int]
+
+    init(_ g: ConvGeometry) {
+        c0 = (0 ..< g.wo).map { Swift.max($0 * g.sw - g.pw, 0) }
+        c1 = (0 ..< g.wo).map { Swift.min($0 * g.sw - g.pw + g.kw, g.w) }
+    }
+
+    /// dst[o] = the maximum of window o of the plane `src`.
+    func maxima(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        c0.withUnsafeBufferPointer { lo in
+            c1.withUnsafeBufferPointer { hi in
+                for oh in 0 ..< g.ho {
+                    let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h)
+                    let out = dst + oh * g.wo
+                    for ow in 0 ..< g.wo {
+                        var m = -Float.infinity
+                        var r = r0
+                        while r < r1 {
+                            let row = src + r * g.w
+                            var c = lo[ow]
+                            while c < hi[ow] { m = Swift.max(m, row[c]); c += 1 }
+                            r += 1
+                        }
+                        out[ow] = m
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx[argmax of window o] += dy[o], the argmax being the first maximum in scan order.
+    func scatter(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        c0.withUnsafeBufferPointer { lo in
+            c1.withUnsafeBufferPointer { hi in
+                for oh in 0 ..< g.ho {
+                    let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h)
+                    for ow in 0 ..< g.wo {
+                        var m = -Float.infinity, at = r0 * g.w + lo[ow]
+                        var r = r0
+                        while r < r1 {
+                            var i = r * g.w + lo[ow]
+                            let end = r * g.w + hi[ow]
+                            while i < end {
+                                if src[i] > m { m = src[i]; at = i }
+                                i += 1
+                            }
+                            r += 1
+                        }
+                        dx[at] += dy[oh * g.wo + ow]
+                    }
+                }
+            }
+        }
     }
 }
 

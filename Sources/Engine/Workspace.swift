@@ -33,18 +33,18 @@ public final class Workspace: @unchecked Sendable {
 
 /// glibc's mallopt (malloc.h is not in Swift's Glibc module); parameters from malloc.h.
 @_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-private let M_TRIM_THRESHOLD: Int32 = -1, M_MMAP_THRESHOLD: Int32 = -3
+private let M_TRIM_THRESHOLD: Int32 = -1, M_MMAP_THRESHOLD: Int32 = -3, M_MMAP_MAX: Int32 = -4
 
 /// Process-wide allocator settings for the engine's large, short-lived buffers.
 public enum MemoryTuning {
     /// Keeps freed large blocks in the heap instead of returning them to the kernel, so the next pass reuses them
-    /// without page faults: glibc otherwise maps each block over 128 KB afresh and zero-fills every page on first
-    /// touch. Call once at start-up. CONVLENS_MALLOC_DEFAULT=1 leaves glibc's defaults, to measure the difference.
+    /// without page faults: glibc otherwise maps each block over 128 KB (at most 32 MB) afresh and the kernel
+    /// zero-fills every page on first touch; a VGG input gradient at batch 16 is 92 MB. Call once at start-up. CONVLENS_MALLOC_DEFAULT=1 leaves glibc's defaults, to measure the difference.
     public static func keepFreedMemory() {
         if getenv("CONVLENS_MALLOC_DEFAULT") != nil { return }
         #if os(Linux)
-        _ = glibcMallopt(M_MMAP_THRESHOLD, 32 << 20)  // the largest threshold glibc accepts
-        _ = glibcMallopt(M_TRIM_THRESHOLD, 1 << 30)
+        _ = glibcMallopt(M_MMAP_MAX, 0)               // every block from the heap, even above 32 MB
+        _ = glibcMallopt(M_TRIM_THRESHOLD, Int32.max)
         #endif
     }
 }

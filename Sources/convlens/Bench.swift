@@ -12,6 +12,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Instead, time each layer of the forward pass (random weights) and list the slowest.") var profile = false
     @Option(help: "Batch size for --profile.") var batch = 1
+    @Option(help: "Input side for --profile (default: the model's).") var size: Int?
+    @Option(help: ArgumentHelp("With --profile, stop at this layer (as filter patterns do).", valueName: "name")) var until: String?
     @Flag(help: "Instead, time im2col against Winograd on typical 3x3 convolutions.") var algorithms = false
     @Option(help: ArgumentHelp("With --algorithms, one shape only: C,O,H,batch.", valueName: "c,o,h,n")) var shape: String?
 
@@ -23,7 +25,7 @@ struct Bench: ParsableCommand {
             return
         }
         if profile {
-            for name in models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models { print(try Benchmark.profile(name, batch: batch, runs: runs)) }
+            for name in models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models { print(try Benchmark.profile(name, batch: batch, runs: runs, size: size, until: until)) }
             return
         }
         let names = models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models
