@@ -18,6 +18,16 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// y = alpha · op(A) · x + beta · y for a row-major (m, n) matrix A; op(A) is Aᵀ when `trans`. A matrix-vector
+    /// product reads A once at memory speed: for a single image, a fully connected layer runs twice as fast through
+    /// gemv as through a one-row gemm.
+    @inlinable
+    public static func gemv(trans: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                            x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
     /// The number of threads OpenBLAS uses for each call.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -178,16 +178,15 @@ public final class Conv2d: Layer {
         }
     }
 
-    /// Adds the bias and applies the activation to one image's output (O, Ho·Wo).
+    /// Adds the bias and applies the activation to one image's output (O, Ho·Wo), one pass per channel on all cores.
     private func epilogue(_ y: UnsafeMutablePointer<Float>, _ plane: Int) {
         if bias == nil && activation == .none { return }
-        bias?.data.withUnsafeBufferPointer { bp in
-            for o in 0 ..< outChannels {
-                let b = bp[o], row = y + o * plane
-                for j in 0 ..< plane { row[j] += b }
-            }
+        let bias = self.bias?.data, act = activation
+        parallelFor(outChannels, work: outChannels * plane) { o in
+            let row = y + o * plane
+            if let b = bias?[o] { for j in 0 ..< plane { row[j] += b } }
+            act.apply(row, plane)
         }
-        activation.apply(y, outChannels * plane)
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor, needed: [Bool]) -> [Tensor?] {

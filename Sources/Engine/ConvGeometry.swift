@@ -33,8 +33,10 @@ enum Im2col {
     /// - Parameter ld: the row stride of `cols` (Ho·Wo, or more when several images share the matrix).
     static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
         let plane = g.ho * g.wo, ld = ld ?? plane
-        parallelFor(g.c, work: g.colRows * plane) { c in
-            for ki in 0 ..< g.kh {
+        // One task per (channel, kernel row), so that an image with few channels (RGB) still fills the cores.
+        parallelFor(g.c * g.kh, work: g.colRows * plane) { cki in
+            let (c, ki) = (cki / g.kh, cki % g.kh)
+            do {
                 for kj in 0 ..< g.kw {
                     let row = cols + ((c * g.kh + ki) * g.kw + kj) * ld
                     let (lo, hi) = validRange(g, kj)

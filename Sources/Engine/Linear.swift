@@ -38,8 +38,12 @@ public final class Linear: Layer {
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
-                              b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
+                    if n == 1 {
+                        BLAS.gemv(m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: xp.baseAddress!, y: yp.baseAddress!)
+                    } else {
+                        BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                                  b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
+                    }
                     if let b = bias {
                         for i in 0 ..< n { for o in 0 ..< outFeatures { yp[i * outFeatures + o] += b.data[o] } }
                     }
@@ -54,8 +58,12 @@ public final class Linear: Layer {
         dy.data.withUnsafeBufferPointer { dp in
             weight.data.withUnsafeBufferPointer { wp in
                 dx.data.withUnsafeMutableBufferPointer { xp in
-                    BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
-                              b: wp.baseAddress!, ldb: inFeatures, c: xp.baseAddress!, ldc: inFeatures)
+                    if n == 1 {
+                        BLAS.gemv(trans: true, m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: dp.baseAddress!, y: xp.baseAddress!)
+                    } else {
+                        BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
+                                  b: wp.baseAddress!, ldb: inFeatures, c: xp.baseAddress!, ldc: inFeatures)
+                    }
                 }
             }
         }
