@@ -19,9 +19,6 @@ public enum ReportJob {
         public init() {}
     }
 
-    /// Filter patterns for the report, provided by the patterns job when it is linked in: (layer, count) → figure.
-    nonisolated(unsafe) public static var patternFigure: ((LoadedModel, String, Int) throws -> any Figure)?
-
     /// Writes `dir/index.html` and returns its path.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], dir: String, options o: Options = Options()) throws -> String {
         let tileLayers = o.tileLayers.isEmpty ? [lm.model.architecture.camLayer] : o.tileLayers
@@ -70,10 +67,18 @@ public enum ReportJob {
             try html.figure(g, caption: layer, scale: 1)
         }
 
-        // Filter patterns.
-        if let layer = o.patternLayer, o.patternCount > 0, let make = patternFigure {
+        // Filter patterns (the clear recipe at 96 px, to keep the report quick).
+        if let layer = o.patternLayer, o.patternCount > 0 {
+            let channels = try FilterPatterns.channelCount(lm.model.graph, layer: layer, size: 96)
+            var po = PatternsOptions()
+            po.layers = [layer]
+            po.filters = Array(0 ..< min(o.patternCount, channels))
+            po.size = 96
+            po.out = dir + "/.patterns-\(getpid()).png"
+            let r = try PatternsJob.run(lm, options: po)
+            defer { try? FileManager.default.removeItem(atPath: r.out) }
             html.heading("Filter patterns of \(esc(layer))")
-            try html.figure(try make(lm, layer, o.patternCount), caption: "\(o.patternCount) filters of \(layer)", scale: 1)
+            html.png(try Data(contentsOf: URL(fileURLWithPath: r.out)), caption: "\(po.filters!.count) filters of \(layer), clear recipe")
         }
 
         // Correlation matrices of the pooled features and of the logits.
@@ -119,6 +124,11 @@ public enum ReportJob {
         mutating func figure(_ f: any Figure, caption: String, scale: Double) throws {
             let png = try FigureWriter.render(f, format: .png, scale: scale)
             body += "<figure><img alt=\"\(esc(caption))\" width=\"\(Int(f.size.width))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+                + "<figcaption>\(esc(caption))</figcaption></figure>\n"
+        }
+        /// An already rendered PNG, inline.
+        mutating func png(_ data: Data, caption: String) {
+            body += "<figure><img alt=\"\(esc(caption))\" src=\"data:image/png;base64,\(data.base64EncodedString())\">"
                 + "<figcaption>\(esc(caption))</figcaption></figure>\n"
         }
         /// A figure as inline SVG.
