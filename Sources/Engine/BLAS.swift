@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// The one wrapper around OpenBLAS: single-precision GEMM on row-major matrices, and its thread count.
 public enum BLAS {
@@ -8,14 +9,48 @@ public enum BLAS {
     ///   - transB: use Bᵀ; B is stored (n, k) instead of (k, n).
     ///   - m: rows of C. n: columns of C. k: the shared dimension.
     ///   - a, lda: A and its row stride. b, ldb: B and its row stride. c, ldc: C (m, n) and its row stride.
+    ///
+    /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into one block of
+    /// C per core, run on Dispatch's threads: the engine's own parallel loops and the GEMMs then share one pool of
+    /// threads, instead of OpenBLAS's workers spinning on `sched_yield` while Dispatch's threads want the cores.
     @inlinable
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let parts = dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
+        if parts <= 1 {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            return
+        }
+        // Split the longer side of C into blocks (rows of A, or columns of B).
+        let alongN = n >= m
+        let total = alongN ? n : m
+        let step = (total + parts - 1) / parts
+        withoutActuallyEscaping({ (i: Int) in
+            let lo = i * step, hi = Swift.min(total, lo + step)
+            guard lo < hi else { return }
+            if alongN {
+                let bb = transB ? b + lo * ldb : b + lo
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), bb, Int32(ldb), beta, c + lo, Int32(ldc))
+            } else {
+                let aa = transA ? a + lo : a + lo * lda
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(hi - lo), Int32(n), Int32(k), alpha, aa, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+            }
+        }) { body in DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+    }
+
+    /// Whether GEMMs are split over the cores by Dispatch (with OpenBLAS single-threaded); see `gemm`.
+    nonisolated(unsafe) public static var dispatchThreads = false
+
+    /// Makes OpenBLAS single-threaded and lets `gemm` split the work on Dispatch's threads.
+    public static func useDispatchThreads() {
+        threads = 1
+        dispatchThreads = true
     }
 
     /// y = alpha · op(A) · x + beta · y for a row-major (m, n) matrix A; op(A) is Aᵀ when `trans`. A matrix-vector

@@ -192,22 +192,26 @@ public final class Conv2d: Layer {
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor, needed: [Bool]) -> [Tensor?] {
         guard needed[0] else { return [nil] }
         let x = inputs[0]                                   // (N, C, H, W)
-        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
         let g = geometry(x.shape)
         let n = x.shape[0]
-        // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
-        let winograd = !isDepthwise && padding.h == padding.w && usesWinograd(dy.shape, padding: 2 - padding.h)
+        let winograd = !isDepthwise && padding.h == padding.w && usesWinograd(dyIn.shape, padding: 2 - padding.h)
         let batched = !isDepthwise && !winograd && batchesIntoOneGEMM(n, g)
+        // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
         let overwrites = !isDepthwise && (isPointwise || winograd)
         var dx = overwrites ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
-        if isDepthwise {
-            Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
+        if batched {                                        // gates dy with the activation while gathering it
+            dyIn.data.withUnsafeBufferPointer { dyp in
+                y.data.withUnsafeBufferPointer { yp in
+                    dx.data.withUnsafeMutableBufferPointer { dxp in
+                        backwardBatched(dyp.baseAddress!, yp.baseAddress!, g, n: n, dxp.baseAddress!)
+                    }
+                }
+            }
             return [dx]
         }
-        if batched {
-            dy.data.withUnsafeBufferPointer { dyp in
-                dx.data.withUnsafeMutableBufferPointer { dxp in backwardBatched(dyp.baseAddress!, g, n: n, dxp.baseAddress!) }
-            }
+        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
+        if isDepthwise {
+            Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
             return [dx]
         }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.

@@ -31,10 +31,12 @@ public struct ConvGeometry: Equatable, Sendable {
 enum Im2col {
     /// Fills `cols` (C·kH·kW, Ho·Wo) from `x` (C, H, W).
     /// - Parameter ld: the row stride of `cols` (Ho·Wo, or more when several images share the matrix).
-    static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
+    /// - Parameter parallel: spread the rows over the cores (off when the caller already runs images in parallel).
+    static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int? = nil,
+                       parallel: Bool = true) {
         let plane = g.ho * g.wo, ld = ld ?? plane
         // One task per (channel, kernel row), so that an image with few channels (RGB) still fills the cores.
-        parallelFor(g.c * g.kh, work: g.colRows * plane) { cki in
+        parallelFor(g.c * g.kh, work: parallel ? g.colRows * plane : 0) { cki in
             let (c, ki) = (cki / g.kh, cki % g.kh)
             do {
                 for kj in 0 ..< g.kw {
@@ -63,9 +65,10 @@ enum Im2col {
 
     /// Adds `cols` (C·kH·kW, Ho·Wo) back into `dx` (C, H, W); the caller zeroes `dx` first.
     /// - Parameter ld: the row stride of `cols`.
-    static func fold(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, ld: Int? = nil) {
+    static func fold(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, ld: Int? = nil,
+                     parallel: Bool = true) {
         let plane = g.ho * g.wo, ld = ld ?? plane
-        parallelFor(g.c, work: g.colRows * plane) { c in
+        parallelFor(g.c, work: parallel ? g.colRows * plane : 0) { c in
             for ki in 0 ..< g.kh {
                 for kj in 0 ..< g.kw {
                     let row = cols + ((c * g.kh + ki) * g.kw + kj) * ld

@@ -75,6 +75,8 @@ public final class MaxPool2d: Layer {
                                 let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
                                 for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
                             }
+                        } else if g.kh == 3 && g.kw == 3 {
+                            windows.maxima3(g, src, dst)
                         } else {
                             windows.maxima(g, src, dst)
                         }
@@ -118,6 +120,8 @@ public final class MaxPool2d: Layer {
                                     if g.w > 2 * g.wo { dst[a + g.w - 1] = 0; dst[b + g.w - 1] = 0 }
                                 }
                                 if g.h > 2 * g.ho { (dst + (g.h - 1) * g.w).update(repeating: 0, count: g.w) }
+                            } else if g.kh == 3 && g.kw == 3 {
+                                windows.scatter3(g, src, d, dst)
                             } else {
                                 windows.scatter(g, src, d, dst)
                             }
@@ -138,9 +142,16 @@ public final class MaxPool2d: Layer {
     /// Whether any of `n` values is NaN (then the general loop keeps PyTorch's NaN propagation).
     @inline(__always)
     private func hasNaN(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
-        var any = false
-        for i in 0 ..< n { any = any || p[i] != p[i] }
-        return any
+        var flags = SIMD8<Int32>.zero                       // branch-free, eight at a time
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            flags |= SIMD8<Int32>(repeating: 1).replacing(with: 0, where: v .== v)
+            i += 8
+        }
+        var tail = false
+        while i < n { tail = tail || p[i].isNaN; i += 1 }
+        return tail || flags != .zero
     }
 }
 
@@ -171,6 +182,74 @@ struct Windows {
                             r += 1
                         }
                         out[ow] = m
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether output column ow's 3-wide window lies fully inside the image.
+    @inline(__always) private func full3(_ ow: Int, _ lo: UnsafeBufferPointer<Int>, _ hi: UnsafeBufferPointer<Int>) -> Bool {
+        hi[ow] - lo[ow] == 3
+    }
+
+    /// `maxima` for 3x3 windows: rows inside the image read three unrolled values each.
+    func maxima3(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        c0.withUnsafeBufferPointer { lo in
+            c1.withUnsafeBufferPointer { hi in
+                for oh in 0 ..< g.ho {
+                    let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + 3, g.h)
+                    let out = dst + oh * g.wo
+                    if r1 - r0 == 3 {
+                        let (a, b, c) = (src + r0 * g.w, src + (r0 + 1) * g.w, src + (r0 + 2) * g.w)
+                        for ow in 0 ..< g.wo {
+                            let j = lo[ow]
+                            if full3(ow, lo, hi) {
+                                let m0 = Swift.max(Swift.max(a[j], a[j + 1]), a[j + 2])
+                                let m1 = Swift.max(Swift.max(b[j], b[j + 1]), b[j + 2])
+                                let m2 = Swift.max(Swift.max(c[j], c[j + 1]), c[j + 2])
+                                out[ow] = Swift.max(Swift.max(m0, m1), m2)
+                            } else {
+                                var m = -Float.infinity
+                                for k in j ..< hi[ow] { m = Swift.max(m, Swift.max(Swift.max(a[k], b[k]), c[k])) }
+                                out[ow] = m
+                            }
+                        }
+                    } else {
+                        for ow in 0 ..< g.wo {
+                            var m = -Float.infinity
+                            for r in r0 ..< r1 { for k in lo[ow] ..< hi[ow] { m = Swift.max(m, src[r * g.w + k]) } }
+                            out[ow] = m
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `scatter` for 3x3 windows, unrolled where the window lies inside the image.
+    func scatter3(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        c0.withUnsafeBufferPointer { lo in
+            c1.withUnsafeBufferPointer { hi in
+                for oh in 0 ..< g.ho {
+                    let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + 3, g.h)
+                    let grad = dy + oh * g.wo
+                    for ow in 0 ..< g.wo {
+                        var m = -Float.infinity, at = r0 * g.w + lo[ow]
+                        if r1 - r0 == 3 && full3(ow, lo, hi) {
+                            var i = r0 * g.w + lo[ow]
+                            for _ in 0 ..< 3 {                              // scan order: row by row
+                                if src[i] > m { m = src[i]; at = i }
+                                if src[i + 1] > m { m = src[i + 1]; at = i + 1 }
+                                if src[i + 2] > m { m = src[i + 2]; at = i + 2 }
+                                i += g.w
+                            }
+                        } else {
+                            for r in r0 ..< r1 {
+                                for k in lo[ow] ..< hi[ow] where src[r * g.w + k] > m { m = src[r * g.w + k]; at = r * g.w + k }
+                            }
+                        }
+                        dx[at] += grad[ow]
                     }
                 }
             }

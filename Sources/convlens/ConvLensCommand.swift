@@ -16,6 +16,7 @@ struct ConvLensCommand: ParsableCommand {
     /// Runs the command; a failure prints one line on stderr and exits 2 for bad usage, 1 for bad input.
     static func main() {
         MemoryTuning.keepFreedMemory()
+        if ProcessInfo.processInfo.environment["CONVLENS_BLAS_THREADS"] == nil { BLAS.useDispatchThreads() }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,0 +1,37 @@
+import Testing
+@testable import Engine
+
+/// GEMM split over the cores by Dispatch equals OpenBLAS's own call, for every transpose and both split
+/// directions (a long m or a long n), against a naive triple loop as the reference.
+@Suite(.serialized) struct BLASTests {
+    func naive(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ b: [Float]) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0 ..< m { for j in 0 ..< n {
+            var s: Float = 0
+            for p in 0 ..< k { s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]) }
+            c[i * n + j] = s
+        } }
+        return c
+    }
+
+    @Test(arguments: [(false, false, 70, 300, 40), (true, false, 300, 50, 33), (false, true, 64, 257, 31), (true, true, 129, 65, 47)])
+    func splitGemmEqualsTheNaiveProduct(_ c: (Bool, Bool, Int, Int, Int)) {
+        let (ta, tb, m, n, k) = c
+        var rng = SeededRandom(4)
+        let a = (0 ..< m * k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let b = (0 ..< k * n).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let ref = naive(ta, tb, m, n, k, a, b)
+        for dispatch in [false, true] {
+            BLAS.dispatchThreads = dispatch
+            defer { BLAS.dispatchThreads = false }
+            var out = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: ap.baseAddress!, lda: ta ? m : k,
+                          b: bp.baseAddress!, ldb: tb ? k : n, c: cp.baseAddress!, ldc: n)
+            } } }
+            let d = zip(out, ref).map { abs($0 - $1) }.max()!
+            print("TENSOR \(d < 1e-4 ? "OK" : "BAD") gemm \(c) dispatch \(dispatch): maxdiff \(d)")
+            #expect(d < 1e-4)
+        }
+    }
+}
