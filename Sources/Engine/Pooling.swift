@@ -97,9 +97,10 @@ public final class MaxPool2d: Layer {
         let planes = x.shape[0] * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
         let windows = Windows(g)
         x.data.withUnsafeBufferPointer { xp in
+          y.data.withUnsafeBufferPointer { yp in
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
-                    let xb = xp.baseAddress!, dyb = dyp.baseAddress!, dxb = dxp.baseAddress!
+                    let xb = xp.baseAddress!, yb = yp.baseAddress!, dyb = dyp.baseAddress!, dxb = dxp.baseAddress!
                     parallelChunks(planes, work: planes * outPlane * kernel * kernel) { range in
                         for p in range {
                             let src = xb + p * inPlane, d = dyb + p * outPlane, dst = dxb + p * inPlane
@@ -121,7 +122,7 @@ public final class MaxPool2d: Layer {
                                 }
                                 if g.h > 2 * g.ho { (dst + (g.h - 1) * g.w).update(repeating: 0, count: g.w) }
                             } else if g.kh == 3 && g.kw == 3 {
-                                windows.scatter3(g, src, d, dst)
+                                windows.scatter3(g, src, yb + p * outPlane, d, dst)
                             } else {
                                 windows.scatter(g, src, d, dst)
                             }
@@ -130,6 +131,7 @@ public final class MaxPool2d: Layer {
                 }
             }
         }
+          }
         return [dx]
     }
 
@@ -227,29 +229,22 @@ struct Windows {
         }
     }
 
-    /// `scatter` for 3x3 windows, unrolled where the window lies inside the image.
-    func scatter3(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    /// `scatter` for 3x3 windows, using the forward's output: the argmax is the first position in scan order that
+    /// holds the window's maximum y[o], so the search stops there instead of comparing all nine values.
+    func scatter3(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                  _ dx: UnsafeMutablePointer<Float>) {
         c0.withUnsafeBufferPointer { lo in
             c1.withUnsafeBufferPointer { hi in
                 for oh in 0 ..< g.ho {
                     let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + 3, g.h)
-                    let grad = dy + oh * g.wo
                     for ow in 0 ..< g.wo {
-                        var m = -Float.infinity, at = r0 * g.w + lo[ow]
-                        if r1 - r0 == 3 && full3(ow, lo, hi) {
-                            var i = r0 * g.w + lo[ow]
-                            for _ in 0 ..< 3 {                              // scan order: row by row
-                                if src[i] > m { m = src[i]; at = i }
-                                if src[i + 1] > m { m = src[i + 1]; at = i + 1 }
-                                if src[i + 2] > m { m = src[i + 2]; at = i + 2 }
-                                i += g.w
-                            }
-                        } else {
-                            for r in r0 ..< r1 {
-                                for k in lo[ow] ..< hi[ow] where src[r * g.w + k] > m { m = src[r * g.w + k]; at = r * g.w + k }
-                            }
+                        let o = oh * g.wo + ow, m = y[o]
+                        var at = -1
+                        search: for r in r0 ..< r1 {
+                            let row = r * g.w
+                            for k in lo[ow] ..< hi[ow] where src[row + k] == m { at = row + k; break search }
                         }
-                        dx[at] += grad[ow]
+                        if at >= 0 { dx[at] += dy[o] }
                     }
                 }
             }
