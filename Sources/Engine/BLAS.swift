@@ -9,6 +9,7 @@ public enum BLAS {
     ///   - transB: use Bᵀ; B is stored (n, k) instead of (k, n).
     ///   - m: rows of C. n: columns of C. k: the shared dimension.
     ///   - a, lda: A and its row stride. b, ldb: B and its row stride. c, ldc: C (m, n) and its row stride.
+    ///   - split: whether this call may spread over the cores; false when the caller already runs GEMMs in parallel.
     ///
     /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into one block of
     /// C per core, run on Dispatch's threads: the engine's own parallel loops and the GEMMs then share one pool of
@@ -17,9 +18,9 @@ public enum BLAS {
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
         if m == 0 || n == 0 { return }
-        let parts = dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
+        let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
         if parts <= 1 {
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

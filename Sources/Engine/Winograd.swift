@@ -74,9 +74,14 @@ enum Winograd {
                 Workspace.shared.borrow(36 * tiles * op, slot: 2) { m in        // (36, tiles, Op)
                     channelsLast(x, n: n, c: c, h: h, w: w, pad: p, hp: hp, wp: wp, cp: cp, into: xt)
                     inputTransform(xt, n: n, hp: hp, wp: wp, cp: cp, th: th, tw: tw, v: v)
-                    for xi in 0 ..< 36 {
-                        BLAS.gemm(transB: true, m: tiles, n: op, k: cp, a: v + xi * tiles * cp, lda: cp,
-                                  b: u + xi * op * cp, ldb: cp, c: m + xi * tiles * op, ldc: op)
+                    // One GEMM per point of the 6×6 transform. With Dispatch threads, the 36 run side by side, each on
+                    // one core: split GEMMs this small (tiles×Op×Cp) would spend more on waking threads than on work.
+                    let inParallel = BLAS.dispatchThreads
+                    parallelFor(inParallel ? 36 : 1, work: 36 * tiles * op * cp) { part in
+                        for xi in inParallel ? part ..< part + 1 : 0 ..< 36 {
+                            BLAS.gemm(transB: true, m: tiles, n: op, k: cp, a: v + xi * tiles * cp, lda: cp,
+                                      b: u + xi * op * cp, ldb: cp, c: m + xi * tiles * op, ldc: op, split: !inParallel)
+                        }
                     }
                     outputTransform(m, n: n, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, bias: bias, activation: activation, y: y)
                 }
