@@ -51,9 +51,13 @@ public enum Benchmark {
         name.hasPrefix("squeezenet") ? "fire4" : name.hasPrefix("vgg") ? "features.10" : name.hasPrefix("resnet") ? "layer2" : "features.6"
     }
 
-    /// Median and minimum of `runs` timed calls after one warm-up call, in milliseconds.
+    /// Median and minimum of `runs` timed calls, in milliseconds, after warming up for at least two calls and a
+    /// quarter of a second: a single warm-up call left the first model's median up to 40% high in the seconds after
+    /// a build.
     static func time(runs: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
-        try body()
+        let warm = DispatchTime.now().uptimeNanoseconds
+        var calls = 0
+        repeat { try body(); calls += 1 } while calls < 2 || calls < 20 && DispatchTime.now().uptimeNanoseconds - warm < 250_000_000
         var t: [Double] = []
         for _ in 0 ..< runs {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
 
     @Option(name: .customLong("model"), help: ArgumentHelp("A model to time; repeat for several (default: resnet18, vgg16, squeezenet1_1).", valueName: "name"))
     var models: [String] = []
-    @Option(help: "Timed repetitions per workload (after one warm-up).") var runs = 5
+    @Option(help: "Timed repetitions per workload (after one warm-up); the median resists a busy neighbour better with more.") var runs = 9
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Instead, time each layer of the forward pass (random weights) and list the slowest.") var profile = false
     @Option(help: "Batch size for --profile.") var batch = 1
