@@ -152,19 +152,12 @@ func gaussLegendre(_ n: Int) -> ([Double], [Double]) {
 
 /// Standard normal numbers (Box–Muller over SplitMix64), reproducible for a seed.
 struct NormalRandom {
-    var state: UInt64
+    var uniform: SplitMix64
     var spare: Float?
-    init(seed: UInt64) { state = seed }
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
-    }
+    init(seed: UInt64) { uniform = SplitMix64(seed) }
     mutating func next() -> Float {
         if let s = spare { spare = nil; return s }
-        let (u, v) = (uniform(), uniform())
+        let (u, v) = (uniform.nextUnitOpen(), uniform.nextUnitOpen())
         let r = (-2 * log(u)).squareRoot()
         spare = Float(r * sin(2 * .pi * v))
         return Float(r * cos(2 * .pi * v))

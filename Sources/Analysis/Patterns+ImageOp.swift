@@ -212,23 +212,16 @@ private func multiplyPlanes(_ x: inout Tensor, by s: [Float]) {
     }
 }
 
-/// SplitMix64, one per pattern: seeded from (seed, filter), so a filter's pattern is the same in any batch.
-public struct PatternRandom: RandomNumberGenerator {
-    var state: UInt64
-    public init(_ seed: UInt64) { state = seed }
+/// One generator per pattern: SplitMix64 seeded from (seed, filter), so a filter's pattern is the same in any batch.
+public typealias PatternRandom = SplitMix64
+
+extension SplitMix64 {
     /// The generator of one filter's pattern, started from a hash of (seed, filter): a few draws of a generator
     /// seeded from `seed`, mixed with the filter index.
     public init(seed: UInt64, filter: Int) {
-        var g = PatternRandom(seed ^ 0x5851_F42D_4C95_7F2D)
+        var g = SplitMix64(seed ^ 0x5851_F42D_4C95_7F2D)
         for _ in 0 ... (filter % 7) { _ = g.next() }
         self.init(g.next() &+ UInt64(filter) &* 0x9E37_79B9_7F4A_7C15)
-    }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
