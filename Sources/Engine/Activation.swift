@@ -28,7 +28,10 @@ public enum Activation: String, Sendable {
         var dx = Tensor(uninitialized: dy.shape)
         dy.data.withUnsafeBufferPointer { d in
             y.data.withUnsafeBufferPointer { yy in
-                dx.data.withUnsafeMutableBufferPointer { o in gate(d.baseAddress!, yy.baseAddress!, o.baseAddress!, dy.count) }
+                dx.data.withUnsafeMutableBufferPointer { o in
+                    let (dp, yp, op) = (d.baseAddress!, yy.baseAddress!, o.baseAddress!)
+                    parallelChunks(dy.count, work: dy.count) { r in gate(dp + r.lowerBound, yp + r.lowerBound, op + r.lowerBound, r.count) }
+                }
             }
         }
         return dx
