@@ -19,8 +19,16 @@ public enum BLAS {
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
-        if m == 0 || n == 0 { return }
         let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+             c: c, ldc: ldc, parts: parts)
+    }
+
+    /// `gemm` split into `parts` blocks of C, one per Dispatch task (1: one OpenBLAS call).
+    @usableFromInline
+    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int) {
+        if m == 0 || n == 0 { return }
         if parts <= 1 {
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

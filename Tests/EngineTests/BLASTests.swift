@@ -21,16 +21,16 @@ import Testing
         let a = (0 ..< m * k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
         let b = (0 ..< k * n).map { _ in Float.random(in: -1 ... 1, using: &rng) }
         let ref = naive(ta, tb, m, n, k, a, b)
-        for dispatch in [false, true] {
-            BLAS.dispatchThreads = dispatch
-            defer { BLAS.dispatchThreads = false }
+        // Splits forced through the parts argument: flipping the global BLAS.dispatchThreads here raced with the
+        // tests running beside this one (ThreadSanitizer saw it).
+        for parts in [1, 2, 3] {
             var out = [Float](repeating: 0, count: m * n)
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { cp in
-                BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: ap.baseAddress!, lda: ta ? m : k,
-                          b: bp.baseAddress!, ldb: tb ? k : n, c: cp.baseAddress!, ldc: n)
+                BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: ta ? m : k,
+                          b: bp.baseAddress!, ldb: tb ? k : n, beta: 0, c: cp.baseAddress!, ldc: n, parts: parts)
             } } }
             let d = zip(out, ref).map { abs($0 - $1) }.max()!
-            print("TENSOR \(d < 1e-4 ? "OK" : "BAD") gemm \(c) dispatch \(dispatch): maxdiff \(d)")
+            print("TENSOR \(d < 1e-4 ? "OK" : "BAD") gemm \(c) in \(parts) parts: maxdiff \(d)")
             #expect(d < 1e-4)
         }
     }
