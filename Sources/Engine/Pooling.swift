@@ -237,8 +237,22 @@ struct Windows {
             c1.withUnsafeBufferPointer { hi in
                 for oh in 0 ..< g.ho {
                     let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + 3, g.h)
+                    let (a, b, c) = (src + r0 * g.w, src + (r0 + 1) * g.w, src + (r0 + 2) * g.w)
                     for ow in 0 ..< g.wo {
                         let o = oh * g.wo + ow, m = y[o]
+                        if r1 - r0 == 3 && full3(ow, lo, hi) {
+                            // A whole window: which of the nine equal the maximum, as bits in scan order, without a
+                            // branch per value; the lowest set bit is the first maximum. (NaN equals nothing: no bit.)
+                            let j = lo[ow]
+                            var bits: UInt32 = (a[j] == m ? 1 : 0) | (a[j + 1] == m ? 2 : 0) | (a[j + 2] == m ? 4 : 0)
+                            bits |= (b[j] == m ? 8 : 0) | (b[j + 1] == m ? 16 : 0) | (b[j + 2] == m ? 32 : 0)
+                            bits |= (c[j] == m ? 64 : 0) | (c[j + 1] == m ? 128 : 0) | (c[j + 2] == m ? 256 : 0)
+                            if bits != 0 {
+                                let t = bits.trailingZeroBitCount
+                                dx[(r0 + t / 3) * g.w + j + t % 3] += dy[o]
+                            }
+                            continue
+                        }
                         var at = -1
                         search: for r in r0 ..< r1 {
                             let row = r * g.w
