@@ -1,67 +1,57 @@
-/// A batch of small images as one GEMM: the im2col matrices of all images side by side, (C·kH·kW, N·Ho·Wo), so
-/// OpenBLAS gets one matrix wide enough to use every core instead of N thin ones (filter patterns, Score-CAM
-/// chunks, batched embeddings).
+/// A batch of small images, one image at a time per core: each image's GEMM runs single-threaded on the core that
+/// unfolded it, while its columns and output are still in that core's cache (filter patterns, Score-CAM chunks,
+/// batched embeddings). Splitting each small image's GEMM over the cores instead would spend more on waking threads
+/// than on work; one GEMM over the whole batch's columns side by side made an extra pass over a batch-sized output.
 extension Conv2d {
-    /// Whether this pass on an (N, C, H, W) input runs as one GEMM over the batch: one group, several images whose
-    /// own GEMMs are small (under 16 M multiply-adds), and a shared im2col matrix of at most 8 M values.
-    func batchesIntoOneGEMM(_ n: Int, _ g: ConvGeometry) -> Bool {
-        let plane = g.ho * g.wo
-        return groups == 1 && n > 1 && outChannels * g.colRows * plane < 1 << 24
-            && g.colRows * n * plane <= 1 << 23 && outChannels * n * plane <= 1 << 23
+    /// Whether this pass on an (N, C, H, W) input runs image by image on the cores: one group, several images whose
+    /// own GEMMs are small (under 16 M multiply-adds).
+    func runsImageByImage(_ n: Int, _ g: ConvGeometry) -> Bool {
+        groups == 1 && n > 1 && outChannels * g.colRows * g.ho * g.wo < 1 << 24
     }
 
-    /// y (N, O, Ho, Wo) = W (O, K) · cols (K, N·Ho·Wo), then bias and activation, scattered back per image.
+    /// y (N, O, Ho, Wo) = W (O, K) · cols (K, Ho·Wo) per image, then bias and activation.
     func forwardBatched(_ x: UnsafePointer<Float>, _ g: ConvGeometry, n: Int, _ y: UnsafeMutablePointer<Float>) {
-        let plane = g.ho * g.wo, k = g.colRows, wide = n * plane
-        Workspace.shared.borrow(k * wide, slot: 0) { cols in                     // (K, N·Ho·Wo)
-            Workspace.shared.borrow(outChannels * wide, slot: 1) { out in       // (O, N·Ho·Wo)
-                parallelFor(n, work: k * wide) { i in                              // images write disjoint columns
-                    let xi = x + i * inChannels * g.h * g.w
-                    if isPointwise {
-                        for c in 0 ..< inChannels { (cols + c * wide + i * plane).update(from: xi + c * plane, count: plane) }
-                    } else {
-                        Im2col.unfold(g, xi, cols + i * plane, ld: wide, parallel: false)
-                    }
-                }
-                weight.data.withUnsafeBufferPointer { wp in
-                    BLAS.gemm(m: outChannels, n: wide, k: k, a: wp.baseAddress!, lda: k, b: cols, ldb: wide, c: out, ldc: wide)
-                }
-                let bias = self.bias?.data ?? [Float](repeating: 0, count: outChannels)
-                parallelFor(outChannels, work: outChannels * wide) { o in
-                    let b = bias[o]
-                    for i in 0 ..< n {
-                        let src = out + o * wide + i * plane, dst = y + (i * outChannels + o) * plane
-                        for j in 0 ..< plane { dst[j] = src[j] + b }
-                        activation.apply(dst, plane)
+        let plane = g.ho * g.wo, k = g.colRows
+        let bias = self.bias?.data, act = activation
+        weight.data.withUnsafeBufferPointer { wp in
+            let w = wp.baseAddress!
+            parallelChunks(n, work: n * outChannels * k * plane) { images in
+                Workspace.shared.borrow(isPointwise ? 0 : k * plane, slot: 0) { cols in   // (K, Ho·Wo)
+                    for i in images {
+                        let xi = x + i * inChannels * g.h * g.w, yi = y + i * outChannels * plane
+                        if !isPointwise { Im2col.unfold(g, xi, cols, parallel: false) }
+                        BLAS.gemm(m: outChannels, n: plane, k: k, a: w, lda: k, b: isPointwise ? xi : UnsafePointer(cols),
+                                  ldb: plane, c: yi, ldc: plane, split: false)
+                        for o in 0 ..< outChannels {
+                            let row = yi + o * plane
+                            if let b = bias?[o] { for j in 0 ..< plane { row[j] += b } }
+                            act.apply(row, plane)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// dx (N, C, H, W) from dy (N, O, Ho, Wo), gated by the activation through the output y while it is gathered:
-    /// dcols (K, N·Ho·Wo) = Wᵀ · dY, folded per image.
+    /// dx (N, C, H, W) from dy (N, O, Ho, Wo), per image: dY gated by the activation through the output y, then
+    /// dcols (K, Ho·Wo) = Wᵀ · dY, folded. dx must be zeroed unless the convolution is pointwise.
     func backwardBatched(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: ConvGeometry, n: Int,
                          _ dx: UnsafeMutablePointer<Float>) {
-        let plane = g.ho * g.wo, k = g.colRows, wide = n * plane
-        Workspace.shared.borrow(outChannels * wide, slot: 0) { dyb in          // (O, N·Ho·Wo)
-            Workspace.shared.borrow(k * wide, slot: 1) { dcols in               // (K, N·Ho·Wo)
-                let act = activation
-                parallelFor(n, work: outChannels * wide) { i in
-                    for o in 0 ..< outChannels {
-                        let at = (i * outChannels + o) * plane
-                        act.gate(dy + at, y + at, dyb + o * wide + i * plane, plane)
-                    }
-                }
-                weight.data.withUnsafeBufferPointer { wp in
-                    BLAS.gemm(transA: true, m: k, n: wide, k: outChannels, a: wp.baseAddress!, lda: k, b: dyb, ldb: wide, c: dcols, ldc: wide)
-                }
-                parallelFor(n, work: k * wide) { i in                              // images write disjoint planes
-                    let dxi = dx + i * inChannels * g.h * g.w
-                    if isPointwise {
-                        for c in 0 ..< inChannels { (dxi + c * plane).update(from: dcols + c * wide + i * plane, count: plane) }
-                    } else {
-                        Im2col.fold(g, dcols + i * plane, dxi, ld: wide, parallel: false)
+        let plane = g.ho * g.wo, k = g.colRows
+        let act = activation
+        weight.data.withUnsafeBufferPointer { wp in
+            let w = wp.baseAddress!
+            parallelChunks(n, work: n * outChannels * k * plane) { images in
+                Workspace.shared.borrow(act == .none ? 0 : outChannels * plane, slot: 0) { gated in   // (O, Ho·Wo)
+                    Workspace.shared.borrow(isPointwise ? 0 : k * plane, slot: 1) { dcols in       // (K, Ho·Wo)
+                        for i in images {
+                            let at = i * outChannels * plane, dxi = dx + i * inChannels * g.h * g.w
+                            if act != .none { act.gate(dy + at, y + at, gated, outChannels * plane) }
+                            BLAS.gemm(transA: true, m: k, n: plane, k: outChannels, a: w, lda: k,
+                                      b: act == .none ? dy + at : UnsafePointer(gated), ldb: plane,
+                                      c: isPointwise ? dxi : dcols, ldc: plane, split: false)
+                            if !isPointwise { Im2col.fold(g, dcols, dxi, parallel: false) }
+                        }
                     }
                 }
             }

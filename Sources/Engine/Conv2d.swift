@@ -149,7 +149,7 @@ public final class Conv2d: Layer {
             }
             return
         }
-        if batchesIntoOneGEMM(n, g) {
+        if runsImageByImage(n, g) {
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in forwardBatched(xp.baseAddress!, g, n: n, yp.baseAddress!) }
             }
@@ -197,7 +197,7 @@ public final class Conv2d: Layer {
         let g = geometry(x.shape)
         let n = x.shape[0]
         let winograd = !isDepthwise && padding.h == padding.w && usesWinograd(dyIn.shape, padding: 2 - padding.h)
-        let batched = !isDepthwise && !winograd && batchesIntoOneGEMM(n, g)
+        let batched = !isDepthwise && !winograd && runsImageByImage(n, g)
         // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
         let overwrites = !isDepthwise && (isPointwise || winograd)
         var dx = overwrites ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
