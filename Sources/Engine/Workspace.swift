@@ -19,10 +19,10 @@ public final class Workspace: @unchecked Sendable {
             return try body(p)
         }
         busy[slot] = true
-        if capacities[slot] < count {
+        if buffers[slot] == nil || capacities[slot] < count {             // a first borrow of 0 still gets a buffer
             buffers[slot]?.deallocate()
-            buffers[slot] = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            capacities[slot] = count
+            buffers[slot] = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            capacities[slot] = max(count, 1)
         }
         let p = buffers[slot]!
         lock.unlock()
