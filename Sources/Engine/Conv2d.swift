@@ -4,7 +4,7 @@
 /// Forward: im2col + sgemm per image and group; a 1×1 stride-1 convolution multiplies directly; a depthwise
 /// convolution (one input channel per group) runs a direct loop.
 /// Backward: dX = col2im(Wᵀ · dY); dW = dY · colsᵀ; db = Σ dY.
-public final class Conv2d: Layer {
+public final class Conv2d: WeightedLayer {
     public let inChannels: Int
     public let outChannels: Int
     public let kernel: (h: Int, w: Int)
@@ -116,13 +116,6 @@ public final class Conv2d: Layer {
         output[1] * output[2] * output[3] * cg * kernel.h * kernel.w
     }
 
-    public var parameterSpecs: [ParameterSpec] {
-        [ParameterSpec("weight", weight.shape)] + (bias.map { [ParameterSpec("bias", $0.shape)] } ?? [])
-    }
-    public func parameter(_ name: String) -> Tensor? { name == "weight" ? weight : name == "bias" ? bias : nil }
-    public func setParameter(_ name: String, _ value: Tensor) {
-        if name == "weight" { weight = value } else if name == "bias" { bias = value }
-    }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let x = inputs[0]                                   // (N, C, H, W)

@@ -66,6 +66,22 @@ extension Layer {
     }
 }
 
+/// A layer whose parameters are a `weight` and an optional `bias`, under torchvision's key names (Conv2d, Linear).
+public protocol WeightedLayer: Layer {
+    var weight: Tensor { get set }
+    var bias: Tensor? { get set }
+}
+
+extension WeightedLayer {
+    public var parameterSpecs: [ParameterSpec] {
+        [ParameterSpec("weight", weight.shape)] + (bias.map { [ParameterSpec("bias", $0.shape)] } ?? [])
+    }
+    public func parameter(_ name: String) -> Tensor? { name == "weight" ? weight : name == "bias" ? bias : nil }
+    public func setParameter(_ name: String, _ value: Tensor) {
+        if name == "weight" { weight = value } else if name == "bias" { bias = value }
+    }
+}
+
 /// Shapes that do not fit a layer, or a graph that cannot run as asked.
 public struct EngineError: Error, CustomStringConvertible {
     public let message: String

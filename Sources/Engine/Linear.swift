@@ -1,5 +1,5 @@
 /// A fully connected layer, y = x·Wᵀ + b, on (N, in) inputs.
-public final class Linear: Layer {
+public final class Linear: WeightedLayer {
     public let inFeatures: Int, outFeatures: Int
     /// (out, in)
     public var weight: Tensor
@@ -23,13 +23,6 @@ public final class Linear: Layer {
     }
 
     public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int { inFeatures * outFeatures }
-    public var parameterSpecs: [ParameterSpec] {
-        [ParameterSpec("weight", weight.shape)] + (bias.map { [ParameterSpec("bias", $0.shape)] } ?? [])
-    }
-    public func parameter(_ name: String) -> Tensor? { name == "weight" ? weight : name == "bias" ? bias : nil }
-    public func setParameter(_ name: String, _ value: Tensor) {
-        if name == "weight" { weight = value } else if name == "bias" { bias = value }
-    }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let x = inputs[0]                                   // (N, in)
