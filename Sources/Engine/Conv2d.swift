@@ -9,7 +9,8 @@ public final class Conv2d: WeightedLayer {
     public let outChannels: Int
     public let kernel: (h: Int, w: Int)
     public let stride: (h: Int, w: Int)
-    public let padding: (h: Int, w: Int)
+    /// Padding on each side; the zoo's is symmetric, imported models' may not be (TensorFlow's SAME at stride 2).
+    public let padding: Padding
     public let dilation: (h: Int, w: Int)
     public let groups: Int
     /// Filters, (O, C/G, kH, kW).
@@ -38,15 +39,22 @@ public final class Conv2d: WeightedLayer {
                   padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias)
     }
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                            dilation: (Int, Int), groups: Int, bias: Bool) {
+        self.init(inChannels, outChannels, kernel: kernel, stride: stride, padding: Padding(padding.0, padding.1),
+                  dilation: dilation, groups: groups, bias: bias)
+    }
+
+    /// Creates a convolution with any padding on each side.
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: Padding,
                 dilation: (Int, Int), groups: Int, bias: Bool) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv2d: channels \(inChannels)→\(outChannels) do not divide into \(groups) groups")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = (h: kernel.0, w: kernel.1)
         self.stride = (h: stride.0, w: stride.1)
-        self.padding = (h: padding.0, w: padding.1)
+        self.padding = padding
         self.dilation = (h: dilation.0, w: dilation.1)
         self.groups = groups
         self.weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
@@ -57,7 +65,7 @@ public final class Conv2d: WeightedLayer {
     public var summary: String {
         var s = "\(inChannels)→\(outChannels), \(kernel.h)x\(kernel.w)"
         if stride != (1, 1) { s += ", stride \(stride.h == stride.w ? "\(stride.h)" : "\(stride.h)x\(stride.w)")" }
-        if padding != (0, 0) { s += ", pad \(padding.h == padding.w ? "\(padding.h)" : "\(padding.h)x\(padding.w)")" }
+        if padding != .zero { s += ", pad \(padding)" }
         if dilation != (1, 1) { s += ", dilation \(dilation.h)" }
         if groups > 1 { s += ", groups \(groups)" }
         if bias == nil { s += ", no bias" }
@@ -71,7 +79,7 @@ public final class Conv2d: WeightedLayer {
     /// One input channel and one output channel per group: run the direct depthwise loop.
     var isDepthwise: Bool { groups > 1 && cg == 1 && og == 1 }
     /// A 1×1, stride-1, unpadded kernel: the input is already the im2col matrix.
-    var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == (0, 0) }
+    var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == .zero }
 
     /// Whether this pass on an (N, C, H, W) input runs through Winograd: 3×3, stride 1, no dilation, one group,
     /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and enough 4×4 output tiles and input
@@ -80,7 +88,7 @@ public final class Conv2d: WeightedLayer {
         switch algorithm {
         case .im2col: return false
         case .winograd, .auto:
-            guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.h == padding.w, p <= 2 else { return false }
+            guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.isUniform, p <= 2 else { return false }
             if algorithm == .winograd { return true }
             // Measured with `convlens bench --algorithms`: Winograd wins from 32 tiles with 32 channels, and from 16
             // tiles with 128; im2col wins on fewer tiles (ResNet's 7x7 layer4 at batch 1) and on thin inputs. Since the
@@ -94,19 +102,15 @@ public final class Conv2d: WeightedLayer {
 
     /// The per-image geometry for an input of `shape` (N, C, H, W), for one group's channels.
     func geometry(_ shape: [Int]) -> ConvGeometry {
-        let (h, w) = (shape[2], shape[3])
-        return ConvGeometry(c: cg, h: h, w: w, kh: kernel.h, kw: kernel.w, sh: stride.h, sw: stride.w,
-                            ph: padding.h, pw: padding.w, dh: dilation.h, dw: dilation.w,
-                            ho: ConvGeometry.outputSize(h, kernel: kernel.h, stride: stride.h, padding: padding.h,
-                                                        dilation: dilation.h, ceil: false),
-                            wo: ConvGeometry.outputSize(w, kernel: kernel.w, stride: stride.w, padding: padding.w,
-                                                        dilation: dilation.w, ceil: false))
+        .window(shape, c: cg, kernel: (kernel.h, kernel.w), stride: (stride.h, stride.w), padding: padding,
+                dilation: (dilation.h, dilation.w), ceil: false)
     }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         let s = inputs[0]
         try expect(s.count == 4 && s[1] == inChannels,
                    "Conv2d expects (N, \(inChannels), H, W) input, got \(s)")
+        try checkWindow("Conv2d", kernel, stride, padding, dilation)
         let g = geometry(s)
         try expect(g.ho > 0 && g.wo > 0, "Conv2d: input \(s[2])x\(s[3]) is smaller than its \(kernel.h)x\(kernel.w) kernel")
         return [s[0], outChannels, g.ho, g.wo]
@@ -126,13 +130,13 @@ public final class Conv2d: WeightedLayer {
             Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: activation, y: &y)
             return
         }
-        if usesWinograd(x.shape, padding: padding.h) {
+        if usesWinograd(x.shape, padding: padding.top) {
             if winogradFilters == nil { winogradFilters = Winograd.filters(weight.data, o: outChannels, c: inChannels) }
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     winogradFilters!.withUnsafeBufferPointer { up in
                         let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
-                        let (c, o, p, act) = (inChannels, outChannels, padding.h, activation)
+                        let (c, o, p, act) = (inChannels, outChannels, padding.top, activation)
                         func run(_ b: UnsafePointer<Float>?) {
                             Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, activation: act, y: yb)
                         }
@@ -189,7 +193,7 @@ public final class Conv2d: WeightedLayer {
         let x = inputs[0]                                   // (N, C, H, W)
         let g = geometry(x.shape)
         let n = x.shape[0]
-        let winograd = !isDepthwise && padding.h == padding.w && usesWinograd(dyIn.shape, padding: 2 - padding.h)
+        let winograd = !isDepthwise && padding.isUniform && usesWinograd(dyIn.shape, padding: 2 - padding.top)
         let batched = !isDepthwise && !winograd && runsImageByImage(n, g)
         // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
         let overwrites = !isDepthwise && (isPointwise || winograd)
@@ -215,7 +219,7 @@ public final class Conv2d: WeightedLayer {
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     winogradBackward!.withUnsafeBufferPointer { up in
-                        Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.h, u: up.baseAddress!,
+                        Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.top, u: up.baseAddress!,
                                           o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!)
                     }
                 }

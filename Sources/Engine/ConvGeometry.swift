@@ -1,5 +1,46 @@
-/// The sizes of one convolution or pooling window over one image: input (C, H, W), kernel, stride, padding,
-/// dilation, and the output (Ho, Wo) they give.
+/// Zero (or −∞, for max pooling) padding of a 2-D window op, possibly different on each side, as ONNX's
+/// pads [top, left, bottom, right] and TensorFlow's SAME padding (which puts the odd pixel at the bottom and right).
+public struct Padding: Equatable, Sendable, CustomStringConvertible {
+    public var top: Int, left: Int, bottom: Int, right: Int
+
+    public init(top: Int, left: Int, bottom: Int, right: Int) {
+        self.top = top
+        self.left = left
+        self.bottom = bottom
+        self.right = right
+    }
+
+    /// The same padding on both sides of each axis, as PyTorch's `padding=(h, w)`.
+    public init(_ h: Int, _ w: Int) { self.init(top: h, left: w, bottom: h, right: w) }
+
+    /// The same padding on all four sides.
+    public init(_ p: Int) { self.init(p, p) }
+
+    public static let zero = Padding(0)
+
+    /// Whether every side has the same padding.
+    public var isUniform: Bool { top == left && top == bottom && top == right }
+    /// Whether each axis is padded the same at both ends.
+    public var isSymmetric: Bool { top == bottom && left == right }
+
+    /// TensorFlow's SAME padding for one axis: the output is ceil(size / stride), and the total padding is split with
+    /// the odd pixel at the end (SAME_UPPER) or, with `lower`, at the beginning (ONNX's SAME_LOWER).
+    /// - Returns: (begin, end).
+    public static func same(_ size: Int, kernel: Int, stride: Int, dilation: Int = 1, lower: Bool = false) -> (Int, Int) {
+        let out = (size + stride - 1) / stride
+        let total = Swift.max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - size)
+        return lower ? ((total + 1) / 2, total / 2) : (total / 2, (total + 1) / 2)
+    }
+
+    public var description: String {
+        if isUniform { return "\(top)" }
+        if isSymmetric { return "\(top)x\(left)" }
+        return "[t\(top) l\(left) b\(bottom) r\(right)]"
+    }
+}
+
+/// The sizes of one convolution or pooling window over one image: input (C, H, W), kernel, stride, padding
+/// (top ph, left pw; the bottom and right padding only change the output size), dilation, and the output (Ho, Wo).
 public struct ConvGeometry: Equatable, Sendable {
     public var c: Int, h: Int, w: Int
     public var kh: Int, kw: Int
@@ -13,16 +54,32 @@ public struct ConvGeometry: Equatable, Sendable {
     /// Columns of the im2col matrix: Ho·Wo.
     @inlinable public var colCols: Int { ho * wo }
 
-    /// Output size of a sliding window, as PyTorch computes it.
+    /// Output size of a sliding window, as PyTorch computes it (and ONNX, whose pads may differ at the two ends).
     /// - Parameters:
-    ///   - size: input extent. kernel, stride, padding, dilation: the window.
-    ///   - ceil: round up (ceil_mode), keeping the last window starting inside the input or left padding.
-    public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceil: Bool) -> Int {
-        let span = size + 2 * padding - dilation * (kernel - 1) - 1
-        if span < 0 { return 0 }
+    ///   - size: input extent. kernel, stride, dilation: the window.
+    ///   - padding: at the beginning of the axis; `end` at its end (default: the same).
+    ///   - ceil: round up (ceil_mode), keeping the last window starting inside the input or the beginning padding.
+    public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, end: Int? = nil, dilation: Int, ceil: Bool) -> Int {
+        let span = size + padding + (end ?? padding) - dilation * (kernel - 1) - 1
+        if span < 0 || stride < 1 { return 0 }
         var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
         if ceil && (out - 1) * stride >= size + padding { out -= 1 }
         return out
+    }
+
+    /// The geometry of a window op over an (N, C, H, W) input.
+    /// - Parameters:
+    ///   - shape: the input shape; `c` is the channels per group (default all).
+    ///   - kernel, stride, dilation: (h, w) each. padding: the four sides.
+    public static func window(_ shape: [Int], c: Int? = nil, kernel: (Int, Int), stride: (Int, Int), padding: Padding,
+                              dilation: (Int, Int), ceil: Bool) -> ConvGeometry {
+        let (h, w) = (shape[2], shape[3])
+        return ConvGeometry(c: c ?? shape[1], h: h, w: w, kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1,
+                            ph: padding.top, pw: padding.left, dh: dilation.0, dw: dilation.1,
+                            ho: outputSize(h, kernel: kernel.0, stride: stride.0, padding: padding.top, end: padding.bottom,
+                                           dilation: dilation.0, ceil: ceil),
+                            wo: outputSize(w, kernel: kernel.1, stride: stride.1, padding: padding.left, end: padding.right,
+                                           dilation: dilation.1, ceil: ceil))
     }
 }
 

@@ -38,7 +38,7 @@ extension Graph {
             }
             if last == i { continue }
             let fused = Conv2d(conv.inChannels, conv.outChannels, kernel: (conv.kernel.h, conv.kernel.w), stride: (conv.stride.h, conv.stride.w),
-                               padding: (conv.padding.h, conv.padding.w), dilation: (conv.dilation.h, conv.dilation.w),
+                               padding: conv.padding, dilation: (conv.dilation.h, conv.dilation.w),
                                groups: conv.groups, bias: true)
             fused.weight = weight
             fused.bias = bias
@@ -61,7 +61,10 @@ extension Graph {
             }
         }
         for (alias, target) in aliases.sorted(by: { $0.key < $1.key }) {
-            if let t = indexByNameLookup(target), let name = newName[t], absorbedInto[t] == nil || plans[absorbedInto[t]!]?.last == t {
+            if target == Graph.inputName {
+                g.alias(alias, target)
+            } else if let t = try? index(of: target), t >= 0, let name = newName[t],
+                      absorbedInto[t] == nil || plans[absorbedInto[t]!]?.last == t {
                 g.alias(alias, name)
             }
         }

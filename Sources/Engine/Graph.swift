@@ -21,6 +21,8 @@ public final class Graph {
     public static let inputIndex = -1
 
     public private(set) var nodes: [Node] = []
+    /// Per node: whether its output does not depend on the graph's input (see `isConstant`).
+    private var constant: [Bool] = []
     /// Extra names for node outputs, e.g. "layer4" for "layer4.1".
     public private(set) var aliases: [String: String] = [:]
     private var indexByName: [String: Int] = [:]
@@ -39,23 +41,54 @@ public final class Graph {
     ///   - layer: the operation.
     ///   - inputs: names of the nodes feeding it (or "input"); default the last node added (or the input).
     /// - Returns: the name, for chaining.
+    /// For the built-in architectures, whose tables are code: a duplicate or unknown name is a programmer error.
     @discardableResult
     public func add(_ name: String, _ layer: Layer, inputs: [String]? = nil) -> String {
-        precondition(indexByName[name] == nil && name != Graph.inputName, "Graph: duplicate layer name '\(name)'")
-        let ins = inputs.map { $0.map { try! index(of: $0) } } ?? [nodes.count - 1]
+        do { return try append(name, layer, inputs: inputs ?? [nodes.last?.name ?? Graph.inputName]) } catch {
+            preconditionFailure("Graph: \(error)")
+        }
+    }
+
+    /// Appends a layer, for importers: a duplicate name or an input that is not yet in the graph throws, never traps.
+    /// - Parameters:
+    ///   - name: a unique name.
+    ///   - layer: the operation.
+    ///   - inputs: names of the nodes feeding it, in the layer's input order ("input" for the graph's input); none
+    ///     for a `Constant`.
+    /// - Returns: the name, for chaining.
+    @discardableResult
+    public func append(_ name: String, _ layer: Layer, inputs: [String]) throws -> String {
+        guard indexByName[name] == nil && name != Graph.inputName else { throw EngineError("duplicate layer name '\(name)'") }
+        let ins = try inputs.map { n -> Int in
+            guard n == Graph.inputName || indexByName[n] != nil else {
+                throw EngineError("layer '\(name)' reads '\(n)', which is not defined before it")
+            }
+            return try index(of: n)
+        }
         indexByName[name] = nodes.count
         nodes.append(Node(name: name, layer: layer, inputs: ins))
+        constant.append(layer is Constant || !ins.isEmpty && ins.allSatisfy { $0 >= 0 && constant[$0] })
         workspace.append(Tensor(zeros: [0]))
         shapeCache = nil
         return name
     }
 
-    /// Gives the output of `target` a second name.
+    /// Gives the output of `target` (a layer, an alias or "input") a second name.
     public func alias(_ name: String, _ target: String) {
-        precondition(indexByName[name] == nil, "Graph: alias '\(name)' is already a layer name")
-        indexByName[name] = try! index(of: target)
+        do { try addAlias(name, target) } catch { preconditionFailure("Graph: \(error)") }
+    }
+
+    /// `alias` for importers: throws instead of trapping on a name that is taken or a target that does not exist.
+    public func addAlias(_ name: String, _ target: String) throws {
+        guard indexByName[name] == nil && name != Graph.inputName else { throw EngineError("alias '\(name)' is already a layer name") }
+        indexByName[name] = try index(of: target)
         aliases[name] = target
     }
+
+    /// Whether node `i`'s output is the same for every input: a `Constant`, or computed from constants alone. The
+    /// backward pass computes no gradient for it, and batch-wise operations (`resume`, `Activations.item`) leave it
+    /// whole.
+    public func isConstant(_ i: Int) -> Bool { i >= 0 && constant[i] }
 
     /// Layer names in order (aliases excluded).
     public var layerNames: [String] { nodes.map(\.name) }
@@ -183,7 +216,7 @@ public final class Graph {
             if let name = targetIndex[i] { result[name] = dy }
             if i == lowest { break }
             let node = nodes[i]
-            let needed = node.inputs.map { $0 >= lowest }
+            let needed = node.inputs.map { $0 >= lowest && !isConstant($0) }
             guard needed.contains(true) else { continue }
             let ins = node.inputs.map { $0 == Graph.inputIndex ? acts.input : acts.outputs[$0]! }
             if guidedReLU && node.layer.endsInReLU { dy.data = dy.data.map { Swift.max($0, 0) } }
@@ -235,7 +268,7 @@ extension Graph {
             for i in start + 1 ... last {
                 let node = nodes[i]
                 let ins = try node.inputs.map { j -> Tensor in
-                    if j > start || j == start { return outputs[j]! }
+                    if j >= start || isConstant(j) { return outputs[j]! }
                     if let r = repeated[j] { return r }
                     let r = try fit(j == Graph.inputIndex ? acts.input : outputs[j]!)
                     repeated[j] = r
@@ -278,7 +311,8 @@ public struct Activations {
     /// The outputs of batch item `i` alone, e.g. to resume one image's pass.
     public func item(_ i: Int) -> Activations {
         if input.shape[0] == 1 { return self }
-        return Activations(graph: graph, input: input.item(i), outputs: outputs.map { $0.map { $0.item(i) } })
+        return Activations(graph: graph, input: input.item(i),
+                           outputs: outputs.enumerated().map { j, t in graph.isConstant(j) ? t : t.map { $0.item(i) } })
     }
 
     /// The output of the last computed node.
@@ -303,4 +337,17 @@ extension Tensor {
         }
         return r
     }
+}
+
+/// A fixed tensor as a graph node: an initializer or a constant that an op reads as an input (a bias to add, a
+/// layer-scale vector, a MatMul weight). It has no inputs and takes no gradient.
+public final class Constant: Layer {
+    /// The tensor, any rank.
+    public let value: Tensor
+    public init(_ value: Tensor) { self.value = value }
+    public var kind: String { "Constant" }
+    public var summary: String { "\(value.shape)" }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { value.shape }
+    public func forward(_ inputs: [Tensor], _ y: inout Tensor) { y = value }
+    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] { [] }
 }

@@ -1,31 +1,37 @@
-/// Max pooling over kH×kW windows, as PyTorch's MaxPool2d: padding counts as −∞, ceil mode keeps a last
-/// partial window, and ties go to the first maximum in scan order.
+/// Max pooling over kH×kW windows, as PyTorch's MaxPool2d and ONNX's MaxPool: padding (possibly different on each
+/// side) counts as −∞, ceil mode keeps a last partial window, and ties go to the first maximum in scan order.
 public final class MaxPool2d: Layer {
-    public let kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool
+    public let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), padding: Padding, dilation: (h: Int, w: Int)
+    public let ceilMode: Bool
 
-    public init(kernel: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) {
-        self.kernel = kernel
-        self.stride = stride ?? kernel
+    /// A square window with the same padding on every side (the zoo's pools).
+    public convenience init(kernel: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) {
+        self.init(kernel: (kernel, kernel), stride: (stride ?? kernel, stride ?? kernel), padding: Padding(padding),
+                  dilation: (dilation, dilation), ceilMode: ceilMode)
+    }
+
+    /// Any window, stride, dilation and padding on each side.
+    public init(kernel: (Int, Int), stride: (Int, Int), padding: Padding = .zero, dilation: (Int, Int) = (1, 1), ceilMode: Bool = false) {
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
         self.padding = padding
-        self.dilation = dilation
+        self.dilation = (dilation.0, dilation.1)
         self.ceilMode = ceilMode
     }
 
     public var kind: String { "MaxPool2d" }
-    public var summary: String { "\(kernel)x\(kernel), stride \(stride)" + (padding > 0 ? ", pad \(padding)" : "") + (ceilMode ? ", ceil" : "") }
+    public var summary: String { windowSummary(kernel, stride, padding, ceilMode) + (dilation != (1, 1) ? ", dilation \(dilation.h)x\(dilation.w)" : "") }
 
     func geometry(_ s: [Int]) -> ConvGeometry {
-        ConvGeometry(c: s[1], h: s[2], w: s[3], kh: kernel, kw: kernel, sh: stride, sw: stride, ph: padding, pw: padding,
-                     dh: dilation, dw: dilation,
-                     ho: ConvGeometry.outputSize(s[2], kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceil: ceilMode),
-                     wo: ConvGeometry.outputSize(s[3], kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceil: ceilMode))
+        .window(s, kernel: (kernel.h, kernel.w), stride: (stride.h, stride.w), padding: padding, dilation: (dilation.h, dilation.w), ceil: ceilMode)
     }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         let s = inputs[0]
         try expect(s.count == 4, "MaxPool2d expects (N, C, H, W) input, got \(s)")
+        try checkWindow("MaxPool2d", kernel, stride, padding, dilation)
         let g = geometry(s)
-        try expect(g.ho > 0 && g.wo > 0, "MaxPool2d: input \(s[2])x\(s[3]) is smaller than its \(kernel)x\(kernel) window")
+        try expect(g.ho > 0 && g.wo > 0, "MaxPool2d: input \(s[2])x\(s[3]) is smaller than its \(kernel.h)x\(kernel.w) window")
         return [s[0], s[1], g.ho, g.wo]
     }
 
@@ -65,7 +71,7 @@ public final class MaxPool2d: Layer {
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 let xb = xp.baseAddress!, yb = yp.baseAddress!
-                parallelChunks(planes, work: planes * outPlane * kernel * kernel) { range in
+                parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
                     for p in range {
                         let src = xb + p * inPlane, dst = yb + p * outPlane
                         if g.dh != 1 || g.dw != 1 || hasNaN(src, inPlane) {
@@ -101,7 +107,7 @@ public final class MaxPool2d: Layer {
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     let xb = xp.baseAddress!, yb = yp.baseAddress!, dyb = dyp.baseAddress!, dxb = dxp.baseAddress!
-                    parallelChunks(planes, work: planes * outPlane * kernel * kernel) { range in
+                    parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
                         for p in range {
                             let src = xb + p * inPlane, d = dyb + p * outPlane, dst = dxb + p * inPlane
                             if g.dh != 1 || g.dw != 1 {
@@ -291,38 +297,48 @@ struct Windows {
     }
 }
 
-/// Average pooling over kH×kW windows, as PyTorch's AvgPool2d (count_include_pad counts the zero padding but
-/// not the overhang of a ceil-mode window).
+/// Average pooling over kH×kW windows, as PyTorch's AvgPool2d and ONNX's AveragePool: count_include_pad counts the
+/// zero padding (on each side its own amount) but not the overhang of a ceil-mode window past it.
 public final class AvgPool2d: Layer {
-    public let kernel: Int, stride: Int, padding: Int, ceilMode: Bool, countIncludePad: Bool
+    public let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), padding: Padding
+    public let ceilMode: Bool, countIncludePad: Bool
 
-    public init(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
-        self.kernel = kernel
-        self.stride = stride ?? kernel
+    /// A square window with the same padding on every side.
+    public convenience init(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
+        self.init(kernel: (kernel, kernel), stride: (stride ?? kernel, stride ?? kernel), padding: Padding(padding),
+                  ceilMode: ceilMode, countIncludePad: countIncludePad)
+    }
+
+    /// Any window and stride, and padding on each side.
+    public init(kernel: (Int, Int), stride: (Int, Int), padding: Padding = .zero, ceilMode: Bool = false, countIncludePad: Bool = true) {
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
         self.padding = padding
         self.ceilMode = ceilMode
         self.countIncludePad = countIncludePad
     }
 
     public var kind: String { "AvgPool2d" }
-    public var summary: String { "\(kernel)x\(kernel), stride \(stride)" + (padding > 0 ? ", pad \(padding)" : "") + (ceilMode ? ", ceil" : "") }
+    public var summary: String { windowSummary(kernel, stride, padding, ceilMode) + (countIncludePad || padding == .zero ? "" : ", pad not counted") }
 
-    func outSize(_ n: Int) -> Int {
-        ConvGeometry.outputSize(n, kernel: kernel, stride: stride, padding: padding, dilation: 1, ceil: ceilMode)
+    func geometry(_ s: [Int]) -> ConvGeometry {
+        .window(s, kernel: (kernel.h, kernel.w), stride: (stride.h, stride.w), padding: padding, dilation: (1, 1), ceil: ceilMode)
     }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         let s = inputs[0]
         try expect(s.count == 4, "AvgPool2d expects (N, C, H, W) input, got \(s)")
-        try expect(outSize(s[2]) > 0 && outSize(s[3]) > 0, "AvgPool2d: input \(s[2])x\(s[3]) is smaller than its window")
-        return [s[0], s[1], outSize(s[2]), outSize(s[3])]
+        try checkWindow("AvgPool2d", kernel, stride, padding, (1, 1))
+        let g = geometry(s)
+        try expect(g.ho > 0 && g.wo > 0, "AvgPool2d: input \(s[2])x\(s[3]) is smaller than its window")
+        return [s[0], s[1], g.ho, g.wo]
     }
 
     /// The clipped window [h0, h1) × [w0, w1) of output (oh, ow) and the divisor PyTorch uses for it.
     @inline(__always)
     private func window(_ oh: Int, _ ow: Int, _ h: Int, _ w: Int) -> (Int, Int, Int, Int, Float) {
-        var h0 = oh * stride - padding, w0 = ow * stride - padding
-        var h1 = Swift.min(h0 + kernel, h + padding), w1 = Swift.min(w0 + kernel, w + padding)
+        var h0 = oh * stride.h - padding.top, w0 = ow * stride.w - padding.left
+        var h1 = Swift.min(h0 + kernel.h, h + padding.bottom), w1 = Swift.min(w0 + kernel.w, w + padding.right)
         let padded = (h1 - h0) * (w1 - w0)
         h0 = Swift.max(h0, 0); w0 = Swift.max(w0, 0); h1 = Swift.min(h1, h); w1 = Swift.min(w1, w)
         let count = countIncludePad ? padded : (h1 - h0) * (w1 - w0)
@@ -331,15 +347,22 @@ public final class AvgPool2d: Layer {
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let x = inputs[0]                                   // (N, C, H, W)
-        let (h, w) = (x.shape[2], x.shape[3]), (ho, wo) = (outSize(h), outSize(w))
+        let g = geometry(x.shape), (h, w, ho, wo) = (g.h, g.w, g.ho, g.wo)
         y.prepare([x.shape[0], x.shape[1], ho, wo])         // (N, C, Ho, Wo)
-        for p in 0 ..< x.shape[0] * x.shape[1] {
-            for oh in 0 ..< ho {
-                for ow in 0 ..< wo {
-                    let (h0, h1, w0, w1, div) = window(oh, ow, h, w)
-                    var s: Float = 0
-                    for i in h0 ..< h1 { for j in w0 ..< w1 { s += x.data[(p * h + i) * w + j] } }
-                    y.data[(p * ho + oh) * wo + ow] = s / div
+        let planes = x.shape[0] * x.shape[1]
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                let (xb, yb) = (xp.baseAddress!, yp.baseAddress!)
+                parallelFor(planes, work: planes * ho * wo * kernel.h * kernel.w) { p in
+                    let src = xb + p * h * w, dst = yb + p * ho * wo
+                    for oh in 0 ..< ho {
+                        for ow in 0 ..< wo {
+                            let (h0, h1, w0, w1, div) = window(oh, ow, h, w)
+                            var s: Float = 0
+                            for i in h0 ..< h1 { for j in w0 ..< w1 { s += src[i * w + j] } }
+                            dst[oh * wo + ow] = s / div
+                        }
+                    }
                 }
             }
         }
@@ -347,19 +370,38 @@ public final class AvgPool2d: Layer {
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
         let x = inputs[0]
-        let (h, w) = (x.shape[2], x.shape[3]), (ho, wo) = (outSize(h), outSize(w))
+        let g = geometry(x.shape), (h, w, ho, wo) = (g.h, g.w, g.ho, g.wo)
         var dx = Tensor(zeros: x.shape)                     // (N, C, H, W)
-        for p in 0 ..< x.shape[0] * x.shape[1] {
-            for oh in 0 ..< ho {
-                for ow in 0 ..< wo {
-                    let (h0, h1, w0, w1, div) = window(oh, ow, h, w)
-                    let g = dy.data[(p * ho + oh) * wo + ow] / div
-                    for i in h0 ..< h1 { for j in w0 ..< w1 { dx.data[(p * h + i) * w + j] += g } }
+        let planes = x.shape[0] * x.shape[1]
+        dy.data.withUnsafeBufferPointer { dyp in
+            dx.data.withUnsafeMutableBufferPointer { dxp in
+                let (db, xb) = (dyp.baseAddress!, dxp.baseAddress!)
+                parallelFor(planes, work: planes * ho * wo * kernel.h * kernel.w) { p in
+                    let src = db + p * ho * wo, dst = xb + p * h * w
+                    for oh in 0 ..< ho {
+                        for ow in 0 ..< wo {
+                            let (h0, h1, w0, w1, div) = window(oh, ow, h, w)
+                            let d = src[oh * wo + ow] / div
+                            for i in h0 ..< h1 { for j in w0 ..< w1 { dst[i * w + j] += d } }
+                        }
+                    }
                 }
             }
         }
         return [dx]
     }
+}
+
+/// "3x3, stride 2, pad 1, ceil" for listings.
+func windowSummary(_ k: (h: Int, w: Int), _ s: (h: Int, w: Int), _ p: Padding, _ ceil: Bool) -> String {
+    "\(k.h)x\(k.w), stride \(s.h == s.w ? "\(s.h)" : "\(s.h)x\(s.w)")" + (p != .zero ? ", pad \(p)" : "") + (ceil ? ", ceil" : "")
+}
+
+/// Refuses a window no input fits: a size, stride or dilation below 1, or negative padding.
+func checkWindow(_ op: String, _ k: (h: Int, w: Int), _ s: (h: Int, w: Int), _ p: Padding, _ d: (h: Int, w: Int)) throws {
+    try expect(k.h >= 1 && k.w >= 1 && s.h >= 1 && s.w >= 1 && d.h >= 1 && d.w >= 1,
+               "\(op): kernel \(k.h)x\(k.w), stride \(s.h)x\(s.w) and dilation \(d.h)x\(d.w) must be at least 1")
+    try expect(Swift.min(p.top, p.left, p.bottom, p.right) >= 0, "\(op): negative padding \(p)")
 }
 
 /// Adaptive average pooling to a fixed (oH, oW), as PyTorch's AdaptiveAvgPool2d: output cell i averages input

@@ -14,8 +14,8 @@ import Testing
             var s = l.bias?.data[o] ?? 0
             let grp = o / og
             for ci in 0 ..< cg { for ki in 0 ..< l.kernel.h { for kj in 0 ..< l.kernel.w {
-                let ih = i * l.stride.h - l.padding.h + ki * l.dilation.h
-                let iw = j * l.stride.w - l.padding.w + kj * l.dilation.w
+                let ih = i * l.stride.h - l.padding.top + ki * l.dilation.h
+                let iw = j * l.stride.w - l.padding.left + kj * l.dilation.w
                 if ih < 0 || ih >= h || iw < 0 || iw >= w { continue }
                 s += l.weight.data[((o * cg + ci) * l.kernel.h + ki) * l.kernel.w + kj] * x.data[((b * c + grp * cg + ci) * h + ih) * w + iw]
             } } }
