@@ -70,7 +70,7 @@ extension KernelDemo {
                     let d = spec.depthPool
                     let groups = (0 ..< names.count / d).map { d == 1 ? names[$0] : "\(names[$0 * d]) … \(names[$0 * d + d - 1])" }
                     add(t, "depth-wise max over \(d) channel\(d == 1 ? "" : "s")", labels: groups)
-                case .globalAverage: add(t, "global average", labels: names, fixed: 40)
+                case .globalAverage: add(t, "global average", labels: names, fixed: 56)
                 }
             }
             return Panels(grids, columns: 1, titles: titles)
