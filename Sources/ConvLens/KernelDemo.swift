@@ -3,113 +3,113 @@ import Foundation
 import Imaging
 import Render
 import Support
+import TensorIO
 
-/// `convlens activations --kernel FILE.json`: the textbook demonstration of what a convolution does. User-given
-/// kernels run on a grey (2-D kernels) or colour (3 x k x k kernels) image; the figure shows, for each kernel, the
-/// kernel with its numbers, the convolution's output, the ReLU's output and the max-pooled output.
-///
-/// The file: {"title": "...", "size": 160, "stride": 1, "padding": 0, "pool": 2,
-///            "kernels": [{"name": "vertical edge", "weights": [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], "bias": 0}, ...]}
-/// `size` is the image's shorter side after resizing (Pillow bilinear); pixels are scaled to [0, 1]; grey is
-/// Pillow's "L" conversion (0.299 R + 0.587 G + 0.114 B).
+/// `convlens activations --kernel FILE.json`: the textbook demonstration of what a convolution does, as the PyTorch
+/// (Udacity's conv_visualization) and TensorFlow (Géron, chapter 14) tutorials show it. User-given kernels run on a
+/// grey (k x k kernels) or colour (3 x k x k) image; the figure shows the input, the kernels with their numbers,
+/// the convolution's output (plain or transposed, with a padding and a stride), the ReLU's, and each pooling kind's.
+/// `KernelFile.documentation` describes the file; `KernelFile` validates it and plans every shape and the memory
+/// before anything is computed.
 public enum KernelDemo {
-    struct Spec: Decodable {
-        struct Kernel: Decodable {
-            let name: String?
-            let weights: Weights
-            let bias: Float?
-        }
-        /// Either k x k (grey) or 3 x k x k (colour).
-        enum Weights: Decodable {
-            case grey([[Float]]), colour([[[Float]]])
-            init(from decoder: Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let g = try? c.decode([[Float]].self) { self = .grey(g) } else { self = .colour(try c.decode([[[Float]]].self)) }
-            }
-        }
-        let title: String?
-        let size: Int?
-        let stride: Int?
-        let padding: Int?
-        let pool: Int?
-        let kernels: [Kernel]
+    /// The kernel file's format and the raw file's layout, for `--help`.
+    public static let help = KernelFile.documentation + """
+
+
+        With --raw F.npy, F holds every stage as one numpy record: r = np.load(F);
+        r["input"] (C, H, W), r["kernels"] (N, C, k, k), r["conv"] and r["relu"]
+        (N, Ho, Wo), and one field per pooling kind ("max", "average", "depth_max",
+        "global_average"); with several paddings, fields are prefixed "same.",
+        "valid." or "pad<p>." (r["same.conv"]).
+        """
+
+    /// What one padding's run produced.
+    public struct Column {
+        public var plan: KernelFile.Column
+        public var conv: Tensor                              // (1, N, Ho, Wo)
+        public var relu: Tensor                              // (1, N, Ho, Wo)
+        public var pooled: [(kind: KernelFile.Pooling, output: Tensor)]
     }
 
-    /// Reads the kernels, runs them and writes the figure.
-    /// - Returns: the path written.
-    public static func run(image path: String, kernelFile: String, out: String?, perRow: Int?, colormap: String,
-                           scale: Double, maxPixels: Int) throws -> String {
-        guard let data = FileManager.default.contents(atPath: kernelFile) else { throw FileError(path: kernelFile, message: "no such file") }
-        let spec: Spec
-        do { spec = try JSONDecoder().decode(Spec.self, from: data) } catch {
-            throw FileError(path: kernelFile, message: "not a kernel file: expected {\"kernels\": [{\"name\": ..., \"weights\": [[...]]}, ...]}")
-        }
-        guard !spec.kernels.isEmpty else { throw FileError(path: kernelFile, message: "has no kernels") }
-        // Every kernel must have the same kind and a square k x k shape.
-        let colour: Bool, k: Int
-        switch spec.kernels[0].weights {
-        case let .grey(g): colour = false; k = g.count
-        case let .colour(c): colour = true; k = c.first?.count ?? 0
-        }
-        var flat: [Float] = []                                                     // (K, C, k, k)
-        for (i, kern) in spec.kernels.enumerated() {
-            let planes: [[[Float]]]
-            switch kern.weights {
-            case let .grey(g) where !colour: planes = [g]
-            case let .colour(c) where colour && c.count == 3: planes = c
-            default: throw FileError(path: kernelFile, message: "kernel \(i) mixes grey (k x k) and colour (3 x k x k) weights")
-            }
-            for p in planes {
-                guard p.count == k, p.allSatisfy({ $0.count == k }), k > 0 else {
-                    throw FileError(path: kernelFile, message: "kernel \(i) is not \(k)x\(k) like the first one")
-                }
-                flat += p.flatMap { $0 }
-            }
-        }
-        let channels = colour ? 3 : 1, n = spec.kernels.count
-        let conv = Conv2d(channels, n, kernel: k, stride: spec.stride ?? 1, padding: spec.padding ?? 0)
-        conv.weight = Tensor(shape: [n, channels, k, k], data: flat)
-        conv.bias = Tensor(shape: [n], data: spec.kernels.map { $0.bias ?? 0 })
-
-        let img = try ImageIO.read(path, maxPixels: maxPixels).resizedShorterSide(to: spec.size ?? 160)
-        let (h, w) = (img.height, img.width)
-        var x = Tensor(zeros: [1, channels, h, w])
-        for p in 0 ..< h * w {
-            let (r, g, b) = (Float(img.pixels[3 * p]), Float(img.pixels[3 * p + 1]), Float(img.pixels[3 * p + 2]))
-            if colour {
-                x.data[p] = r / 255; x.data[h * w + p] = g / 255; x.data[2 * h * w + p] = b / 255
-            } else {
-                x.data[p] = ((r * 299 + g * 587 + b * 114) / 1000).rounded() / 255
-            }
-        }
-        var y = Tensor(zeros: [0]), r = Tensor(zeros: [0]), pooled = Tensor(zeros: [0])
-        do { _ = try conv.outputShape([x.shape]) } catch { throw FileError(path: kernelFile, message: "kernels do not fit the image: \(error)") }
-        conv.forward([x], &y)
-        ActivationLayer(.relu).forward([y], &r)
-        let pool = MaxPool2d(kernel: spec.pool ?? 2)
-        pool.forward([r], &pooled)
-
-        let names = spec.kernels.enumerated().map { $0.element.name ?? "kernel \($0.offset)" }
-        let cm = try usage { try Colormap.named(colormap) }
-        func grid(_ t: Tensor, labels: [String]) -> TileGrid {
-            var g = TileGrid(values: t.data, count: t.count / (t.shape[2] * t.shape[3]), height: t.shape[2], width: t.shape[3],
-                             columns: perRow ?? min(t.count / (t.shape[2] * t.shape[3]), 8))
-            g.captions = .labels(labels)
-            g.colormap = cm
-            return g
-        }
-        var filters = grid(conv.weight.reshaped([n * channels, 1, k, k]),
-                           labels: colour ? names.flatMap { name in ["R", "G", "B"].map { "\(name) \($0)" } } : names)
-        filters.showValues = true
-        filters.colormap = .gray
-        filters.tileSize = Double(max(48, 14 * k))
-        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    /// Reads the kernels and the image, runs the pipeline, and writes the figure (and the raw stages).
+    /// - Parameters:
+    ///   - image: a PNG or JPEG.
+    ///   - kernelFile: the JSON kernel file.
+    ///   - out: the figure's path (Reports/<image>_kernels.png by default).
+    ///   - raw: where to save every stage as one .npy record, or nil.
+    ///   - perRow: tiles per row (default: the number of kernels, at most 8).
+    /// - Returns: the paths written.
+    public static func run(image path: String, kernelFile: String, out: String?, raw: String?, perRow: Int?, colormap: String,
+                           scale: Double, maxPixels: Int) throws -> [String] {
         let target = try out ?? Environment.defaultOutput(for: path, suffix: "kernels")
-        let figure = Panels([filters, grid(y, labels: names), grid(r, labels: names), grid(pooled, labels: names)], columns: 1,
-                            titles: ["kernels", "convolution (\(y.shape[2])×\(y.shape[3]))", "ReLU",
-                                     "max pool \(pool.kernel)×\(pool.kernel) (\(pooled.shape[2])×\(pooled.shape[3]))"],
-                            title: spec.title ?? "\(stem): hand-made kernels")
-        try FigureWriter.write(figure, to: target, scale: scale)
-        return target
+        let format = try usage { try FigureWriter.Format(path: target) }
+        if let raw, URL(fileURLWithPath: raw).standardizedFileURL == URL(fileURLWithPath: target).standardizedFileURL {
+            throw UsageError("--raw and --out both name '\(raw)'; give the raw stages their own .npy file")
+        }
+        for p in [target] + (raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(p) }
+        let cm = try usage { try Colormap.named(colormap) }
+
+        let spec = try KernelFile.read(kernelFile)
+        let original = try ImageIO.read(path, maxPixels: maxPixels)
+        let (w, h) = spec.resizedSize(width: original.width, height: original.height)
+        let plan = try spec.plan(width: w, height: h, file: kernelFile)
+        let img = (w, h) == (original.width, original.height) ? original : original.resized(width: w, height: h)
+        let x = input(img, channels: spec.channels)          // (1, C, H, W)
+        let columns = compute(spec, plan, x)
+
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let fig = figure(spec, columns, input: x, title: spec.title ?? "\(stem): hand-made kernels", perRow: perRow, colormap: cm)
+        let figureBytes = try FigureWriter.render(fig, format: format, scale: scale)
+        let rawBytes = raw.map { _ in NPY.encodeRecord(record(spec, input: x, columns)) }
+        if let raw, let rawBytes { try AtomicFile.write(rawBytes, to: raw) }
+        do {
+            try AtomicFile.write(figureBytes, to: target)
+        } catch {
+            if let raw { unlink(raw) }                       // both files or neither
+            throw error
+        }
+        return [target] + (raw.map { [$0] } ?? [])
+    }
+
+    /// The image as the kernels see it: RGB (C = 3) or Pillow's "L" grey (C = 1), scaled to [0, 1].
+    /// - Returns: (1, C, H, W).
+    public static func input(_ img: RGBImage, channels: Int) -> Tensor {
+        let (h, w) = (img.height, img.width)
+        var x = Tensor(zeros: [1, channels, h, w])           // (1, C, H, W)
+        for p in 0 ..< h * w {
+            let (r, g, b) = (Int(img.pixels[3 * p]), Int(img.pixels[3 * p + 1]), Int(img.pixels[3 * p + 2]))
+            if channels == 3 {
+                x.data[p] = Float(r) / 255; x.data[h * w + p] = Float(g) / 255; x.data[2 * h * w + p] = Float(b) / 255
+            } else {
+                // Pillow's ImagingConvert RGB to L: (R·19595 + G·38470 + B·7471 + 0x8000) >> 16.
+                x.data[p] = Float((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16) / 255
+            }
+        }
+        return x
+    }
+
+    /// Every stage as the raw file holds them: "input" (C, H, W), "kernels" (N, C, k, k), then per padding
+    /// "conv", "relu" and one field per pooling kind, named as in the file ("max", "depth_max", ...), each
+    /// prefixed "same.", "valid." or "pad<p>." when the file lists several paddings.
+    static func record(_ spec: KernelFile, input x: Tensor, _ columns: [Column]) -> [(name: String, tensor: TensorData)] {
+        let (c, k) = (spec.channels, spec.kernelSize)
+        var fields: [(name: String, tensor: TensorData)] = [
+            ("input", TensorData(shape: Array(x.shape.dropFirst()), values: x.data)),
+            ("kernels", TensorData(shape: [spec.kernels.count, c, k, k], values: spec.kernels.flatMap(\.weights))),
+        ]
+        for col in columns {
+            let prefix: String
+            switch col.plan.padding {
+            case _ where columns.count == 1: prefix = ""
+            case .same: prefix = "same."
+            case .valid: prefix = "valid."
+            case let .zeros(p): prefix = "pad\(p)."
+            }
+            func field(_ name: String, _ t: Tensor) { fields.append((prefix + name, TensorData(shape: Array(t.shape.dropFirst()), values: t.data))) }
+            field("conv", col.conv)
+            field("relu", col.relu)
+            for (kind, t) in col.pooled { field(kind.rawValue, t) }
+        }
+        return fields
     }
 }

@@ -10,17 +10,26 @@ public enum NPY {
     ///   - t: the tensor.
     public static func encode(_ t: TensorData) -> [UInt8] {
         precondition(checkedProduct(t.shape) == t.values.count, "NPY.encode: shape \(t.shape) does not hold \(t.values.count) values")
-        let shape = t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple(t.shape)), }"
         if let first = t.shape.first { header += String(repeating: " ", count: 21 - String(first).count) }  // numpy's GROWTH_AXIS_MAX_DIGITS
-        let unpadded = 10 + header.utf8.count + 1  // magic, version, length, header, "\n"
-        header += String(repeating: " ", count: 64 - unpadded % 64) + "\n"  // numpy pads 64 when already aligned
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let n = header.utf8.count
-        out += [UInt8(n & 0xff), UInt8(n >> 8)]
-        out += Array(header.utf8)
+        var out = preamble(header)
         t.values.withUnsafeBytes { out.append(contentsOf: $0) }  // Float32 little-endian
         return out
+    }
+
+    /// A shape as a Python tuple literal: "()", "(3,)", "(2, 3)".
+    static func tuple(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
+    /// Magic, version 1.0, header length and the header dict padded with spaces and a newline to a multiple of 64
+    /// bytes, as numpy writes them.
+    static func preamble(_ dict: String) -> [UInt8] {
+        let unpadded = 10 + dict.utf8.count + 1  // magic, version, length, header, "\n"
+        let header = dict + String(repeating: " ", count: 64 - unpadded % 64) + "\n"  // numpy pads 64 when already aligned
+        let n = header.utf8.count
+        precondition(n <= 0xffff, "NPY: a \(n)-byte header does not fit version 1.0")
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xff), UInt8(n >> 8)] + Array(header.utf8)
     }
 
     /// Writes a tensor as a .npy file, atomically (temporary file, then rename).

@@ -3,7 +3,8 @@ import ConvLens
 
 struct Activations: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw every channel of a layer (or of every layer) as a grid of tiles, or run hand-made kernels on an image.")
+        abstract: "Draw every channel of a layer (or of every layer) as a grid of tiles, or run hand-made kernels on an image.",
+        discussion: "--kernel FILE.json runs hand-made kernels instead of a model.\n\n" + KernelDemo.help)
 
     enum Normalize: String, ExpressibleByArgument, CaseIterable { case minmax, standardize }
 
@@ -11,14 +12,15 @@ struct Activations: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: ArgumentHelp("A layer to show; repeat for several.", valueName: "name")) var layer: [String] = []
     @Flag(help: "Every layer with spatial extent, one section each (the Keras book's recipe).") var all = false
-    @Option(help: ArgumentHelp("Hand-defined kernels (JSON) to run on the image instead of a model.", valueName: "file.json"))
+    @Option(help: ArgumentHelp("Hand-made kernels (JSON, format above) to run on the image instead of a model.", valueName: "file.json"))
     var kernel: String?
     @Option(help: "Tiles per row (default 16, or 32 above 256 channels).") var perRow: Int?
     @Option(help: "Per-tile scaling: minmax, or standardize (x - mean, / std, x 64 + 128, clipped).") var normalize: Normalize = .minmax
     @Option(help: ArgumentHelp("Colormap of the tiles.", valueName: "name")) var colormap = "viridis"
     @Flag(help: "With several layers, write one file per layer instead of one tall page.") var split = false
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default in Reports/).", valueName: "file")) var out: String?
-    @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W).", valueName: "file.npy")) var raw: String?
+    @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W); with --kernel, every stage (above).",
+                               valueName: "file.npy")) var raw: String?
     @Option(help: "PNG pixels per point.") var scale: Double = 2
 
     func validate() throws {
@@ -29,9 +31,8 @@ struct Activations: ParsableCommand {
 
     func run() throws {
         if let kernel {
-            let written = try KernelDemo.run(image: image, kernelFile: kernel, out: out, perRow: perRow, colormap: colormap,
-                                             scale: scale, maxPixels: model.maxPixels)
-            print("wrote \(written)")
+            for path in try KernelDemo.run(image: image, kernelFile: kernel, out: out, raw: raw, perRow: perRow, colormap: colormap,
+                                           scale: scale, maxPixels: model.maxPixels) { print("wrote \(path)") }
             return
         }
         let lm = try model.load()
