@@ -11,11 +11,15 @@ public final class Model {
     /// Where the weights came from: a file path, or "random (seed S)".
     public let source: String
 
-    init(architecture: Architecture, graph: Graph, classes: Int, source: String) {
+    /// The input the model expects for one image, (1, 3, H, W).
+    public let inputShape: [Int]
+
+    init(architecture: Architecture, graph: Graph, classes: Int, source: String, inputShape: [Int]? = nil) {
         self.architecture = architecture
         self.graph = graph
         self.classes = classes
         self.source = source
+        self.inputShape = inputShape ?? [1, 3, architecture.inputSize, architecture.inputSize]
         if (try? graph.index(of: "logits")) == nil, let last = graph.nodes.last { graph.alias("logits", last.name) }
     }
 
@@ -33,8 +37,6 @@ public final class Model {
         fusedGraphs[key] = g
         return g
     }
-    /// The input the model expects for one image, (1, 3, S, S).
-    public var inputShape: [Int] { [1, 3, architecture.inputSize, architecture.inputSize] }
 
     /// Logits (N, K) for a batch of preprocessed images (N, 3, H, W), through the fused inference graph.
     public func logits(_ x: Tensor) throws -> Tensor {
