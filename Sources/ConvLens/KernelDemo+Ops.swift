@@ -1,9 +1,8 @@
 import Engine
 import TensorIO
 
-// The kernel demo's pipeline on the engine's layers: Conv2d, ActivationLayer, MaxPool2d, AvgPool2d and
-// AdaptiveAvgPool2d. What the engine lacks today is done here by small local functions, each marked ENGINE, to be
-// moved onto the engine's op set: asymmetric (SAME) padding, transposed convolution and depth-wise max pooling.
+// The kernel demo's pipeline on the engine's layers: Conv2d (with SAME's uneven padding), ConvTranspose2d,
+// ActivationLayer, MaxPool2d, AvgPool2d and AdaptiveAvgPool2d; depth-wise max pooling is a small local function.
 extension KernelDemo {
     /// Runs the convolution, the ReLU and each pooling for every padding the file lists.
     /// - Parameters:
@@ -38,70 +37,49 @@ extension KernelDemo {
         return (Tensor(shape: [n, c, k, k], data: spec.kernels.flatMap(\.weights)), Tensor(shape: [n], data: spec.kernels.map(\.bias)))
     }
 
-    /// Cross-correlation as PyTorch's conv2d and TensorFlow's tf.nn.conv2d compute it: the input padded as the plan
-    /// says (SAME may put one more row or column after than before), then an unpadded Conv2d.
+    /// Cross-correlation as PyTorch's conv2d and TensorFlow's tf.nn.conv2d compute it, padded as the plan says (SAME
+    /// may put one more row or column after than before).
     /// - Returns: (1, N, Ho, Wo).
     static func convolution(_ spec: KernelFile, _ col: KernelFile.Column, _ x: Tensor) -> Tensor {
         let (w, b) = filters(spec)
-        let conv = Conv2d(spec.channels, spec.kernels.count, kernel: spec.kernelSize, stride: spec.stride)
+        let (h, wd) = (x.shape[2], x.shape[3])
+        let pad = Padding(top: col.rows.before, left: col.columns.before, bottom: col.rows.canvas - h - col.rows.before,
+                          right: col.columns.canvas - wd - col.columns.before)
+        let conv = Conv2d(spec.channels, spec.kernels.count, kernel: (spec.kernelSize, spec.kernelSize), stride: (spec.stride, spec.stride),
+                          padding: pad, dilation: (1, 1), groups: 1, bias: true)
         conv.weight = w
         conv.bias = b
-        // ENGINE: asymmetric padding; Conv2d pads both sides alike.
-        let padded = shifted(x, height: col.rows.canvas, width: col.columns.canvas, top: col.rows.before, left: col.columns.before)
         var y = Tensor(zeros: [0])                           // (1, N, Ho, Wo)
-        conv.forward([padded], &y)
+        conv.forward([x], &y)
         return y
     }
 
-    /// ENGINE: transposed convolution (PyTorch's ConvTranspose2d, TensorFlow's conv2d_transpose): each input pixel
-    /// adds its value times a kernel into the output, stride pixels apart; it is the input gradient of the
-    /// convolution with the same kernels, so Conv2d's backward computes it, with the kernels' two channel axes
-    /// swapped. The full result, (H − 1)·stride + k on each side, is then cropped (or, for SAME with k < stride,
-    /// extended with zeros) to the planned output, and the bias added everywhere.
+    /// Transposed convolution (PyTorch's ConvTranspose2d, TensorFlow's conv2d_transpose): each input pixel adds its
+    /// value times a kernel into the output, stride pixels apart. The full result, (H − 1)·stride + k on each side,
+    /// is cropped by the plan's padding, or, for SAME with k < stride, extended at the end (output padding).
     /// - Returns: (1, N, Ho, Wo).
     static func transposedConvolution(_ spec: KernelFile, _ col: KernelFile.Column, _ x: Tensor) -> Tensor {
-        let (n, c, k) = (spec.kernels.count, spec.channels, spec.kernelSize)
+        let (n, c, k, s) = (spec.kernels.count, spec.channels, spec.kernelSize, spec.stride)
         let (w, b) = filters(spec)                           // (N, C, k, k), (N)
-        // The convolution from N channels to C whose input gradient is this: weight (C, N, k, k).
-        let conv = Conv2d(n, c, kernel: k, stride: spec.stride, bias: false)
-        var swapped = Tensor(zeros: [c, n, k, k])            // (C, N, k, k)
+        // ConvTranspose2d's weight is (in, out, k, k): the kernels' two channel axes swapped, (C, N, k, k).
+        var swapped = Tensor(zeros: [c, n, k, k])
         for i in 0 ..< n { for j in 0 ..< c { for q in 0 ..< k * k { swapped.data[(j * n + i) * k * k + q] = w.data[(i * c + j) * k * k + q] } } }
-        conv.weight = swapped
-        let shape = [1, n, col.rows.canvas, col.columns.canvas]
-        let full = conv.backward([Tensor(uninitialized: shape)], x, x, needed: [true])[0]!   // (1, N, Hf, Wf)
-        precondition(full.shape == shape, "KernelDemo: transposed convolution gave \(full.shape), planned \(shape)")
-        var y = shifted(full, height: col.rows.output, width: col.columns.output, top: -col.rows.before, left: -col.columns.before)
-        let plane = col.rows.output * col.columns.output
-        for i in 0 ..< n { for p in 0 ..< plane { y.data[i * plane + p] += b.data[i] } }
-        return y                                             // (1, N, Ho, Wo)
-    }
-
-    /// ENGINE: padding and cropping in one: each plane of x placed in a zero plane of height x width with its
-    /// top-left corner at (top, left), which may be negative (cropped) or past the new size.
-    /// - Parameters:
-    ///   - x: (1, C, H, W).
-    /// - Returns: (1, C, height, width).
-    static func shifted(_ x: Tensor, height: Int, width: Int, top: Int, left: Int) -> Tensor {
-        let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
-        if (height, width, top, left) == (h, w, 0, 0) { return x }
-        var y = Tensor(zeros: [1, c, height, width])         // (1, C, height, width)
-        // The source rows and columns that land inside.
-        let (i0, i1) = (max(0, -top), min(h, height - top)), (j0, j1) = (max(0, -left), min(w, width - left))
-        guard i0 < i1 && j0 < j1 else { return y }
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
-                for ch in 0 ..< c {
-                    for i in i0 ..< i1 {
-                        let src = xp.baseAddress! + (ch * h + i) * w + j0
-                        (yp.baseAddress! + (ch * height + i + top) * width + left + j0).update(from: src, count: j1 - j0)
-                    }
-                }
-            }
+        /// (begin, end, output padding) for one axis of `size` pixels.
+        func axis(_ size: Int, _ a: KernelFile.Axis) -> (Int, Int, Int) {
+            let full = (size - 1) * s + k, extra = Swift.max(0, a.output + a.before - full)
+            return (a.before, full + extra - a.output - a.before, extra)
         }
+        let (t, bt, eh) = axis(x.shape[2], col.rows), (l, r, ew) = axis(x.shape[3], col.columns)
+        let layer = ConvTranspose2d(c, n, kernel: (k, k), stride: (s, s), padding: Padding(top: t, left: l, bottom: bt, right: r),
+                                    outputPadding: (eh, ew))
+        layer.weight = swapped
+        layer.bias = b
+        var y = Tensor(zeros: [0])                           // (1, N, Ho, Wo)
+        layer.forward([x], &y)
         return y
     }
 
-    /// ENGINE: depth-wise max pooling, TensorFlow's tf.nn.max_pool with ksize (1, 1, 1, d) and equal strides,
+    /// Depth-wise max pooling, TensorFlow's tf.nn.max_pool with ksize (1, 1, 1, d) and equal strides,
     /// VALID: the maximum over each group of `window` consecutive channels at every pixel.
     /// - Parameters:
     ///   - x: (1, N, H, W), N a multiple of `window`.
