@@ -83,16 +83,18 @@ DYNAMO_RULE = ("dynamo exporter: node metadata_props 'pkg.torch.onnx.name_scopes
                "and the last (the aten op) are the full module paths, outermost first ('namespace' holds the same "
                "paths with class names). All calls of a module share its path.")
 COMMON_RULE = ("Both: skip Constant nodes, nodes whose output is not a float tensor (shape arithmetic, folded at "
-               "import) and nodes without scope information (a legacy name without a leading '/', such as "
-               "Identity_14; a dynamo node without name_scopes, which the optimiser makes: the Split of x.chunk). The nodes whose scope list contains P, in graph order, form runs of consecutive nodes; run 0 "
-               "is P's first call, run k its call P_k (for legacy the _k is already in the name, for dynamo only the "
-               "runs tell calls apart). P's output is the first output of the last node of its run.")
+               "import) and nodes without scope information (a legacy name without a leading '/', such as Identity_14; "
+               "a dynamo node without name_scopes, which its optimiser makes, such as the Split of x.chunk). The nodes "
+               "whose scope list contains P, in graph order, form runs of consecutive nodes; run 0 is P's first call, "
+               "run k its call P_k (for legacy the _k is already in the name, for dynamo only the runs tell calls "
+               "apart). P's output is the first output of the last node of its run.")
 AMBIGUITIES = [
     "A conv followed by a BatchNorm that the exporter folds into it: the legacy exporter (constant folding on) "
     "names the fused Conv after the conv, so <conv> holds the BN's output and <bn> has no node; the dynamo exporter "
     "names it after the BN, so <bn> is right and <conv> has no node. The conv's own output exists in neither.",
     "Modules that are the identity in eval (StochasticDepth, Dropout, an empty Sequential) have no node: their "
-    "output is their input, which the rule cannot name.",
+    "output is their input, which the rule cannot name. So has a padding module whose Pad the dynamo optimiser "
+    "folds into the next Conv's pads (tf_same's nn.ZeroPad2d 'pad').",
     "A module called several times (torchvision's Bottleneck calls self.relu three times): P is the first call, "
     "P_1 the second, as ConvLens names them; hooks and pytorch-grad-cam see every call. A real module named like "
     "<other>_<k> (Inception's branch7x7_1) is only ambiguous if <other> exists and is called k+1 times.",
@@ -100,7 +102,7 @@ AMBIGUITIES = [
     "op overwrites (torchvision's DenseNet norm5 before F.relu(inplace=True)) keeps its pre-ReLU value in ONNX, "
     "while a hook that does not clone sees the overwritten one.",
     "A block whose last op is an Add followed by a ReLU module: the ReLU is inside the block, so the block's path "
-    "selects the ReLU; the Add is <block> minus its last node (ConvLens calls it <block>.add).",
+    "selects the ReLU; the Add is that ReLU's input (ConvLens calls it <block>.add).",
     "Functional ops at the model's own level (F.relu, F.interpolate, torch.cat in forward) belong to no module "
     "path: only the raw ONNX tensor name reaches them.",
 ]
@@ -270,7 +272,8 @@ def layer_rule_check(found, values, outs):
         if holds:
             kinds["holds the output of another module (folded into it)"][name] = holds[0]
         else:
-            kinds["holds another value"][name] = f"{found[name][0]}: {list(got.shape)} vs {list(want.shape)}, relative error {rel_err(got, want):.1e}"
+            kinds["holds another value"][name] = (f"{found[name][0]}: {list(got.shape)} vs {list(want.shape)}, "
+                                                  f"relative error {rel_err(got, want):.1e}")
     return {"checked": len(outs), "ok": ok, "exceptions": {k: v for k, v in kinds.items() if v}}
 
 
