@@ -32,7 +32,6 @@ import shutil
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import save_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZOO = os.path.join(ROOT, "Tests", "Fixtures", "zoo")
@@ -316,6 +315,7 @@ def convert(sd, dtype):
 
 def write_weights(sd, path, kind):
     if kind == "safetensors":
+        from safetensors.torch import save_file     # here, so that importing this module's architectures needs no safetensors
         save_file({k: v.contiguous() for k, v in sd.items()}, path, metadata={"format": "pt"})
     elif kind == "legacy":
         torch.save(sd, path, _use_new_zipfile_serialization=False)
