@@ -58,7 +58,9 @@ public final class MatMul: Layer {
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         try expect(inputs.count == 2, "MatMul takes two inputs, got \(inputs.count)")
-        return try plan(inputs[0], inputs[1]).out
+        let p = try plan(inputs[0], inputs[1])
+        _ = try ShapeMath.count(p.batch + [p.m, p.n, p.k], "MatMul")      // the output and the work fit an Int
+        return p.out
     }
 
     /// Per batch item 0 (the output's first axis) when the output has rank ≥ 2.

@@ -32,39 +32,49 @@ public final class Pad: Layer {
         "\(mode.rawValue)\(mode == .constant && value != 0 ? " \(value)" : ""), pads \(pads)" + (axes.map { ", axes \($0)" } ?? "")
     }
 
-    /// For every axis, the input index each output index copies (−1 for the constant); outputs [left, left + kept)
-    /// copy the input's [lo, lo + kept).
-    func maps(_ shape: [Int]) throws -> [(map: [Int], left: Int, lo: Int, kept: Int)] {
+    /// Per axis: the output size, and the input's [lo, lo + kept) that outputs [left, left + kept) copy; checked
+    /// without allocating, so hostile pads fail here rather than in an allocation or an overflow.
+    func geometry(_ shape: [Int]) throws -> [(out: Int, left: Int, lo: Int, kept: Int)] {
         try expect(pads.count % 2 == 0, "Pad: pads \(pads) do not come in begin/end pairs")
         let k = pads.count / 2
         let axes = try ShapeMath.axes(self.axes ?? Array(0 ..< k), rank: shape.count, "Pad")
         try expect(axes.count == k, "Pad: \(pads.count) pads do not fit axes \(axes) (two per axis)")
         var begin = shape.map { _ in 0 }, end = begin
         for (i, a) in axes.enumerated() { (begin[a], end[a]) = (pads[i], pads[i + k]) }
-        return try shape.indices.map { a in
-            let d = shape[a], lo = Swift.max(0, -begin[a]), kept = d - lo - Swift.max(0, -end[a]), out = d + begin[a] + end[a]
-            try expect(kept >= 0 && out >= 0, "Pad: pads \(begin[a]), \(end[a]) crop more than axis \(a) of input \(shape) holds")
+        let axesOut = try shape.indices.map { a -> (out: Int, left: Int, lo: Int, kept: Int) in
+            let d = shape[a], (b, e) = (begin[a], end[a])
+            let (grown, o1) = d.addingReportingOverflow(b), (out, o2) = grown.addingReportingOverflow(e)
+            let (kept, o3) = (d + Swift.min(b, 0)).addingReportingOverflow(Swift.min(e, 0))
+            try expect(!o1 && !o2 && !o3 && kept >= 0 && out >= 0, "Pad: pads \(b), \(e) crop more than axis \(a) of input \(shape) holds")
             try expect(mode == .constant || kept > 0 || out == 0, "Pad: cannot \(mode.rawValue)-pad axis \(a) of input \(shape): nothing is left to copy")
-            let left = Swift.max(0, begin[a])
-            let map = (0 ..< out).map { o in
-                var c = o - left                                         // index into the kept part
-                if c >= 0 && c < kept { return lo + c }
+            return (out, Swift.max(0, b), -Swift.min(b, 0), kept)
+        }
+        _ = try ShapeMath.count(axesOut.map(\.out), "Pad")
+        return axesOut
+    }
+
+    /// For every axis, the input index each output index copies (−1 for the constant), with its geometry.
+    func indexMaps(_ shape: [Int]) -> [(map: [Int], left: Int, lo: Int, kept: Int)] {
+        try! geometry(shape).map { g in
+            let map = (0 ..< g.out).map { o in
+                var c = o - g.left                                       // index into the kept part
+                if c >= 0 && c < g.kept { return g.lo + c }
                 switch mode {
                 case .constant: return -1
-                case .edge: c = Swift.min(Swift.max(c, 0), kept - 1)
+                case .edge: c = Swift.min(Swift.max(c, 0), g.kept - 1)
                 case .reflect:
-                    if kept == 1 { c = 0; break }
-                    let period = 2 * (kept - 1)
+                    if g.kept == 1 { c = 0; break }
+                    let period = 2 * (g.kept - 1)
                     c = ((c % period) + period) % period
-                    if c >= kept { c = period - c }
+                    if c >= g.kept { c = period - c }
                 }
-                return lo + c
+                return g.lo + c
             }
-            return (map, left, lo, kept)
+            return (map, g.left, g.lo, g.kept)
         }
     }
 
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try maps(inputs[0]).map(\.map.count) }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try geometry(inputs[0]).map(\.out) }
 
     /// Calls body(output row, input row offset or nil) for each row of the output along its last axis, in chunks
     /// spread over the cores when `parallel`.
@@ -85,7 +95,7 @@ public final class Pad: Layer {
     }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        let x = inputs[0], maps = try! maps(x.shape)
+        let x = inputs[0], maps = indexMaps(x.shape)
         y.prepare(maps.map(\.map.count))                                 // (d₀ + b₀ + e₀, ...)
         if x.rank == 0 { y.data[0] = x.data[0]; return }
         let (last, left, lo, kept) = maps[maps.count - 1], width = last.count, fill = value
@@ -104,7 +114,7 @@ public final class Pad: Layer {
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        let x = inputs[0], maps = try! maps(x.shape)
+        let x = inputs[0], maps = indexMaps(x.shape)
         var dx = Tensor(zeros: x.shape)                                  // like x
         if x.rank == 0 { dx.data[0] = dy.data[0]; return [dx] }
         let last = maps[maps.count - 1].map, width = last.count

@@ -16,13 +16,13 @@ public final class Reshape: Layer {
         let count = inputs[0].reduce(1, *)
         let free = shape.indices.filter { shape[$0] == -1 }
         try expect(free.count <= 1 && shape.allSatisfy { $0 >= -1 }, "Reshape: target \(shape) may hold sizes ≥ 0 and one -1")
-        let known = shape.reduce(1) { $0 * ($1 == -1 ? 1 : $1) }
+        let known = try ShapeMath.count(shape.map { $0 == -1 ? 1 : $0 }, "Reshape")
         var out = shape
         if let f = free.first {
             try expect(known > 0 && count % known == 0, "Reshape: cannot infer the -1 in \(shape) for input \(inputs[0]) (\(count) values)")
             out[f] = count / known
         }
-        try expect(out.reduce(1, *) == count, "Reshape: input \(inputs[0]) (\(count) values) does not fit shape \(shape)")
+        try expect(try ShapeMath.count(out, "Reshape") == count, "Reshape: input \(inputs[0]) (\(count) values) does not fit shape \(shape)")
         return out
     }
 

@@ -55,25 +55,36 @@ public final class Resize: Layer {
         var i0: [Int] = [], i1: [Int] = [], w0: [Float] = [], w1: [Float] = []
     }
 
-    /// The output shape and the map of each axis that changes, by axis.
-    func plan(_ shape: [Int]) throws -> (shape: [Int], maps: [Int: AxisMap]) {
+    /// The output shape, checked without allocating.
+    func outputSizes(_ shape: [Int]) throws -> [Int] {
         let k = sizes?.count ?? scales?.count ?? 0
         try expect(k > 0, "Resize: neither sizes nor scales given")
         try expect(k <= shape.count, "Resize: \(k) sizes or scales for a rank-\(shape.count) input \(shape)")
         try expect(scales == nil || sizes == nil || scales!.count == sizes!.count, "Resize: sizes \(sizes!) and scales \(scales!) differ in length")
         try expect(scales?.allSatisfy { $0.isFinite && $0 > 0 } ?? true, "Resize: scales \(scales!) must be positive")
-        var out = shape, maps: [Int: AxisMap] = [:]
+        var out = shape
         for j in 0 ..< k {
-            let a = shape.count - k + j, n = shape[a]
+            let a = shape.count - k + j
+            try expect(shape[a] >= 1, "Resize: cannot interpolate the empty axis \(a) of input \(shape)")
             if let s = sizes {
                 try expect(s[j] >= 1, "Resize: sizes \(s) must be at least 1")
                 out[a] = s[j]
             } else {
-                let size = (Float(n) * scales![j]).rounded(.down)
-                try expect(size >= 1 && size < Float(1 << 31), "Resize: scale \(scales![j]) gives \(size) values on axis \(a) of input \(shape)")
+                let size = (Float(shape[a]) * scales![j]).rounded(.down)
+                try expect(size >= 1 && size < Float(1 << 40), "Resize: scale \(scales![j]) gives \(size) values on axis \(a) of input \(shape)")
                 out[a] = Int(size)
             }
-            try expect(n >= 1, "Resize: cannot interpolate the empty axis \(a) of input \(shape)")
+        }
+        _ = try ShapeMath.count(out, "Resize")
+        return out
+    }
+
+    /// The output shape and the map of each axis that changes, by axis.
+    func plan(_ shape: [Int]) -> (shape: [Int], maps: [Int: AxisMap]) {
+        let out = try! outputSizes(shape), k = sizes?.count ?? scales!.count
+        var maps: [Int: AxisMap] = [:]
+        for j in 0 ..< k {
+            let a = shape.count - k + j, n = shape[a]
             let m = map(in: n, out: out[a], scale: scales?[j] ?? Float(out[a]) / Float(n))
             if !(out[a] == n && m.i0 == Array(0 ..< n) && m.w1.allSatisfy { $0 == 0 }) { maps[a] = m }
         }
@@ -110,10 +121,10 @@ public final class Resize: Layer {
         return m
     }
 
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try plan(inputs[0]).shape }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try outputSizes(inputs[0]) }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        let x = inputs[0], (outShape, maps) = try! plan(x.shape)
+        let x = inputs[0], (outShape, maps) = plan(x.shape)
         var current = x, shape = x.shape                                 // x with the axes done so far resized
         let order = maps.keys.sorted(by: >)
         if order.isEmpty { y = x; return }
@@ -128,7 +139,7 @@ public final class Resize: Layer {
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        let x = inputs[0], (_, maps) = try! plan(x.shape)
+        let x = inputs[0], (_, maps) = plan(x.shape)
         var grad = dy                                                    // like y, then like x resized on fewer axes
         for a in maps.keys.sorted() {
             var shape = grad.shape

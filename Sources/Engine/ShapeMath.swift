@@ -15,6 +15,19 @@ enum ShapeMath {
         return r
     }
 
+    /// The element count of a shape whose sizes are ≥ 0, or an error naming the op when it does not fit in an Int
+    /// (a hostile file's sizes must fail in the shape rule, not trap in a product).
+    static func count(_ shape: [Int], _ op: String) throws -> Int {
+        var n = 1
+        for d in shape {
+            try expect(d >= 0, "\(op): negative size in shape \(shape)")
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            try expect(!overflow, "\(op): shape \(shape) has more elements than an Int can count")
+            n = p
+        }
+        return n
+    }
+
     /// Row-major strides of a shape, in elements.
     static func strides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)

@@ -113,6 +113,22 @@ import Testing
         #expect(throws: EngineError.self) { try Slice(starts: [0, 0], ends: [1]).outputShape([[4, 2]]) }
     }
 
+    /// A hostile file's sizes fail in the shape rule with an error: no trap on an overflowing product, and no
+    /// allocation sized by the pads or the output before the graph has checked its memory.
+    @Test func hugeSizesAreRefusedWithoutTrapOrAllocation() {
+        let big = 1 << 40
+        #expect(throws: EngineError.self) { try Reshape([big, big]).outputShape([[2, 3]]) }
+        #expect(throws: EngineError.self) { try Reshape([big, big, -1]).outputShape([[2, 3]]) }
+        #expect(throws: EngineError.self) { try Pad([Int.max, 1]).outputShape([[4]]) }
+        #expect(throws: EngineError.self) { try Pad([Int.min, 1]).outputShape([[4]]) }
+        #expect(throws: EngineError.self) { try Pad([big, big, big, big]).outputShape([[4, 4]]) }
+        #expect(throws: EngineError.self) { try Resize(sizes: [big, big]).outputShape([[1, 1, 4, 4]]) }
+        #expect(throws: EngineError.self) { try MatMul().outputShape([[1 << 32, 1, 1, 1], [1, 1 << 32, 1, 1]]) }
+        // One huge axis is only a shape; the rule answers at once without building index tables for it.
+        #expect((try? Pad([1 << 45, 0]).outputShape([[4]])) == [(1 << 45) + 4])
+        #expect((try? Resize(sizes: [1 << 45]).outputShape([[1, 4]])) == [1, 1 << 45])
+    }
+
     @Test func sliceGradients() {
         var rng = SeededRandom(4)
         let cases: [([Int], Slice)] = [
