@@ -3,17 +3,24 @@ import Glibc
 #endif
 
 /// Softmax along one axis, y = exp(x − max) / Σ exp(x − max), as torch.softmax(x, dim) and ONNX Softmax from
-/// opset 13. `Softmax()` is the last axis. Opsets before 13 flatten the input to 2-D at the axis and normalise
-/// whole rows; the importer builds that from Flatten, Softmax() and Reshape.
+/// opset 13; with `log`, y = x − max − log Σ exp(x − max), as torch.log_softmax and ONNX LogSoftmax. `Softmax()` is
+/// the last axis. Opsets before 13 flatten the input to 2-D at the axis and normalise whole rows; the importer
+/// builds that from Flatten, Softmax() and Reshape.
 public final class Softmax: Layer {
     /// In [-rank, rank); negative counts from the end.
     public let axis: Int
+    /// Log-softmax instead of softmax.
+    public let log: Bool
 
-    public init(axis: Int = -1) { self.axis = axis }
-    public var kind: String { "Softmax" }
+    public init(axis: Int = -1, log: Bool = false) {
+        self.axis = axis
+        self.log = log
+    }
+
+    public var kind: String { log ? "LogSoftmax" : "Softmax" }
     public var summary: String { axis == -1 ? "" : "axis \(axis)" }
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        _ = try ShapeMath.axis(axis, rank: inputs[0].count, "Softmax")
+        _ = try ShapeMath.axis(axis, rank: inputs[0].count, kind)
         return inputs[0]
     }
 
@@ -25,40 +32,16 @@ public final class Softmax: Layer {
     }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        SoftmaxKernel.forward(inputs[0], &y, axis: try! ShapeMath.axis(axis, rank: inputs[0].rank, "Softmax"), log: false)
+        SoftmaxKernel.forward(inputs[0], &y, axis: try! ShapeMath.axis(axis, rank: inputs[0].rank, kind), log: log)
     }
 
-    /// dx = y ⊙ (dy − Σ dy·y) along the axis.
+    /// dx = y ⊙ (dy − Σ dy·y) along the axis; for log, dx = dy − exp(y)·Σ dy.
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        [SoftmaxKernel.backward(y, dy, axis: try! ShapeMath.axis(axis, rank: y.rank, "Softmax"), log: false)]
+        [SoftmaxKernel.backward(y, dy, axis: try! ShapeMath.axis(axis, rank: y.rank, kind), log: log)]
     }
 }
 
-/// Log-softmax along one axis, y = x − max − log Σ exp(x − max), as torch.log_softmax(x, dim) and ONNX LogSoftmax
-/// from opset 13 (earlier opsets: see Softmax).
-public final class LogSoftmax: Layer {
-    /// In [-rank, rank); negative counts from the end.
-    public let axis: Int
-
-    public init(axis: Int = -1) { self.axis = axis }
-    public var kind: String { "LogSoftmax" }
-    public var summary: String { axis == -1 ? "" : "axis \(axis)" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        _ = try ShapeMath.axis(axis, rank: inputs[0].count, "LogSoftmax")
-        return inputs[0]
-    }
-
-    public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        SoftmaxKernel.forward(inputs[0], &y, axis: try! ShapeMath.axis(axis, rank: inputs[0].rank, "LogSoftmax"), log: true)
-    }
-
-    /// dx = dy − exp(y)·Σ dy along the axis.
-    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        [SoftmaxKernel.backward(y, dy, axis: try! ShapeMath.axis(axis, rank: y.rank, "LogSoftmax"), log: true)]
-    }
-}
-
-/// The loops of Softmax and LogSoftmax on x seen as (outer, K, inner), K the axis: each task takes one outer index
+/// The loops of softmax and log-softmax on x seen as (outer, K, inner), K the axis: each task takes one outer index
 /// and a block of up to 256 inner columns, whose running max and sum stay in registers or L1.
 enum SoftmaxKernel {
     static let block = 256

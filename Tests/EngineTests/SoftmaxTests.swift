@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Engine
 
-/// Softmax and LogSoftmax on any axis against their definitions computed in Double along the axis; backward
+/// Softmax and log-softmax on any axis against their definitions computed in Double along the axis; backward
 /// against central finite differences.
 @Suite struct SoftmaxTests {
     static let tolerance: Float = 2e-2
@@ -28,10 +28,10 @@ import Testing
         let x = randomTensor(c.0, &rng, scale: 3)
         let axis = c.1 < 0 ? c.1 + c.0.count : c.1
         #expect(try run(Softmax(axis: c.1), [x]).maxAbsDifference(reference(x, axis: axis, log: false)) < 1e-6)
-        #expect(try run(LogSoftmax(axis: c.1), [x]).maxAbsDifference(reference(x, axis: axis, log: true)) < 1e-5)
+        #expect(try run(Softmax(axis: c.1, log: true), [x]).maxAbsDifference(reference(x, axis: axis, log: true)) < 1e-5)
         let small = randomTensor(c.0.map { min($0, 4) }, &rng, scale: 3)
         #expect(gradientCheck("Softmax axis \(c.1) on \(small.shape)", Softmax(axis: c.1), [small], eps: 1e-3).relative < Self.tolerance)
-        #expect(gradientCheck("LogSoftmax axis \(c.1) on \(small.shape)", LogSoftmax(axis: c.1), [small], eps: 1e-3).relative < Self.tolerance)
+        #expect(gradientCheck("LogSoftmax axis \(c.1) on \(small.shape)", Softmax(axis: c.1, log: true), [small], eps: 1e-3).relative < Self.tolerance)
     }
 
     /// `Softmax()` keeps the last axis and `Softmax.rows` stays exact for the analyses (huge logits do not overflow).
@@ -42,6 +42,6 @@ import Testing
         let third: Float = 1 / 3
         #expect(Softmax.rows(Tensor(shape: [1, 3], data: [1000, 1000, 1000])).data == [third, third, third])
         #expect(throws: EngineError.self) { try Softmax(axis: 2).outputShape([[3, 4]]) }
-        #expect(throws: EngineError.self) { try LogSoftmax(axis: -3).outputShape([[3, 4]]) }
+        #expect(throws: EngineError.self) { try Softmax(axis: -3, log: true).outputShape([[3, 4]]) }
     }
 }
