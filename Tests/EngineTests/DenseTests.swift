@@ -59,6 +59,7 @@ import Testing
         let g = MatMul().backward([a, b], y, randomTensor(y.shape, &rng), needed: [true, false])
         #expect(g[0]?.shape == [2, 3, 4] && g[1] == nil)
         #expect(MatMul().macs([[2, 3, 4], [4, 5]], [2, 3, 5]) == 3 * 4 * 5)
+        #expect(try run(MatMul(), [Tensor(zeros: [2, 0]), Tensor(zeros: [0, 3])]) == Tensor(zeros: [2, 3]))   // numpy: an empty sum is 0
         #expect(throws: EngineError.self) { try MatMul().outputShape([[2, 3, 4], [5, 6]]) }
         #expect(throws: EngineError.self) { try MatMul().outputShape([[2, 3, 4], [3, 4, 5]]) }
         #expect(throws: EngineError.self) { try MatMul().outputShape([[], [3]]) }

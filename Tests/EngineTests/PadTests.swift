@@ -27,6 +27,7 @@ import Testing
         #expect(try run(Pad([-1, 2], mode: .edge), [x]).data == [2, 3, 4, 4, 4])
         #expect(try run(Pad([1, -3], value: 9), [x]).data == [9, 1])
         #expect(try run(Pad([-2, -2]), [x]).data == [])
+        #expect(try run(Pad([2, 1], value: 7), [Tensor(zeros: [0])]).data == [7, 7, 7])             // np.pad of an empty axis
         #expect(throws: EngineError.self) { try Pad([-3, 2]).outputShape([[2]]) }          // crops more than there is
         #expect(throws: EngineError.self) { try Pad([-2, 1], mode: .edge).outputShape([[2]]) }   // nothing left to copy
     }
