@@ -1,4 +1,9 @@
-/// A fully connected layer, y = x·Wᵀ + b, on (N, in) inputs.
+/// A fully connected layer over the last axis, y = x·Wᵀ + b, as torch's nn.Linear: (..., in) → (..., out) for an
+/// input of any rank ≥ 1, every leading index a row of one GEMM (a single row goes through gemv).
+///
+/// torch exports nn.Linear as Gemm(transB=1) with `weight` (out, in) and `bias` as initializers on rank-2 inputs,
+/// and as MatMul by the transposed weight (in, out) then Add of the bias on other ranks (ConvNeXt's channels-last
+/// MLP); the importer can build a Linear from either, keeping torch's key names.
 public final class Linear: WeightedLayer {
     public let inFeatures: Int, outFeatures: Int
     /// (out, in)
@@ -18,27 +23,35 @@ public final class Linear: WeightedLayer {
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         let s = inputs[0]
-        try expect(s.count == 2 && s[1] == inFeatures, "Linear expects (N, \(inFeatures)) input, got \(s)")
-        return [s[0], outFeatures]
+        try expect(s.last == inFeatures, "Linear expects (..., \(inFeatures)) input, got \(s)")
+        return s.dropLast() + [outFeatures]
     }
 
-    public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int { inFeatures * outFeatures }
+    /// Rows of batch item 0 (all rows for a rank-1 input) times in·out.
+    public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int {
+        let s = inputs[0], rows = s.dropLast().reduce(1, *)
+        return (s.count >= 2 && s[0] > 0 ? rows / s[0] : rows) * inFeatures * outFeatures
+    }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        let x = inputs[0]                                   // (N, in)
-        let n = x.shape[0]
-        y.prepare([n, outFeatures])                         // (N, out)
+        let x = inputs[0]                                   // (R..., in)
+        let rows = x.count / inFeatures, outs = outFeatures
+        y.prepare(x.shape.dropLast() + [outs])              // (R..., out)
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    if n == 1 {
-                        BLAS.gemv(m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: xp.baseAddress!, y: yp.baseAddress!)
+                    if rows == 1 {
+                        BLAS.gemv(m: outs, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: xp.baseAddress!, y: yp.baseAddress!)
                     } else {
-                        BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
-                                  b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
+                        BLAS.gemm(transB: true, m: rows, n: outs, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                                  b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outs)
                     }
-                    if let b = bias {
-                        for i in 0 ..< n { for o in 0 ..< outFeatures { yp[i * outFeatures + o] += b.data[o] } }
+                    guard let b = bias else { return }
+                    b.data.withUnsafeBufferPointer { bp in
+                        let (yy, bb) = (yp.baseAddress!, bp.baseAddress!)
+                        parallelChunks(rows, work: rows * outs) { r in
+                            for i in r { for o in 0 ..< outs { yy[i * outs + o] += bb[o] } }
+                        }
                     }
                 }
             }
@@ -46,15 +59,15 @@ public final class Linear: WeightedLayer {
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        let n = dy.shape[0]
-        var dx = Tensor(uninitialized: [n, inFeatures])     // (N, in) = dy (N, out) · W (out, in)
+        let rows = dy.count / outFeatures
+        var dx = Tensor(uninitialized: inputs[0].shape)     // (R..., in) = dy (R..., out) · W (out, in)
         dy.data.withUnsafeBufferPointer { dp in
             weight.data.withUnsafeBufferPointer { wp in
                 dx.data.withUnsafeMutableBufferPointer { xp in
-                    if n == 1 {
+                    if rows == 1 {
                         BLAS.gemv(trans: true, m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: dp.baseAddress!, y: xp.baseAddress!)
                     } else {
-                        BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
+                        BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
                                   b: wp.baseAddress!, ldb: inFeatures, c: xp.baseAddress!, ldc: inFeatures)
                     }
                 }
@@ -64,86 +77,132 @@ public final class Linear: WeightedLayer {
     }
 
     public func parameterGradients(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor) -> [String: Tensor] {
-        let x = inputs[0], n = x.shape[0]
-        var dw = Tensor(uninitialized: weight.shape)        // (out, in) = dyᵀ (out, N) · x (N, in)
+        let x = inputs[0], rows = x.count / inFeatures
+        var dw = Tensor(uninitialized: weight.shape)        // (out, in) = dyᵀ (out, R) · x (R, in)
         dy.data.withUnsafeBufferPointer { dp in
             x.data.withUnsafeBufferPointer { xp in
                 dw.data.withUnsafeMutableBufferPointer { wp in
-                    BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dp.baseAddress!, lda: outFeatures,
+                    BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: dp.baseAddress!, lda: outFeatures,
                               b: xp.baseAddress!, ldb: inFeatures, c: wp.baseAddress!, ldc: inFeatures)
                 }
             }
         }
         var grads = ["weight": dw]
         if bias != nil {
-            var db = Tensor(zeros: [outFeatures])
-            for i in 0 ..< n { for o in 0 ..< outFeatures { db.data[o] += dy.data[i * outFeatures + o] } }
+            var db = Tensor(zeros: [outFeatures])           // (out) = Σ over rows of dy
+            for i in 0 ..< rows { for o in 0 ..< outFeatures { db.data[o] += dy.data[i * outFeatures + o] } }
             grads["bias"] = db
         }
         return grads
     }
 }
 
-/// Flattens (N, C, H, W) to (N, C·H·W), as torch.flatten(x, 1).
-public final class Flatten: Layer {
-    public init() {}
-    public var kind: String { "Flatten" }
+/// Y = alpha · op(A) · op(B) + beta · C, as ONNX Gemm: A is (M, K), or stored (K, M) with transA; B is (K, N), or
+/// stored (N, K) with transB; C, optional, is broadcast one way to (M, N) from (), (1), (N), (1, N), (M, 1) or
+/// (M, N). All operands are inputs, constants or not: the graph supplies initializers, and a gradient is computed
+/// only for the inputs that need one (C's sums dY over its broadcast axes). For nn.Linear's export (transB=1 with
+/// initializers) the importer rather builds a `Linear`, which keeps the weight's key names.
+public final class Gemm: Layer {
+    public let transA: Bool, transB: Bool
+    public let alpha: Float, beta: Float
+
+    public init(transA: Bool = false, transB: Bool = false, alpha: Float = 1, beta: Float = 1) {
+        self.transA = transA
+        self.transB = transB
+        self.alpha = alpha
+        self.beta = beta
+    }
+
+    public var kind: String { "Gemm" }
+    public var summary: String {
+        [transA ? "Aᵀ" : "", transB ? "Bᵀ" : "", alpha != 1 ? "alpha \(alpha)" : "", beta != 1 ? "beta \(beta)" : ""]
+            .filter { !$0.isEmpty }.joined(separator: ", ")
+    }
+
+    /// M, N, K and C's (rows, columns) before broadcasting (each 1 or M, N), validated.
+    func dims(_ inputs: [[Int]]) throws -> (m: Int, n: Int, k: Int, c: (Int, Int)?) {
+        try expect(inputs.count == 2 || inputs.count == 3, "Gemm takes A, B and an optional C, got \(inputs.count) inputs")
+        let a = inputs[0], b = inputs[1]
+        try expect(a.count == 2 && b.count == 2, "Gemm expects rank-2 A and B, got \(a) and \(b)")
+        let (m, k) = transA ? (a[1], a[0]) : (a[0], a[1]), (k2, n) = transB ? (b[1], b[0]) : (b[0], b[1])
+        try expect(k == k2, "Gemm: A \(a)\(transA ? "ᵀ" : "") and B \(b)\(transB ? "ᵀ" : "") do not share their inner size")
+        guard inputs.count == 3 else { return (m, n, k, nil) }
+        let c = inputs[2], c2 = c.count == 0 ? [1, 1] : c.count == 1 ? [1, c[0]] : c
+        try expect(c2.count == 2 && (c2[0] == 1 || c2[0] == m) && (c2[1] == 1 || c2[1] == n),
+                   "Gemm: C \(c) does not broadcast to (\(m), \(n))")
+        return (m, n, k, (c2[0], c2[1]))
+    }
+
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        [inputs[0][0], inputs[0].dropFirst().reduce(1, *)]
+        let d = try dims(inputs)
+        return [d.m, d.n]
     }
+
+    /// Batch item 0 is row 0 of A: N·K.
+    public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int {
+        guard let d = try? dims(inputs) else { return 0 }
+        return d.n * d.k
+    }
+
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        y = inputs[0].reshaped([inputs[0].shape[0], inputs[0].count / inputs[0].shape[0]])
-    }
-    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        [dy.reshaped(inputs[0].shape)]
-    }
-}
-
-/// Softmax over the last dimension of (N, K).
-public final class Softmax: Layer {
-    public init() {}
-    public var kind: String { "Softmax" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { inputs[0] }
-
-    /// Softmax of each row of (N, K), computed stably (max subtracted first).
-    public static func rows(_ x: Tensor) -> Tensor {
-        var y = x
-        let k = x.shape.last!
-        for r in 0 ..< x.count / k {
-            let row = x.data[r * k ..< (r + 1) * k]
-            let m = row.max()!
-            var s: Float = 0
-            for j in 0 ..< k { let e = expf(x.data[r * k + j] - m); y.data[r * k + j] = e; s += e }
-            for j in 0 ..< k { y.data[r * k + j] /= s }
+        let (m, n, k, c) = try! dims(inputs.map(\.shape))
+        y.prepare([m, n])                                              // (M, N)
+        if let (cm, cn) = c, beta != 0 {
+            let cv = inputs[2].data
+            for i in 0 ..< m { for j in 0 ..< n { y.data[i * n + j] = beta * cv[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)] } }
         }
-        return y
+        let accumulate = c != nil && beta != 0
+        inputs[0].data.withUnsafeBufferPointer { ap in
+            inputs[1].data.withUnsafeBufferPointer { bp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: transA ? m : k,
+                              b: bp.baseAddress!, ldb: transB ? k : n, beta: accumulate ? 1 : 0, c: yp.baseAddress!, ldc: n)
+                }
+            }
+        }
     }
-
-    public func forward(_ inputs: [Tensor], _ y: inout Tensor) { y = Softmax.rows(inputs[0]) }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        var dx = dy                                         // dx = y ⊙ (dy − Σ dy·y)
-        let k = y.shape.last!
-        for r in 0 ..< y.count / k {
-            var dot: Float = 0
-            for j in 0 ..< k { dot += dy.data[r * k + j] * y.data[r * k + j] }
-            for j in 0 ..< k { dx.data[r * k + j] = y.data[r * k + j] * (dy.data[r * k + j] - dot) }
+        let (m, n, k, c) = try! dims(inputs.map(\.shape))
+        var grads: [Tensor?] = inputs.map { _ in nil }
+        dy.data.withUnsafeBufferPointer { dyb in
+            inputs[0].data.withUnsafeBufferPointer { ab in
+                inputs[1].data.withUnsafeBufferPointer { bb in
+                    let (d, a, b) = (dyb.baseAddress!, ab.baseAddress!, bb.baseAddress!)
+                    if needed[0] {
+                        var da = Tensor(uninitialized: inputs[0].shape)
+                        da.data.withUnsafeMutableBufferPointer { p in
+                            if transA {                                  // (K, M) = α·op(B) (K, N) · dYᵀ (N, M)
+                                BLAS.gemm(transA: transB, transB: true, m: k, n: m, k: n, alpha: alpha, a: b, lda: transB ? k : n,
+                                          b: d, ldb: n, c: p.baseAddress!, ldc: m)
+                            } else {                                     // (M, K) = α·dY (M, N) · op(B)ᵀ (N, K)
+                                BLAS.gemm(transB: !transB, m: m, n: k, k: n, alpha: alpha, a: d, lda: n, b: b, ldb: transB ? k : n,
+                                          c: p.baseAddress!, ldc: k)
+                            }
+                        }
+                        grads[0] = da
+                    }
+                    if needed[1] {
+                        var db = Tensor(uninitialized: inputs[1].shape)
+                        db.data.withUnsafeMutableBufferPointer { p in
+                            if transB {                                  // (N, K) = α·dYᵀ (N, M) · op(A) (M, K)
+                                BLAS.gemm(transA: true, transB: transA, m: n, n: k, k: m, alpha: alpha, a: d, lda: n, b: a, ldb: transA ? m : k,
+                                          c: p.baseAddress!, ldc: k)
+                            } else {                                     // (K, N) = α·op(A)ᵀ (K, M) · dY (M, N)
+                                BLAS.gemm(transA: !transA, m: k, n: n, k: m, alpha: alpha, a: a, lda: transA ? m : k, b: d, ldb: n,
+                                          c: p.baseAddress!, ldc: n)
+                            }
+                        }
+                        grads[1] = db
+                    }
+                }
+            }
         }
-        return [dx]
+        if let (cm, cn) = c, needed[2] {
+            var dc = Tensor(zeros: inputs[2].shape)                      // like C: β·dY summed over C's broadcast axes
+            for i in 0 ..< m { for j in 0 ..< n { dc.data[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)] += beta * dy.data[i * n + j] } }
+            grads[2] = dc
+        }
+        return grads
     }
 }
-
-/// Dropout at inference: the identity.
-public final class Dropout: Layer {
-    public let p: Float
-    public init(_ p: Float = 0.5) { self.p = p }
-    public var kind: String { "Dropout" }
-    public var summary: String { "p=\(p), identity at inference" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { inputs[0] }
-    public func forward(_ inputs: [Tensor], _ y: inout Tensor) { y = inputs[0] }
-    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] { [dy] }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,0 +1,28 @@
+import Testing
+@testable import Engine
+
+/// Runs a layer forward after checking that its shape rule accepts the inputs and agrees with the output.
+func run(_ layer: Layer, _ inputs: [Tensor]) throws -> Tensor {
+    let shape = try layer.outputShape(inputs.map(\.shape))
+    var y = Tensor(zeros: [0])
+    layer.forward(inputs, &y)
+    #expect(y.shape == shape, "\(layer.kind): forward gave \(y.shape), outputShape \(shape)")
+    return y
+}
+
+/// 0, 1, 2, ... as a tensor, so an output's values name the input elements it copied.
+func iota(_ shape: [Int]) -> Tensor {
+    Tensor(shape: shape, data: (0 ..< shape.reduce(1, *)).map(Float.init))
+}
+
+/// The row-major multi-index of a flat position.
+func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
+    var rem = flat, idx = shape.map { _ in 0 }
+    for d in shape.indices.reversed() { idx[d] = rem % shape[d]; rem /= shape[d] }
+    return idx
+}
+
+/// The flat position of a multi-index.
+func flatIndex(_ idx: [Int], _ shape: [Int]) -> Int {
+    zip(idx, shape).reduce(0) { $0 * $1.1 + $1.0 }
+}
