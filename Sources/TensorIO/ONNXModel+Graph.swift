@@ -98,11 +98,7 @@ struct ONNXDecoder {
                     throw ONNXDecodeError("imports the opset of domain \(quoted(domain.isEmpty ? "ai.onnx" : domain)) twice; the file is corrupt")
                 }
                 model.opsets[domain] = version
-            case 14:
-                var sub = try message(&w, wire, field)
-                try room(model.metadata.count, limits.maxListLength, "metadata entries")
-                let (key, value) = try within("model metadata") { try entry(&sub) }
-                model.metadata[key] = value
+            case 14: try metadataEntry(&w, wire, field, into: &model.metadata)
             default: try w.skip(wire)
             }
         }
@@ -136,6 +132,14 @@ struct ONNXDecoder {
             }
         }
         return (key, value)
+    }
+
+    /// A metadata_props entry, added to `metadata` (a later entry with the same key wins).
+    mutating func metadataEntry(_ w: inout Wire, _ wire: WireType, _ field: Int, into metadata: inout [String: String]) throws {
+        var sub = try message(&w, wire, field)
+        try room(metadata.count, limits.maxListLength, "metadata entries")
+        let (key, value) = try within("metadata") { try entry(&sub) }
+        metadata[key] = value
     }
 
     /// GraphProto: node 1, name 2, initializer 5, input 11, output 12, value_info 13, sparse_initializer 15.
@@ -199,11 +203,7 @@ struct ONNXDecoder {
                         throw ONNXDecodeError("has two attributes named \(quoted(key)); the file is corrupt")
                     }
                     if let external { tensors.append((key, external)) }
-                case 9:
-                    var sub = try message(&w, wire, field)
-                    try room(n.metadata.count, limits.maxListLength, "metadata entries")
-                    let (key, value) = try within("metadata") { try entry(&sub) }
-                    n.metadata[key] = value
+                case 9: try metadataEntry(&w, wire, field, into: &n.metadata)
                 default: try w.skip(wire)
                 }
             }
