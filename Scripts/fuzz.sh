@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
 # (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), the safetensors
-# parser (safetensors) and the kernel file of `activations --kernel` (kernels). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
+# parser (safetensors), the kernel file of `activations --kernel` (kernels) and the ONNX reader (onnx). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
 # then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
 #   bash Scripts/fuzz.sh                      every target, 1,000,000 executions each
@@ -30,11 +30,11 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --time) TIME=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    image|pickle|zip|safetensors|kernels) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, kernels" >&2; exit 2 ;;
+    image|pickle|zip|safetensors|kernels|onnx) TARGETS+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, kernels, onnx" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors kernels)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors kernels onnx)
 
 SWIFTC=$(command -v swiftc)
 CLANG=$(dirname "$SWIFTC")/clang  # the clang that ships with Swift has the libFuzzer runtime swiftc links
@@ -86,6 +86,7 @@ build_target() {
     zip) Name=Zip; lib=TensorIO ;;
     safetensors) Name=Safetensors; lib=TensorIO ;;
     kernels) Name=Kernels; lib=TensorIO ;;
+    onnx) Name=ONNX; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
   local link=("$OUT/obj/Support.o")
