@@ -21,7 +21,7 @@ public struct PatternsOptions {
     public var seed: UInt64 = 0
     /// Patterns per row.
     public var perRow = 8
-    /// The figure (.png, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
+    /// The figure (.png, .jpg, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
     public var out: String?
     /// The optimised inputs as float32 .npy in the model's input space: (N, 3, S, S), layer after layer.
     public var raw: String?

@@ -23,7 +23,7 @@ struct Activations: ParsableCommand {
     @Flag(help: "With several layers, write one file per layer instead of one tall page.") var split = false
     @Option(help: ArgumentHelp("Output figure: .png, .jpg, .svg or .pdf (default in Reports/); a page too tall for one file is split.", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W).", valueName: "file.npy")) var raw: String?
-    @Option(help: "PNG pixels per point.") var scale: Double = 2
+    @Option(help: "PNG and JPEG pixels per point.") var scale: Double = 2
 
     func validate() throws {
         let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
