@@ -113,7 +113,7 @@ public enum CorrelateJob {
             let lplot = matrixPlot(lc, rows: a.labels, columns: [], title: "\(o.metric.rawValue) correlation of logits", metric: o.metric)
             let strips = [StripPlot(items: zip(a.labels, rows(a.embeddings)).map { ($0, $1) }, title: feature.caption),
                           StripPlot(items: zip(a.labels, rows(logits)).map { ($0, $1) }, title: "logits")]
-            figure = Panels([plot, lplot] + strips, columns: 2, title: "\(lm.model.name): how the network relates these images")
+            figure = Panels(rows: [[plot, lplot], [strips[0]], [strips[1]]], title: "\(lm.model.name): how the network relates these images")
         }
         try FigureWriter.write(figure, to: out, scale: o.scale)
         if let raw = o.raw { try NPY.write(TensorData(shape: m.shape, values: m.data), to: raw) }

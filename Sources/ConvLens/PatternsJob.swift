@@ -21,7 +21,7 @@ public struct PatternsOptions {
     public var seed: UInt64 = 0
     /// Patterns per row.
     public var perRow = 8
-    /// The figure (.png, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
+    /// The figure (.png, .jpg, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
     public var out: String?
     /// The optimised inputs as float32 .npy in the model's input space: (N, 3, S, S), layer after layer.
     public var raw: String?
@@ -77,12 +77,33 @@ public enum PatternsJob {
         return out
     }
 
-    /// Optimises and draws the patterns of every layer asked for.
+    /// Optimises and draws the patterns of every layer asked for, and writes the figure (and `raw`).
     /// - Parameters:
     ///   - lm: the model and its preprocessing.
     ///   - options: what to draw.
     ///   - progress: called after every optimisation step with the totals over all layers.
     public static func run(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws -> PatternsOutcome {
+        let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
+        let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
+        _ = try FigureWriter.Format(path: out)
+        let p = try compute(lm, options: o, progress: progress)
+        try FigureWriter.write(p.figure, to: out, scale: p.scale)
+        if let raw = o.raw {
+            let results = p.results
+            let shape = results.count == 1 ? results[0].inputs.shape : [results.reduce(0) { $0 + $1.filters.count }, 3, o.size, o.size]
+            try NPY.write(TensorData(shape: shape, values: results.flatMap(\.inputs.data)), to: raw)
+        }
+        return PatternsOutcome(results: p.results, out: out, raw: o.raw, seconds: p.seconds, warnings: p.warnings)
+    }
+
+    /// Optimises the patterns of every layer asked for and lays out their figure, writing nothing.
+    /// - Parameters:
+    ///   - lm: the model and its preprocessing.
+    ///   - options: what to draw (`out` and `raw` are not used).
+    ///   - progress: called after every optimisation step with the totals over all layers.
+    /// - Returns: the results, the figure and the PNG scale that gives one pixel per pattern pixel.
+    public static func compute(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws
+        -> (results: [FilterPatterns.Result], figure: any Figure, scale: Double, warnings: [String], seconds: Double) {
         let graph = lm.model.graph
         guard !o.layers.isEmpty else { throw UsageError("give at least one --layer; `convlens layers` lists them") }
         guard o.size >= 16 else { throw UsageError("--size must be at least 16 pixels, got \(o.size)") }
@@ -99,11 +120,6 @@ public enum PatternsJob {
             }
             guard !filters.isEmpty else { throw UsageError("--filters selects no filter") }
             plan.append((layer, filters))
-        }
-        let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
-        let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
-        guard (try? FigureWriter.Format(path: out)) != nil else {
-            throw UsageError("cannot tell the figure format of '\(out)'; use a path ending in .png, .svg or .pdf")
         }
 
         let clock = Date()
@@ -129,13 +145,8 @@ public enum PatternsJob {
 
         // One point per pattern pixel up to 1600 points across; PNG pixels match the patterns' own.
         let tile = min(Double(o.size), (1600 / Double(min(o.perRow, plan[0].filters.count))).rounded(.down))
-        try FigureWriter.write(figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile), to: out,
-                               scale: max(1, Double(o.size) / tile))
-        if let raw = o.raw {
-            let shape = results.count == 1 ? results[0].inputs.shape : [results.reduce(0) { $0 + $1.filters.count }, 3, o.size, o.size]
-            try NPY.write(TensorData(shape: shape, values: results.flatMap(\.inputs.data)), to: raw)
-        }
-        return PatternsOutcome(results: results, out: out, raw: o.raw, seconds: seconds, warnings: warnings)
+        return (results, figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile),
+                max(1, Double(o.size) / tile), warnings, seconds)
     }
 
     /// One grid per layer, captioned with each filter's index and mean activation on its pattern; several layers
@@ -167,17 +178,28 @@ public final class ProgressBar {
     /// A bar when standard error is a terminal, else nil (no bar in logs and pipes).
     public static func ifTerminal() -> ProgressBar? { isatty(2) != 0 ? ProgressBar() : nil }
 
-    /// Redraws the bar (at most ten times a second, and always at the end).
+    /// Redraws the bar with filters done (at most ten times a second, and always at the end).
     public func update(_ p: FilterPatterns.Progress) {
-        let now = Date(), finished = p.stepsDone >= p.stepsTotal
+        update(done: Double(p.stepsDone), total: Double(p.stepsTotal), what: "\(p.filtersDone)/\(p.filtersTotal) filters")
+    }
+
+    /// Redraws the bar with the report's current stage.
+    public func update(_ p: ReportJob.Progress) {
+        update(done: p.done, total: p.total, what: p.stage)
+    }
+
+    /// Redraws the bar: `done` of `total` units, what is being done, and the time left at the pace so far.
+    public func update(done: Double, total: Double, what: String) {
+        let now = Date(), finished = done >= total
         guard finished || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = now
-        let f = Double(p.stepsDone) / Double(max(p.stepsTotal, 1))
+        let f = min(max(done / max(total, 1e-9), 0), 1)
         let elapsed = now.timeIntervalSince(start)
         let eta = f > 0 ? elapsed * (1 - f) / f : 0
         let filled = Int((f * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = "\r\(bar) \(p.filtersDone)/\(p.filtersTotal) filters  " + (finished ? "\(Self.clock(elapsed)) total   \n" : "ETA \(Self.clock(eta))   ")
+        // Erase to the end of the line: a shorter stage name must not leave the tail of a longer one.
+        let line = "\r\(bar) \(what)  " + (finished ? "\(Self.clock(elapsed)) total\u{1B}[K\n" : "ETA \(Self.clock(eta))\u{1B}[K")
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -21,7 +21,8 @@ struct Report: ParsableCommand {
         var o = ReportJob.Options()
         o.tileLayers = tiles
         o.patternLayer = patterns == "none" ? nil : patterns ?? ReportJob.defaultPatternLayer(lm)
-        print("wrote \(try ReportJob.run(lm, images: batch, dir: out, options: o))")
+        let bar = ProgressBar.ifTerminal()
+        print("wrote \(try ReportJob.run(lm, images: batch, dir: out, options: o, progress: bar.map { b in { b.update($0) } }))")
         for (path, error) in skipped { warn("skipped \(path): \(error)") }
     }
 }
