@@ -31,14 +31,18 @@ enum CAMFigure {
     /// The figure for a run, and the PNG scale to write it at.
     /// - Parameters:
     ///   - maps: image-major, `ranks` per image.
-    ///   - scale: the user's; nil gives 1 for a bare overlay (one pixel per photo pixel) and 2 for the rest.
+    ///   - scale: the user's; nil gives 1 for a bare overlay (one pixel per photo pixel, less for a photo wider or
+    ///     taller than a PNG surface allows) and 2 for the rest.
     static func make(_ maps: [Map], images n: Int, ranks: Int, style: Style, scale: Double?) -> (any Figure, Double) {
         if maps.count == 1, maps[0].picture == nil, !style.panel {
             let overlay = blended(maps[0], style)
-            guard let title = style.title else { return (Picture(overlay), scale ?? 1) }
-            var grid = ImageGrid(images: [overlay], columns: 1, title: title)
-            grid.tileSize = Double(overlay.width)
-            return (grid, scale ?? 1)
+            var figure: any Figure = Picture(overlay)
+            if let title = style.title {
+                var grid = ImageGrid(images: [overlay], columns: 1, title: title)
+                grid.tileSize = Double(overlay.width)
+                figure = grid
+            }
+            return (figure, scale ?? min(1, Double(Outputs.maxPixelsPerSide) / max(figure.size.width, figure.size.height)))
         }
         var figures: [any Figure] = []
         for i in 0 ..< n {

@@ -30,7 +30,7 @@ struct ConvLensCommand: ParsableCommand {
             let text = ours ? "\(error)" : message(for: error)
             // ArgumentParser's messages are one line, except when it shows the whole help (no arguments at all).
             let line = !ours && text.contains("\n") ? escapingControlCharacters(fullMessage(for: error), keepingNewlines: true)
-                                                     : "error: " + escapingControlCharacters(text)
+                                                     : "error: " + escapingLine(text)
             FileHandle.standardError.write(Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
             Foundation.exit(usage ? 2 : 1)
         }
@@ -43,6 +43,14 @@ struct ConvLensCommand: ParsableCommand {
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
         guard !names.contains(first) else { return }
         throw UsageError(unknownNameMessage("command", first, known: names.dropLast().map { $0 }))
+    }
+
+    /// A message with its control characters escaped, except the newline before a final "HINT: …" line, which
+    /// some errors add on purpose (what to do, on a line of its own).
+    static func escapingLine(_ text: String) -> String {
+        guard let hint = text.range(of: "\nHINT: ", options: .backwards) else { return escapingControlCharacters(text) }
+        return escapingControlCharacters(String(text[..<hint.lowerBound])) + "\n"
+            + escapingControlCharacters(String(text[text.index(after: hint.lowerBound)...]))
     }
 
     /// Errors of our own carry a one-line message; ArgumentParser's carry usage text.
