@@ -12,15 +12,21 @@ import Support
     /// Linear(512, 512), ReLU, Dropout, Linear(512, 10), here 512 / 16 = 32 wide.
     static func cifarVGG() throws -> (source: Model, dict: [String: Tensor]) {
         let source = Model.random(try Zoo.layouts("vgg19_bn")[0], seed: 5, widthDivisor: 16)
-        var dict: [String: Tensor] = [:]
-        for node in source.graph.nodes where !node.name.hasPrefix("classifier") {
-            for spec in node.layer.parameterSpecs where spec.required { dict["\(node.name).\(spec.name)"] = node.layer.parameter(spec.name)! }
-        }
+        var dict = stateDict(source).filter { !$0.key.hasPrefix("classifier") }
         for (i, shape) in [(0, [32, 32]), (3, [32, 32]), (6, [10, 32])] {
             dict["classifier.\(i).weight"] = Tensor(shape: shape, repeating: 0.1)
             dict["classifier.\(i).bias"] = Tensor(shape: [shape[0]], repeating: 0)
         }
         return (source, dict)
+    }
+
+    /// Every parameter and buffer of a model by its state-dict key.
+    static func stateDict(_ model: Model) -> [String: Tensor] {
+        var dict: [String: Tensor] = [:]
+        for node in model.graph.nodes {
+            for spec in node.layer.parameterSpecs where spec.required { dict["\(node.name).\(spec.name)"] = node.layer.parameter(spec.name)! }
+        }
+        return dict
     }
 
     @Test func aCIFARHeadIsSkippedAndEveryLayerBelowItLoads() throws {
@@ -56,9 +62,7 @@ import Support
     /// A head that fits, of another class count (a fine-tuned ResNet's 10-class fc), is a classifier, not skipped.
     @Test func aFittingHeadOfAnotherClassCountStaysAClassifier() throws {
         let source = Model.random(try Zoo.layouts("resnet18")[0], classes: 10, seed: 2, widthDivisor: 16)
-        var dict: [String: Tensor] = [:]
-        for node in source.graph.nodes { for spec in node.layer.parameterSpecs where spec.required { dict["\(node.name).\(spec.name)"] = node.layer.parameter(spec.name)! } }
-        let (model, skipped, _) = try Model.loadFeatures("resnet18", weights: dict, source: "fine-tuned.pth", widthDivisor: 16)
+        let (model, skipped, _) = try Model.loadFeatures("resnet18", weights: Self.stateDict(source), source: "fine-tuned.pth", widthDivisor: 16)
         #expect(skipped.isEmpty && model.classes == 10)
         #expect(try ModelStore.wrap(model, labels: nil).hasClassifier)
     }
