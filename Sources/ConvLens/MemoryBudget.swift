@@ -8,14 +8,20 @@ import Support
 /// memory, lowered to half the address-space limit (`ulimit -v`) when there is one.
 public enum MemoryBudget {
     /// The limit in bytes.
-    public static var limit: Int {
-        if let text = ProcessInfo.processInfo.environment["CONVLENS_MEMORY_LIMIT"], let bytes = parse(text) { return bytes }
-        var bytes = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
-        var rl = rlimit()
-        if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {
-            bytes = min(bytes, Int(clamping: rl.rlim_cur / 2))
+    public static var limit: Int { limitAndSource.bytes }
+
+    /// The limit and where it comes from, for messages.
+    static var limitAndSource: (bytes: Int, source: String) {
+        if let text = ProcessInfo.processInfo.environment["CONVLENS_MEMORY_LIMIT"], let bytes = parse(text) {
+            return (bytes, "set by CONVLENS_MEMORY_LIMIT")
         }
-        return bytes
+        let other = "; CONVLENS_MEMORY_LIMIT=8G sets another"
+        var result = (bytes: Int(clamping: ProcessInfo.processInfo.physicalMemory / 2), source: "half the memory" + other)
+        var rl = rlimit()
+        if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max, Int(clamping: rl.rlim_cur / 2) < result.bytes {
+            result = (Int(clamping: rl.rlim_cur / 2), "half of ulimit -v" + other)
+        }
+        return result
     }
 
     /// "12G", "800M", "2000000000" in bytes; nil when unreadable.
@@ -34,15 +40,15 @@ public enum MemoryBudget {
     ///   - hint: what to change, e.g. "try --size 512 or fewer --filters".
     /// - Throws: a `UsageError`: "patterns --size 60000 would need ~170 GB, past the limit of 12 GB (…); try …".
     public static func check(_ bytes: Int, _ what: String, hint: String) throws {
-        let limit = limit
+        let (limit, source) = limitAndSource
         guard bytes > limit else { return }
-        throw UsageError("\(what) would need ~\(format(bytes)), past the limit of \(format(limit)) (half the memory; "
-            + "CONVLENS_MEMORY_LIMIT sets another); \(hint)")
+        throw UsageError("\(what) would need ~\(format(bytes)), past the limit of \(format(limit)) (\(source)); \(hint)")
     }
 
-    /// "170 GB", "1.5 GB", "820 MB".
+    /// "11 TB", "170 GB", "1.5 GB", "820 MB".
     public static func format(_ bytes: Int) -> String {
         let gb = Double(bytes) / Double(1 << 30)
+        if gb >= 1024 { return String(format: "%.0f TB", gb / 1024) }
         if gb >= 10 { return String(format: "%.0f GB", gb) }
         if gb >= 1 { return String(format: "%.1f GB", gb) }
         return String(format: "%.0f MB", Double(bytes) / Double(1 << 20))
