@@ -30,7 +30,10 @@ struct Activations: ParsableCommand {
     func validate() throws {
         let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
         guard modes == 1 else { throw ValidationError("give exactly one of --layer, --all or --kernel") }
-        if let k = perRow, k < 1 { throw ValidationError("--per-row must be at least 1") }
+        try validating {
+            try OptionLimits.perRow.check(perRow)
+            try OptionLimits.scale.check(scale)
+        }
     }
 
     func run() throws {
@@ -40,7 +43,7 @@ struct Activations: ParsableCommand {
             return
         }
         let lm = try model.load()
-        let prepared = try ImageBatch.prepare([image], lm.preprocessing, maxPixels: model.maxPixels).images[0]
+        let prepared = try model.prepare([image], for: lm).images[0]
         var o = ActivationsOptions()
         o.layers = layer
         o.all = all

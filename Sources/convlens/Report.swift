@@ -16,7 +16,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let lm = try model.load()
-        let (batch, skipped) = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels, skipUnreadable: skipUnreadable)
+        let (batch, skipped) = try model.prepare(images, for: lm, skipUnreadable: skipUnreadable)
         guard !batch.isEmpty else { throw ValidationError("no readable images") }
         var o = ReportJob.Options()
         o.tileLayers = tiles
