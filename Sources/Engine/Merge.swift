@@ -42,31 +42,6 @@ public final class Concat: Layer {
     }
 }
 
-/// Elementwise sum of equally shaped inputs, as in residual connections.
-public final class Add: Layer {
-    public init() {}
-    public var kind: String { "Add" }
-
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        try expect(inputs.allSatisfy { $0 == inputs[0] }, "Add: input shapes \(inputs) differ")
-        return inputs[0]
-    }
-
-    public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
-        y.prepare(inputs[0].shape)
-        y.data.withUnsafeMutableBufferPointer { yp in
-            inputs[0].data.withUnsafeBufferPointer { yp.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-            for t in inputs.dropFirst() {
-                t.data.withUnsafeBufferPointer { tp in for i in 0 ..< tp.count { yp[i] += tp[i] } }
-            }
-        }
-    }
-
-    public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        needed.map { $0 ? dy : nil }
-    }
-}
-
 /// Batch normalisation at inference: y = (x − running_mean) / √(running_var + ε) · weight + bias, per channel.
 public final class BatchNorm2d: Layer {
     public let channels: Int
