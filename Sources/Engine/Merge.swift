@@ -1,27 +1,42 @@
-/// Concatenation along the channel axis of (N, Cᵢ, H, W) inputs, as in SqueezeNet's fire modules.
+/// Concatenation along one axis of inputs whose other axes agree (torch.cat, ONNX Concat); axis 1 joins channels,
+/// as in SqueezeNet's fire modules and DenseNet. A negative axis counts from the end.
 public final class Concat: Layer {
-    public init() {}
+    public let axis: Int
+    public init(axis: Int = 1) { self.axis = axis }
     public var kind: String { "Concat" }
+    public var summary: String { axis == 1 ? "" : "axis \(axis)" }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        try expect(!inputs.isEmpty, "Concat has no inputs")
+        let s = inputs[0], a = axis < 0 ? axis + s.count : axis
+        try expect(a >= 0 && a < s.count, "Concat: axis \(axis) is out of range for input shape \(s)")
         for t in inputs.dropFirst() {
-            try expect(t.count == s.count && t[0] == s[0] && Array(t.dropFirst(2)) == Array(s.dropFirst(2)),
-                       "Concat: input shapes \(inputs) differ outside the channel axis")
+            try expect(t.count == s.count && t.indices.allSatisfy { $0 == a || t[$0] == s[$0] },
+                       "Concat: input shapes \(inputs) differ outside axis \(axis)")
         }
-        return [s[0], inputs.reduce(0) { $0 + $1[1] }] + s.dropFirst(2)
+        var shape = s
+        shape[a] = inputs.reduce(0) { $0 + $1[a] }
+        return shape
+    }
+
+    /// Rows before the axis (outer), and the values each input and the output hold per outer row.
+    private func layout(_ shapes: [[Int]], _ output: [Int]) -> (outer: Int, per: [Int], outPer: Int) {
+        let a = axis < 0 ? axis + output.count : axis
+        let outer = output[..<a].reduce(1, *), inner = output[(a + 1)...].reduce(1, *)
+        return (outer, shapes.map { $0[a] * inner }, output[a] * inner)
     }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let shape = try! outputShape(inputs.map(\.shape))
-        y.prepare(shape)                                    // (N, ΣCᵢ, H, W)
-        let n = shape[0], outPer = y.count / n
+        y.prepare(shape)                                    // (…, ΣCᵢ, …)
+        let (outer, per, outPer) = layout(inputs.map(\.shape), shape)
         var offset = 0
         y.data.withUnsafeMutableBufferPointer { yp in
-            for t in inputs {
-                let per = t.count / n
-                t.data.withUnsafeBufferPointer { tp in
-                    for i in 0 ..< n { (yp.baseAddress! + i * outPer + offset).update(from: tp.baseAddress! + i * per, count: per) }
+            for (t, per) in zip(inputs, per) {
+                if per > 0 {
+                    t.data.withUnsafeBufferPointer { tp in
+                        for i in 0 ..< outer { (yp.baseAddress! + i * outPer + offset).update(from: tp.baseAddress! + i * per, count: per) }
+                    }
                 }
                 offset += per
             }
@@ -29,14 +44,18 @@ public final class Concat: Layer {
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        let n = y.shape[0], outPer = y.count / n
+        let (outer, per, outPer) = layout(inputs.map(\.shape), y.shape)
         var offset = 0
-        return inputs.enumerated().map { k, t in
-            let per = t.count / n
-            defer { offset += per }
+        return inputs.indices.map { k in
+            defer { offset += per[k] }
             guard needed[k] else { return nil }
-            var dx = Tensor(uninitialized: t.shape)
-            for i in 0 ..< n { dx.data.replaceSubrange(i * per ..< (i + 1) * per, with: dy.data[i * outPer + offset ..< i * outPer + offset + per]) }
+            var dx = Tensor(uninitialized: inputs[k].shape)
+            if per[k] == 0 { return dx }
+            dx.data.withUnsafeMutableBufferPointer { xp in
+                dy.data.withUnsafeBufferPointer { dp in
+                    for i in 0 ..< outer { (xp.baseAddress! + i * per[k]).update(from: dp.baseAddress! + i * outPer + offset, count: per[k]) }
+                }
+            }
             return dx
         }
     }
