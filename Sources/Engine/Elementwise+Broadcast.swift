@@ -229,8 +229,8 @@ extension Broadcast {
     /// - Parameters:
     ///   - arity: how many inputs the op takes.
     static func outputShape(_ inputs: [[Int]], _ kind: String, arity: ClosedRange<Int>) throws -> [Int] {
-        try expect(arity.contains(inputs.count),
-                   "\(kind) takes \(arity.count == 1 ? "\(arity.lowerBound)" : "at least \(arity.lowerBound)") inputs, got \(inputs.count)")
+        try expect(arity.contains(inputs.count), "\(kind) takes \(arity.lowerBound == arity.upperBound ? "" : "\(arity.lowerBound) to ")"
+                   + "\(arity.upperBound) inputs, got \(inputs.count)")
         var shape = inputs[0]
         for s in inputs.dropFirst() {
             guard let t = Broadcast.shape(shape, s) else { throw EngineError("\(kind): input shapes \(inputs) do not broadcast") }

@@ -11,7 +11,7 @@ import Glibc
 public final class Add: Layer {
     public init() {}
     public var kind: String { "Add" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 64) }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 1024) }
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) { Broadcast.fold(inputs, &y) { $0 + $1 } }
     /// dx_k = dy summed to x_k's shape: an input of the output's shape gets dy itself, not a copy.
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
@@ -77,7 +77,7 @@ public final class Pow: Layer {
 public final class Max: Layer {
     public init() {}
     public var kind: String { "Max" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 64) }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 1024) }
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         Broadcast.fold(inputs, &y) { a, b in a.replacing(with: b, where: (b .> a) .| (b .!= b)) }
     }
@@ -90,7 +90,7 @@ public final class Max: Layer {
 public final class Min: Layer {
     public init() {}
     public var kind: String { "Min" }
-    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 64) }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 1024) }
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         Broadcast.fold(inputs, &y) { a, b in a.replacing(with: b, where: (b .< a) .| (b .!= b)) }
     }

@@ -15,7 +15,6 @@ public final class GroupNorm: Layer, OptionalAffine {
     public var weight: Tensor?, bias: Tensor?
 
     private init(groups: Int, channels: Int, eps: Float, affine: Bool, instance: Bool) {
-        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
         self.groups = groups
         self.channels = channels
         self.eps = eps
@@ -24,7 +23,7 @@ public final class GroupNorm: Layer, OptionalAffine {
         bias = affine ? Tensor(zeros: [channels]) : nil
     }
 
-    /// Group normalisation of `channels` channels in `groups` groups (which must divide them).
+    /// Group normalisation of `channels` channels in `groups` groups (which must divide them; `outputShape` says so).
     public convenience init(groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true) {
         self.init(groups: groups, channels: channels, eps: eps, affine: affine, instance: false)
     }
@@ -38,7 +37,8 @@ public final class GroupNorm: Layer, OptionalAffine {
     public var summary: String { instance ? "\(channels)" : "\(groups) groups of \(channels / groups)" }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        let s = try onlyInput(inputs)
+        try expect(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
         try expect(s.count >= (instance ? 3 : 2) && s[1] == channels, "\(kind) expects (N, \(channels), …) input, got \(s)")
         return s
     }

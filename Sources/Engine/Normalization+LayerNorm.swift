@@ -22,7 +22,7 @@ public final class LayerNorm: Layer, OptionalAffine {
     public var summary: String { "\(normalizedShape)" }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        let s = try onlyInput(inputs)
         try expect(!normalizedShape.isEmpty && s.count >= normalizedShape.count && Array(s.suffix(normalizedShape.count)) == normalizedShape,
                    "LayerNorm over \(normalizedShape) expects an input ending in those axes, got \(s)")
         return s

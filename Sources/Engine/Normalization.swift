@@ -21,7 +21,7 @@ public final class BatchNorm2d: Layer {
     public var summary: String { "\(channels)" }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        let s = try onlyInput(inputs)
         try expect(s.count >= 2 && s[1] == channels, "BatchNorm2d expects (N, \(channels), …) input, got \(s)")
         return s
     }

@@ -11,7 +11,7 @@ public final class GlobalPool: Layer {
     public var kind: String { mode == .average ? "GlobalAveragePool" : "GlobalMaxPool" }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        let s = try onlyInput(inputs)
         try expect(s.count >= 3, "\(kind) expects (N, C, …) input of rank 3 or more, got \(s)")
         return [s[0], s[1]] + [Int](repeating: 1, count: s.count - 2)
     }

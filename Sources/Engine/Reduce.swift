@@ -43,7 +43,7 @@ public final class Reduce: Layer {
     func keptShape(_ shape: [Int]) -> [Int] { zip(shape, reduced(shape.count)).map { $1 ? 1 : $0 } }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        let s = inputs[0]
+        let s = try onlyInput(inputs)
         for a in axes { try expect(a >= -s.count && a < s.count, "\(kind): axis \(a) is out of range for input shape \(s)") }
         let r = reduced(s.count)
         return keepDims ? keptShape(s) : s.indices.filter { !r[$0] }.map { s[$0] }

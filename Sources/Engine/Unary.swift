@@ -105,8 +105,7 @@ public final class Unary: Layer {
     }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
-        try expect(inputs.count == 1, "\(kind) takes 1 input, got \(inputs.count)")
-        return inputs[0]
+        try onlyInput(inputs)
     }
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
@@ -238,5 +237,13 @@ private func pass(_ x: Tensor, _ y: Tensor?, _ dy: Tensor?, _ out: inout Tensor,
                 }
             }
         }
+    }
+}
+
+extension Layer {
+    /// The shape of a one-input layer's input, or an error naming the layer when there are more or fewer.
+    func onlyInput(_ inputs: [[Int]]) throws -> [Int] {
+        try expect(inputs.count == 1, "\(kind) takes 1 input, got \(inputs.count)")
+        return inputs[0]
     }
 }

@@ -73,6 +73,10 @@ import Testing
         try expectGradients("InstanceNorm rank 3, no affine", GroupNorm(instance: 3, affine: false), [randomTensor([2, 3, 5], &rng)])
         #expect(throws: EngineError.self) { try GroupNorm(instance: 3).outputShape([[2, 3]]) }
         #expect(throws: EngineError.self) { try GroupNorm(groups: 2, channels: 4).outputShape([[2, 6, 3]]) }
+        // Groups that do not divide the channels (a file's attributes) are a shape error, not a trap.
+        #expect(throws: EngineError.self) { try GroupNorm(groups: 3, channels: 4).outputShape([[2, 4, 3]]) }
+        #expect(throws: EngineError.self) { try GroupNorm(groups: 0, channels: 4).outputShape([[2, 4, 3]]) }
+        #expect(throws: EngineError.self) { try LayerNorm([3]).outputShape([]) }
     }
 
     /// Against the definition: each (item, group) of C/G channels and all positions normalised, then a per-channel
