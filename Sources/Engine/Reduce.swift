@@ -126,6 +126,7 @@ public final class Reduce: Layer {
     private static func pass(_ src: [Float], _ a: Int, _ r: Int, _ b: Int, _ start: Float,
                              _ combine: (Float8, Float8) -> Float8, _ total: ((Float8) -> Float)?) -> [Float] {
         var dst = [Float](repeating: start, count: a * b)   // (A, B)
+        if src.isEmpty || dst.isEmpty { return dst }
         src.withUnsafeBufferPointer { sp in
             dst.withUnsafeMutableBufferPointer { dp in
                 let s = sp.baseAddress!, d = dp.baseAddress!

@@ -13,14 +13,14 @@ public final class Unary: Layer {
         /// y = x.
         case identity
         /// y = x for x > 0, else α·x; derivative α at 0 (torch's leaky_relu_backward).
-        case leakyRelu(alpha: Float)
+        case leakyRelu(alpha: Float = 0.01)
         /// y = min(max(x, min), max); derivative 1 on the closed interval [min, max], as torch.clamp (torch's
         /// hardtanh, behind F.relu6, gives 0 at the bounds instead). Either bound may be infinite.
-        case clip(min: Float, max: Float)
+        case clip(min: Float = -.infinity, max: Float = .infinity)
         /// y = x for x > 0, else α·(eˣ − 1); derivative α at 0.
-        case elu(alpha: Float)
-        /// y = γ·x for x > 0, else γ·α·(eˣ − 1) (Klambauer et al., 2017); ONNX's defaults are `Unary.selu`.
-        case selu(alpha: Float, gamma: Float)
+        case elu(alpha: Float = 1)
+        /// y = γ·x for x > 0, else γ·α·(eˣ − 1) (Klambauer et al., 2017); the defaults are ONNX's and torch's.
+        case selu(alpha: Float = 1.67326319217681884765625, gamma: Float = 1.05070102214813232421875)
         /// y = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|).
         case softplus
         /// y = x·tanh(softplus(x)) (Misra, 2019).
@@ -29,7 +29,7 @@ public final class Unary: Layer {
         case sigmoid
         /// y = max(0, min(1, α·x + β)); derivative α strictly inside (0, 1), else 0. ONNX's default is α = 0.2,
         /// β = 0.5; torch's F.hardsigmoid is α = 1/6, β = 0.5.
-        case hardSigmoid(alpha: Float, beta: Float)
+        case hardSigmoid(alpha: Float = 0.2, beta: Float = 0.5)
         /// y = x·relu6(x + 3)/6 (Howard et al., 2019); derivative 0 for x ≤ −3, 1 for x ≥ 3, else x/3 + ½ (torch).
         case hardSwish
         /// y = tanh x.
@@ -58,9 +58,6 @@ public final class Unary: Layer {
         /// for p = 0 (torch's pow_backward).
         case pow(Float)
     }
-
-    /// SELU's constants as ONNX and torch define them.
-    public static let selu = Op.selu(alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875)
 
     public let op: Op
     public init(_ op: Op) { self.op = op }

@@ -9,7 +9,7 @@ import Testing
 @Suite struct UnaryTests {
     /// Every op whose domain is the whole line, on inputs 0.1k + 0.05 (no kink within 0.05: 0, ±1, ±2.5, ±3).
     static let wholeLine: [Unary.Op] = [
-        .identity, .leakyRelu(alpha: 0.1), .clip(min: -1, max: 2), .clip(min: 0, max: .infinity), .elu(alpha: 1.3), Unary.selu,
+        .identity, .leakyRelu(alpha: 0.1), .clip(min: -1, max: 2), .clip(min: 0, max: .infinity), .elu(alpha: 1.3), Unary.Op.selu(),
         .softplus, .mish, .sigmoid, .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSigmoid(alpha: 1.0 / 6, beta: 0.5), .hardSwish,
         .tanh, .erf, .gelu, .geluTanh, .silu, .exp, .neg, .abs, .pow(2), .pow(3), .pow(0), .pow(1),
     ]
@@ -39,7 +39,7 @@ import Testing
             (.mish, [-0.104095754, -0.308413961, -0.220743775, 0, 0.16957241, 0.865098388, 2.7302142]),
             (.silu, [-0.102592808, -0.278375174, -0.188770334, 0, 0.140544125, 0.731058579, 2.58476171]),
             (.elu(alpha: 1), [-0.969802617, -0.713495203, -0.39346934, 0, 0.25, 1, 2.75]),
-            (Unary.selu, [-1.70500935, -1.25439545, -0.69175819, 0, 0.262675256, 1.05070102, 2.88942781]),
+            (Unary.Op.selu(), [-1.70500935, -1.25439545, -0.69175819, 0, 0.262675256, 1.05070102, 2.88942781]),
             (.hardSwish, [0, -0.364583333, -0.208333333, 0, 0.135416667, 0.666666667, 2.63541667]),
             (.hardSigmoid(alpha: 0.2, beta: 0.5), [0, 0.25, 0.4, 0.5, 0.55, 0.7, 1]),
             (.clip(min: -1, max: 2), [-1, -1, -0.5, 0, 0.25, 1, 2]),
