@@ -1,3 +1,5 @@
+import Support
+
 /// An error with one line a user can act on, naming the file and the problem (and a `HINT:` where one helps).
 public struct TensorFileError: Error, CustomStringConvertible, Sendable {
     /// The file as the caller named it.
@@ -18,9 +20,10 @@ public struct TensorFileError: Error, CustomStringConvertible, Sendable {
         self.hint = hint
     }
 
+    /// "file: message", with a second line "HINT: ..." if there is a hint; control characters escaped.
     public var description: String {
-        if let hint { return "\(file): \(message)\nHINT: \(hint)" }
-        return "\(file): \(message)"
+        let line = "\(file): \(message)".printable
+        return hint.map { line + "\nHINT: " + $0.printable } ?? line
     }
 }
 

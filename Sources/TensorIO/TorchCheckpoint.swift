@@ -1,5 +1,6 @@
 // torch.save's zip format (torch 1.6 and later): <root>/data.pkl holds the pickled object, whose persistent ids
 // ('storage', FloatStorage, key, location, numel) name the raw little-endian storages <root>/data/<key>.
+import Support
 
 enum TorchCheckpoint {
     /// How many times the bytes its tensors use a deflated storage may inflate to (plus 64 KiB).
