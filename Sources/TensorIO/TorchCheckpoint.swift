@@ -31,7 +31,9 @@ enum TorchCheckpoint {
             bigEndian = text == "big"
         }
         let found = try zip.contents(pickle, upTo: budget.allowed, why: "too much for a \(byteCount(bytes.count)) file").withBytes { data in
-            let unpickler = Unpickler(data: data, file: name, limits: limits)
+            // The budget follows the file's size, not the inflated pickle's, which deflate can make 1000 times larger.
+            let pickleBudget = PickleBudget(file: name, fileBytes: bytes.count, limits: limits)
+            let unpickler = Unpickler(data: data, file: name, limits: limits, budget: pickleBudget)
             return try unpickler.torchTensors(try unpickler.load().value)
         }
 
