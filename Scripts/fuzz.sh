@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
-# (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), and the safetensors
-# parser (safetensors). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
+# (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), the safetensors
+# parser (safetensors), and class-name files (labels). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
 # then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
-#   bash Scripts/fuzz.sh                      all four targets, 1,000,000 executions each
+#   bash Scripts/fuzz.sh                      every target, 1,000,000 executions each
 #   bash Scripts/fuzz.sh --runs 50000 zip     one target, fewer executions
 #   bash Scripts/fuzz.sh --time 3600 pickle   one hour instead of a number of executions
 #   bash Scripts/fuzz.sh image -- -jobs=2     anything after -- goes to libFuzzer
@@ -30,11 +30,11 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --time) TIME=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    image|pickle|zip|safetensors) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors" >&2; exit 2 ;;
+    image|pickle|zip|safetensors|labels) TARGETS+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, labels" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors labels)
 
 SWIFTC=$(command -v swiftc)
 CLANG=$(dirname "$SWIFTC")/clang  # the clang that ships with Swift has the libFuzzer runtime swiftc links
@@ -85,6 +85,7 @@ build_target() {
     pickle) Name=Pickle; lib=TensorIO ;;
     zip) Name=Zip; lib=TensorIO ;;
     safetensors) Name=Safetensors; lib=TensorIO ;;
+    labels) Name=Labels; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
   local link=("$OUT/obj/Support.o")

@@ -4,9 +4,9 @@
 import Foundation
 import Testing
 
-/// The four fuzz targets by directory name.
+/// The fuzz targets by directory name.
 let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
-    "image": fuzzImage, "pickle": fuzzPickle, "zip": fuzzZip, "safetensors": fuzzSafetensors,
+    "image": fuzzImage, "pickle": fuzzPickle, "zip": fuzzZip, "safetensors": fuzzSafetensors, "labels": fuzzLabels,
 ]
 
 /// Fuzz/<kind>/<target>/*, sorted.
@@ -17,7 +17,7 @@ func fuzzInputs(_ kind: String, _ target: String) -> [String] {
     return names.filter { !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
 }
 
-@Test(arguments: ["image", "pickle", "zip", "safetensors"])
+@Test(arguments: ["image", "pickle", "zip", "safetensors", "labels"])
 func regressionsStayFixed(_ target: String) {
     let inputs = fuzzInputs("Regressions", target)
     for path in inputs {
@@ -27,7 +27,7 @@ func regressionsStayFixed(_ target: String) {
     print("\(target): \(inputs.count) regression input(s) replayed without a crash")
 }
 
-@Test(arguments: ["image", "pickle", "zip", "safetensors"])
+@Test(arguments: ["image", "pickle", "zip", "safetensors", "labels"])
 func seedsRun(_ target: String) {
     let inputs = fuzzInputs("Corpus", target)
     #expect(!inputs.isEmpty, "\(target) has no seed corpus")
