@@ -110,24 +110,7 @@ public func deflateStream(_ data: [UInt8], thenZeros zeros: Int, raw: Bool = fal
 
 /// Raw deflate of `data` ending with a sync flush (an empty stored block), so that more blocks may follow.
 private func syncFlushed(_ data: [UInt8]) -> [UInt8] {
-    if data.isEmpty { return [] }
-    var stream = z_stream()
-    precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
-                               Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-    defer { deflateEnd(&stream) }
-    var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 64)
-    var input = data
-    let produced = input.withUnsafeMutableBufferPointer { src in
-        out.withUnsafeMutableBufferPointer { dst in
-            stream.next_in = src.baseAddress
-            stream.avail_in = uInt(src.count)
-            stream.next_out = dst.baseAddress
-            stream.avail_out = uInt(dst.count)
-            precondition(CZlib.deflate(&stream, Z_SYNC_FLUSH) == Z_OK && stream.avail_in == 0)
-            return dst.count - Int(stream.avail_out)
-        }
-    }
-    return Array(out[..<produced])
+    data.isEmpty ? [] : deflate(data, windowBits: -MAX_WBITS, flush: Z_SYNC_FLUSH)
 }
 
 /// The CRC-32 or Adler-32 of `count` zero bytes, from a megabyte's checksum combined with itself.
@@ -239,7 +222,8 @@ public func rawDeflate(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: -
 /// A zlib stream, as PNG's IDAT holds it.
 public func zlibCompress(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: MAX_WBITS) }
 
-private func deflate(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
+/// `data` deflated in one call, finished (a complete stream) or sync-flushed (blocks that more may follow).
+private func deflate(_ data: [UInt8], windowBits: Int32, flush: Int32 = Z_FINISH) -> [UInt8] {
     var stream = z_stream()
     precondition(deflateInit2_(&stream, 9, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
                                Int32(MemoryLayout<z_stream>.size)) == Z_OK)
@@ -252,7 +236,7 @@ private func deflate(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
             stream.avail_in = uInt(src.count)
             stream.next_out = dst.baseAddress
             stream.avail_out = uInt(dst.count)
-            precondition(CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END)
+            precondition(CZlib.deflate(&stream, flush) == (flush == Z_FINISH ? Z_STREAM_END : Z_OK) && stream.avail_in == 0)
             return dst.count - Int(stream.avail_out)
         }
     }
