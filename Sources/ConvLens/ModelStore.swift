@@ -143,17 +143,7 @@ public enum ModelStore {
         guard let file, FileManager.default.fileExists(atPath: file) || path != nil else {
             return (0 ..< count).map { "class \($0)" }
         }
-        // FileHandle, not FileManager.contents(atPath:), which leaks 4 KB on an empty file (swift-foundation 6.3).
-        guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)), let data = try? handle.readToEnd() ?? Data(),
-              let text = String(data: data, encoding: .utf8) else {
-            throw FileError(path: file, message: FileManager.default.fileExists(atPath: file) ? "labels file is not UTF-8 text" : "no such file")
-        }
-        var lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
-        if lines.last == "" { lines.removeLast() }
-        guard lines.count == count else {
-            throw FileError(path: file, message: "labels file has \(lines.count) lines, but the model has \(count) classes; give one name per line")
-        }
-        return lines
+        return try Labels.read(file, count: count)
     }
 }
 
