@@ -74,11 +74,23 @@ public enum ActivationsJob {
             throw UsageError("unknown tile scale '\(o.tileScale)'; use each or shared")
         }
         let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
-        _ = try usage { try FigureWriter.Format(path: out) }
+        _ = try Outputs.figureFormat(out)
+        try Outputs.check([("--out", out), ("--raw", o.raw)])
 
         let deepest = try layers.map { try graph.index(of: $0) }.max()!
         let acts = try graph.forward(ImageBatch.tensor([image]), until: graph.nodes[deepest].name)
         var grids: [TileGrid] = [], titles: [String] = []
+        let x = ImageBatch.tensor([image])
+        for layer in layers { try Finite.check(try acts.output(layer).data, "the activations of '\(layer)'", lm: lm, input: x, paths: [image.path]) }
+        // A layer without spatial maps (logits, a pooled vector, a token sequence) is drawn as one strip of its values.
+        if layers.count == 1, let a = try? acts.output(layers[0]), a.rank != 4 {
+            if let raw = o.raw { try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw) }
+            let shape = a.shape.dropFirst().map(String.init).joined(separator: "×")
+            let strip = StripPlot(items: [(label: layers[0], values: a.data)],
+                                  title: "\(layers[0]) · \(shape) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)",
+                                  colormap: colormap)
+            return try Outputs.writeFigure(strip, to: out, scale: o.scale)
+        }
         for layer in layers {
             let a = try acts.output(layer)                                   // (1, C, H, W)
             guard a.rank == 4 else {

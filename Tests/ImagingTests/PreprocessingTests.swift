@@ -48,7 +48,7 @@ import Testing
         do {
             _ = try Preprocessing.named("caffee")
         } catch {
-            #expect("\(error)" == "unknown preprocessing 'caffee'; valid names are: caffe, torchvision, tf")
+            #expect("\(error)" == "unknown preprocessing 'caffee'; valid names are: caffe, torchvision, tf, raw")
         }
     }
 
