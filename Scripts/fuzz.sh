@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
 # (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), the safetensors
-# parser (safetensors), the kernel file of `activations --kernel` (kernels) and the ONNX reader (onnx). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
+# parser (safetensors), the kernel file of `activations --kernel` (kernels), the ONNX reader (onnx) and Keras files with the HDF5 reader (keras). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
 # then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
 #   bash Scripts/fuzz.sh                      every target, 1,000,000 executions each
@@ -30,11 +30,11 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --time) TIME=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    image|pickle|zip|safetensors|kernels|onnx) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, kernels, onnx" >&2; exit 2 ;;
+    image|pickle|zip|safetensors|kernels|onnx|keras) TARGETS+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, kernels, onnx, keras" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors kernels onnx)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors kernels onnx keras)
 
 SWIFTC=$(command -v swiftc)
 CLANG=$(dirname "$SWIFTC")/clang  # the clang that ships with Swift has the libFuzzer runtime swiftc links
@@ -87,6 +87,7 @@ build_target() {
     safetensors) Name=Safetensors; lib=TensorIO ;;
     kernels) Name=Kernels; lib=TensorIO ;;
     onnx) Name=ONNX; lib=TensorIO ;;
+    keras) Name=Keras; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
   local link=("$OUT/obj/Support.o")
@@ -107,7 +108,7 @@ build_target() {
 
 # Largest input libFuzzer makes per target: room for every seed and for the structures each format nests.
 max_len() {
-  case $1 in image) echo 32768 ;; *) echo 16384 ;; esac
+  case $1 in image) echo 32768 ;; keras) echo 40960 ;; *) echo 16384 ;; esac
 }
 
 export SWIFT_BACKTRACE=enable=no  # let libFuzzer and ASan report crashes, not Swift's interactive backtracer

@@ -318,6 +318,14 @@ def hostile():
     m.save(f"{d}/mismatch.h5")
     with h5py.File(f"{d}/mismatch.h5", "a") as f: f.attrs["model_config"] = json.dumps(cfg)
     os.remove(f"{d}/small.h5")
+    # Seeds for the fuzz target: a tiny model in each format, and the bad files.
+    keras.backend.clear_session()
+    inp = keras.Input((4, 4, 3))
+    tiny = keras.Model(inp, L.Dense(2, name="d")(L.Flatten()(L.BatchNormalization()(L.Conv2D(2, 1, name="c")(inp)))))
+    tiny.save(f"{FUZZ}/tiny.keras"); tiny.save(f"{FUZZ}/tiny.h5")
+    with h5py.File(f"{FUZZ}/tiny_weights.h5", "w") as f: legacy_h5_format.save_weights_to_hdf5_group(f, tiny)
+    for name in ("absurd.h5", "external.h5", "lambda.h5", "truncated.h5"):
+        open(f"{FUZZ}/{name}", "wb").write(open(f"{d}/{name}", "rb").read())
 
 
 def main():
