@@ -205,7 +205,7 @@ def references(name, model, size, manifest):
         np.save(f"{OUT}/{name}_{l}.npy", nchw(sub.predict(x, verbose=0)))
         entry["layers"][l] = f"{name}_{l}.npy"
     # Grad-CAM (Selvaraju et al., 2017) through torch autograd on the torch backend: weights = mean over H, W of
-    # d output[k] / d A, cam = ReLU(sum_c w_c A_c), at the layer's resolution.
+    # d output[k] / d A, cam = ReLU(sum_c w_c A_c).
     k = int(out.reshape(-1).argmax())
     if isinstance(model, keras.Sequential):                   # its layers called one by one, so A feeds Z
         Z = torch.tensor(x)
@@ -215,8 +215,10 @@ def references(name, model, size, manifest):
     else:
         A, Z = keras.Model(model.inputs, [model.get_layer(cam_layer).output, model.outputs[0]])(torch.tensor(x))
     g, = torch.autograd.grad(Z.reshape(-1)[k], A)             # A: (1, H, W, C)
-    cam = torch.relu((g.mean((1, 2), keepdim=True) * A).sum(-1))[0].detach().numpy()  # (H, W)
-    np.save(f"{OUT}/{name}_gradcam.npy", cam.astype(np.float32))
+    cam = torch.relu((g.mean((1, 2), keepdim=True) * A).sum(-1))[None]          # (1, 1, h, w)
+    # As pytorch-grad-cam and shared/checks/keras.sh finish it: bilinear to the input, then min-max.
+    cam = torch.nn.functional.interpolate(cam, size=(size, size), mode="bilinear", align_corners=False)[0, 0].detach().numpy()
+    np.save(f"{OUT}/{name}_gradcam.npy", ((cam - cam.min()) / (cam.max() + 1e-7)).astype(np.float32))
     entry.update(camLayer=cam_layer, camClass=k, gradcam=f"{name}_gradcam.npy")
     manifest[name] = entry
 
