@@ -68,12 +68,13 @@ def same_structure(name, model):
     assert topology(real) == topology(model), f"{name}: the narrowed model's topology differs from keras.applications'"
 
 
-def randomise(model, seed):
-    """Random weights everywhere: biases and BN parameters too, so that no zero hides a misplaced tensor."""
+def randomise(model, seed, gain=3.0):
+    """Random weights everywhere: biases and BN parameters too, so that no zero hides a misplaced tensor. Kernels
+    have variance gain / (3 fan_in): 2 / fan_in (He's, gain 6) keeps a plain ReLU stack such as VGG alive."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            randomise(layer, seed + 1)
+            randomise(layer, seed + 1, gain)
             continue
         for v in layer.weights:
             shape, n = tuple(v.shape), v.path.split("/")[-1]
@@ -87,7 +88,7 @@ def randomise(model, seed):
                 continue
             elif len(shape) >= 2:
                 fan_in = int(np.prod(shape[:-1])) if "depthwise" not in n else int(np.prod(shape[:2]))
-                val = rng.uniform(-1, 1, shape) * math.sqrt(3.0 / max(fan_in, 1))
+                val = rng.uniform(-1, 1, shape) * math.sqrt(gain / max(fan_in, 1))
             else:
                 val = rng.uniform(-0.2, 0.2, shape)
             v.assign(val.astype(np.float32))
@@ -219,6 +220,7 @@ def references(name, model, size, manifest):
     # As pytorch-grad-cam and shared/checks/keras.sh finish it: bilinear to the input, then min-max.
     cam = torch.nn.functional.interpolate(cam, size=(size, size), mode="bilinear", align_corners=False)[0, 0].detach().numpy()
     np.save(f"{OUT}/{name}_gradcam.npy", ((cam - cam.min()) / (cam.max() + 1e-7)).astype(np.float32))
+    assert cam.max() > 0 and cam.std() > 1e-3 * cam.max(), f"{name}: the Grad-CAM at {cam_layer} is flat ({cam.min()}, {cam.max()}, {cam.std()}); reseed the weights"
     entry.update(camLayer=cam_layer, camClass=k, gradcam=f"{name}_gradcam.npy")
     manifest[name] = entry
 
@@ -341,7 +343,7 @@ def main():
     for name in names:
         model, size = build(name)
         same_structure(name, model)
-        randomise(model, seed=sorted(MODELS).index(name))
+        randomise(model, seed=sorted(MODELS).index(name), gain=6.0 if name == "vgg16" else 3.0)
         save(name, model)
         references(name, model, size, manifest)
         sizes = [os.path.getsize(f"{OUT}/{name}{s}") for s in (".keras", ".h5", "_weights.h5")]
