@@ -15,6 +15,9 @@ It writes:
   hostile/*                        the bad files of issue 15 (truncated, absurd dimensions, an external link, an
                                    unknown class, a Lambda layer, a weight of the wrong shape)
 
+With `--full DIR` it writes instead, next to keras.applications' weights files in DIR (not committed; they need a
+download), the input and Keras's predict for each, for the opt-in full-size test (Tests/ModelsTests/KerasFullSizeTests.swift).
+
 The models are keras.applications' own builders (VGG16, ResNet50, MobileNetV2, EfficientNetB0, DenseNet121) with
 their layer widths divided (the `layers` module they call is wrapped so that Conv2D and Dense get fewer filters);
 layer types, names and topology are the applications'. Weights are random and seeded, BN statistics too.
@@ -332,7 +335,29 @@ def hostile():
         open(f"{FUZZ}/{name}", "wb").write(open(f"{d}/{name}", "rb").read())
 
 
+# keras.applications' weights files for the opt-in full-size test: file prefix → (constructor, preprocess mode).
+FULL = {"vgg16": ("VGG16", "caffe"), "vgg19": ("VGG19", "caffe"), "resnet50": ("ResNet50", "caffe"),
+        "mobilenet_v2": ("MobileNetV2", "tf")}
+
+
+def full(folder):
+    """References for full-size keras.applications models whose weights files (as Keras downloads them to
+    ~/.keras/models) are in `folder`: <file>.input.npy (1, 3, 224, 224) and <file>.output.npy, Keras's predict."""
+    for f in sorted(os.listdir(folder)):
+        app = next((a for a in FULL if f.startswith(a + "_weights")), None)
+        if app is None or not f.endswith(".h5"): continue
+        keras.backend.clear_session()
+        ctor = getattr(keras.applications, FULL[app][0])
+        model = ctor(weights=f"{folder}/{f}", include_top="notop" not in f, input_shape=(224, 224, 3))
+        x = np.random.default_rng(11).uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
+        np.save(f"{folder}/{f}.input.npy", nchw(x))
+        np.save(f"{folder}/{f}.output.npy", nchw(model.predict(x, verbose=0)))
+        print(f"{f}: {app}, output {model.output_shape}")
+
+
 def main():
+    if sys.argv[1:2] == ["--full"]:
+        return full(sys.argv[2])
     os.makedirs(OUT, exist_ok=True)
     names = sys.argv[1:] or list(MODELS)
     hdf5_cases()
