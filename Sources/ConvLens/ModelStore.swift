@@ -11,9 +11,44 @@ public struct LoadedModel {
     public let preprocessing: Preprocessing
     /// One name per class (or feature, for a backbone).
     public let labels: [String]
+    /// Why the model cannot classify (a features-only backbone, or a classifier that did not fit and was skipped);
+    /// nil when it has a trained classifier.
+    public let noClassifier: String?
+    /// Keys of the weights file that were left out (a classifier that did not fit).
+    public let skipped: [String]
+    /// What did not fit, when keys were skipped: "wrong shapes: classifier.0.weight: file has …".
+    public let skipNote: String?
+    /// What an importer wants the user to know (a dynamic input size fixed, an output left out).
+    public var notes: [String] = []
 
     /// The label of class `i`, e.g. "tabby cat".
     public func label(_ i: Int) -> String { i < labels.count ? labels[i] : "class \(i)" }
+
+    /// Whether the model's output is a trained classifier's logits.
+    public var hasClassifier: Bool { noClassifier == nil }
+
+    /// Refuses work that needs class scores on a model without a classifier.
+    /// - Parameters:
+    ///   - what: what needs it, e.g. "classify" or "gradcam --method gradcam".
+    /// - Throws: a `UsageError` saying why there is no classifier and what works without one.
+    public func requireClassifier(_ what: String) throws {
+        guard let why = noClassifier else { return }
+        throw UsageError("\(what) needs a classifier, but \(why); without one, activations, patterns, correlate "
+            + "(pooled features) and gradcam --method eigencam work")
+    }
+}
+
+/// What the user asked of the input recipe: a preset, and mean and std overrides in pixel-scaled units (after the
+/// preset's scale, in RGB order), as `--preprocess`, `--mean` and `--std` give them.
+public struct PreprocessChoice: Sendable {
+    public var preset: String?
+    public var mean: [Float]?
+    public var std: [Float]?
+    public init(preset: String? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
+        self.preset = preset
+        self.mean = mean
+        self.std = std
+    }
 }
 
 /// Finds, reads and checks weights, labels and preprocessing for a model name.
@@ -31,26 +66,66 @@ public enum ModelStore {
         return nil
     }
 
+    /// Whether a `--model` value names a model file (an ONNX export) rather than an architecture of the zoo.
+    public static func isModelFile(_ name: String) -> Bool {
+        name.lowercased().hasSuffix(".onnx")
+    }
+
     /// Loads a model.
     /// - Parameters:
-    ///   - name: a zoo name; default squeezenet1_1.
+    ///   - name: a zoo name (default squeezenet1_1), or a model file (`isModelFile`).
     ///   - weights: a weights file in any supported format; default the installed weights for `name`.
     ///   - labels: a class-name file, one per line; default Weights/imagenet_classes.txt for 1000 classes.
-    public static func load(name: String? = nil, weights: String? = nil, labels: String? = nil) throws -> LoadedModel {
+    ///   - preprocess: the input recipe asked for, if not the model's own.
+    public static func load(name: String? = nil, weights: String? = nil, labels: String? = nil,
+                            preprocess: PreprocessChoice = PreprocessChoice()) throws -> LoadedModel {
         let name = name ?? defaultModel
+        if isModelFile(name) {
+            guard weights == nil else { throw UsageError("--weights: \(name) holds its own weights; give only --model") }
+            let preset = try usage { try Preprocessing.named(preprocess.preset ?? "torchvision") }
+            var options = ONNXImport.Options()
+            options.defaultInputSize = (preset.cropSize, preset.cropWidth)
+            let (model, notes) = try Model.onnx(name, preprocessing: preset.name, options: options)
+            var lm = try wrap(model, labels: labels, preprocess: preprocess)
+            lm.notes = notes
+            return lm
+        }
         _ = try usage { try Zoo.layouts(name) }
         guard let path = weights ?? installedWeights(name) else {
             throw FileError(path: name, message: "no weights for '\(name)' are installed; pass --weights FILE "
                 + "(a torchvision .pth or a .safetensors file). HINT: run `bash Scripts/setup.sh` to install SqueezeNet and MobileNetV2")
         }
-        let model = try Model.load(name, weights: try stateDict(path), source: path)
-        return try wrap(model, labels: labels)
+        let (model, skipped, reason) = try Model.loadFeatures(name, weights: try stateDict(path), source: path)
+        return try wrap(model, labels: labels, skipped: skipped, reason: reason, preprocess: preprocess)
     }
 
     /// Puts a model together with its preprocessing and labels.
-    public static func wrap(_ model: Model, labels: String? = nil) throws -> LoadedModel {
-        let pre = try Preprocessing.named(model.architecture.preprocessing)
-        return LoadedModel(model: model, preprocessing: pre, labels: try classNames(labels, count: model.classes))
+    /// - Parameters:
+    ///   - skipped: weight keys left out because the classifier did not fit (see `Model.loadFeatures`).
+    ///   - reason: why they did not fit.
+    ///   - preprocess: a preset and overrides replacing the architecture's recipe; the crop is the model's input size.
+    public static func wrap(_ model: Model, labels: String? = nil, skipped: [String] = [], reason: String = "",
+                            preprocess: PreprocessChoice = PreprocessChoice()) throws -> LoadedModel {
+        let pre = try recipe(model, preprocess)
+        var why: String?
+        if model.architecture.classifierKey == nil {
+            why = "\(model.name) (\(model.architecture.layout) layout, \(model.source)) is features only: it has no classifier"
+        } else if !skipped.isEmpty {
+            why = "the classifier in \(model.source) does not fit \(model.name) and was not loaded"
+        }
+        return LoadedModel(model: model, preprocessing: pre, labels: try classNames(labels, count: model.classes),
+                           noClassifier: why, skipped: skipped, skipNote: skipped.isEmpty ? nil : reason)
+    }
+
+    /// The input recipe of a model: its architecture's preset or the one asked for, with mean and std overrides,
+    /// cropped to the model's input size.
+    static func recipe(_ model: Model, _ choice: PreprocessChoice) throws -> Preprocessing {
+        var p = try usage { try Preprocessing.named(choice.preset ?? model.architecture.preprocessing) }
+        // Overrides are RGB, like the presets' documentation; the tensor holds them in its own channel order.
+        if let m = choice.mean { p.mean = p.bgr ? m.reversed() : m }
+        if let s = choice.std { p.std = p.bgr ? s.reversed() : s }
+        let (h, w) = (model.inputShape[2], model.inputShape[3])
+        return h == p.cropSize && w == p.cropWidth ? p : p.sized(height: h, width: w)
     }
 
     /// Reads a weights file into Engine tensors.
@@ -82,7 +157,10 @@ public enum ModelStore {
     }
 }
 
-/// Runs `body`, turning an engine or zoo error (an unknown name) into a usage error.
+/// Runs a lookup by a name the user typed (a layer, method, colormap, model, format), turning its error into a usage
+/// error (exit 2) whichever target threw it; a file's error stays one.
 func usage<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as EngineError { throw UsageError(e.message) } catch let e as ModelError { throw UsageError(e.message) }
+    do { return try body() } catch let e as UsageError { throw e } catch let e as FileError { throw e } catch {
+        throw UsageError("\(error)")
+    }
 }

@@ -9,8 +9,10 @@ public struct Preprocessing: Sendable, Equatable {
     public var name: String
     /// The shorter side after resizing (torchvision's `Resize(n)`).
     public var resizeShorterSide: Int
-    /// The side of the square centre crop.
+    /// The height of the centre crop (its side, for the zoo's square inputs).
     public var cropSize: Int
+    /// The width of the centre crop: `cropSize` unless the model's input is not square.
+    public var cropWidth: Int
     /// Channel order of the tensor: B, G, R when true.
     public var bgr: Bool
     /// Applied to 0...255 pixel values first.
@@ -20,12 +22,13 @@ public struct Preprocessing: Sendable, Equatable {
     /// (3) divided after that, in the tensor's channel order.
     public var std: [Float]
 
-    public init(name: String, resizeShorterSide: Int, cropSize: Int, bgr: Bool, scale: Float, mean: [Float],
+    public init(name: String, resizeShorterSide: Int, cropSize: Int, cropWidth: Int? = nil, bgr: Bool, scale: Float, mean: [Float],
                 std: [Float]) {
         precondition(mean.count == 3 && std.count == 3, "Preprocessing: mean and std need 3 values each")
         self.name = name
         self.resizeShorterSide = resizeShorterSide
         self.cropSize = cropSize
+        self.cropWidth = cropWidth ?? cropSize
         self.bgr = bgr
         self.scale = scale
         self.mean = mean
@@ -42,8 +45,22 @@ public struct Preprocessing: Sendable, Equatable {
     /// Keras "tf" mode: x / 127.5 - 1, RGB, 224 x 224.
     public static let tf = Preprocessing(name: "tf", resizeShorterSide: 224, cropSize: 224, bgr: false,
                                          scale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1])
+    /// Pixels / 255 and nothing else (no mean, no std), for models that normalise inside; 224 x 224.
+    public static let raw = Preprocessing(name: "raw", resizeShorterSide: 224, cropSize: 224, bgr: false,
+                                          scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
     /// Every preset, in the order they are listed to users.
-    public static let presets = [caffe, torchvision, tf]
+    public static let presets = [caffe, torchvision, tf, raw]
+
+    /// The same recipe for a model input of `height` x `width`: the crop takes that size, and the shorter side is
+    /// resized in the preset's proportion to the longer crop side (torchvision's 256 for 224 becomes 110 for 96), so
+    /// the crop always fits.
+    public func sized(height: Int, width: Int) -> Preprocessing {
+        var p = self
+        p.cropSize = height
+        p.cropWidth = width
+        p.resizeShorterSide = Int((Double(Swift.max(height, width)) * Double(resizeShorterSide) / Double(cropSize)).rounded())
+        return p
+    }
 
     /// The preset called `name`.
     /// - Parameters:
@@ -62,8 +79,8 @@ public struct Preprocessing: Sendable, Equatable {
     /// - Parameters:
     ///   - image: any size, any aspect ratio.
     public func prepare(_ image: RGBImage) -> RGBImage {
-        if image.width == cropSize && image.height == cropSize { return image }
-        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropSize)
+        if image.width == cropWidth && image.height == cropSize { return image }
+        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropWidth, height: cropSize)
     }
 
     /// The model input for an already prepared image.

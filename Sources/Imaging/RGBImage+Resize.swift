@@ -152,18 +152,29 @@ extension RGBImage {
     ///   - size: the new length of the shorter side.
     ///   - crop: the side of the square centre crop, at least 1.
     public func resizedShorterSide(to size: Int, centerCropped crop: Int) -> RGBImage {
-        precondition(crop > 0, "resizedShorterSide: crop \(crop) must be positive")
+        resizedShorterSide(to: size, centerCropped: crop, height: crop)
+    }
+
+    /// `resizedShorterSide(to: size).centerCropped(width: cropWidth, height: cropHeight)`, for models whose input is
+    /// not square; bit-exact, computing only the pixels the crop keeps.
+    public func resizedShorterSide(to size: Int, centerCropped cropWidth: Int, height cropHeight: Int) -> RGBImage {
+        precondition(cropWidth > 0 && cropHeight > 0, "resizedShorterSide: crop \(cropWidth)x\(cropHeight) must be positive")
         let (w, h) = sizeWithShorterSide(size)
-        if w == width && h == height { return centerCropped(width: crop, height: crop) }
-        let left = Self.centerCropOffset(size: w, crop: crop), top = Self.centerCropOffset(size: h, crop: crop)
-        let columns = max(left, 0) ..< min(left + crop, w), rows = max(top, 0) ..< min(top + crop, h)
+        if w == width && h == height { return centerCropped(width: cropWidth, height: cropHeight) }
+        let left = Self.centerCropOffset(size: w, crop: cropWidth), top = Self.centerCropOffset(size: h, crop: cropHeight)
+        let columns = max(left, 0) ..< min(left + cropWidth, w), rows = max(top, 0) ..< min(top + cropHeight, h)
         let part = resized(width: w, height: h, columns: columns, rows: rows)
-        if part.width == crop && part.height == crop { return part }
-        return part.cropped(left: left - columns.lowerBound, top: top - rows.lowerBound, width: crop, height: crop)
+        if part.width == cropWidth && part.height == cropHeight { return part }
+        return part.cropped(left: left - columns.lowerBound, top: top - rows.lowerBound, width: cropWidth, height: cropHeight)
     }
 
     /// The size torchvision's `Resize(size)` gives: the shorter side `size`, the longer `int(size * long / short)`.
     func sizeWithShorterSide(_ size: Int) -> (width: Int, height: Int) {
+        Self.sizeWithShorterSide(size, width: width, height: height)
+    }
+
+    /// `sizeWithShorterSide` for an image of `width` x `height`.
+    static func sizeWithShorterSide(_ size: Int, width: Int, height: Int) -> (width: Int, height: Int) {
         precondition(size > 0, "resizedShorterSide: size \(size) must be positive")
         let (short, long) = width <= height ? (width, height) : (height, width)
         // Python's int(size * long / short): exact product, correctly rounded true division, truncation.
