@@ -10,7 +10,6 @@ import TensorIO
 /// when the file has `predictions`; VGG's input side then follows from fc1's rows, otherwise it is
 /// `Options.defaultInputSize` (224).
 enum KerasApplications {
-    static let names = ["vgg16", "vgg19", "resnet50", "mobilenet_v2"]
 
     /// The model config of application `name` for the weights in `file`.
     static func spec(_ name: String, for file: KerasFile, source: String, options: KerasImport.Options) throws -> KerasModelSpec {
@@ -26,7 +25,7 @@ enum KerasApplications {
         case "mobilenet_v2", "mobilenetv2": try t.mobileNetV2(options)
         default:
             throw ModelError("\(source): '\(name)' has no Keras application table; weights-only .h5 files load with --model "
-                + names.joined(separator: ", "))
+                + KerasImport.applications.joined(separator: ", "))
         }
         return KerasModelSpec(name: name, className: "Functional", layers: t.layers, inputs: [KerasRef(layer: "input_layer", node: 0, tensor: 0)],
                               outputs: [KerasRef(layer: t.last, node: 0, tensor: 0)])

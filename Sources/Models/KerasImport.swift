@@ -35,6 +35,9 @@ public enum KerasImport {
         public let notes: [String]
     }
 
+    /// The keras.applications models that load from a weights-only `.h5` (`Model.kerasApplication`).
+    public static let applications = ["vgg16", "vgg19", "resnet50", "mobilenet_v2"]
+
     /// Keras's `preprocess_input` modes as (BGR order, scale, mean, std) on 0...255 pixels: the value is
     /// (pixel·scale − mean[c]) / std[c], channels in the tensor's order. "pixels" leaves 0...255 (EfficientNet
     /// rescales inside the model), "raw" is pixels / 255.
@@ -45,6 +48,12 @@ public enum KerasImport {
         "raw": (false, 1 / 255, [0, 0, 0], [1, 1, 1]),
         "pixels": (false, 1, [0, 0, 0], [1, 1, 1]),
     ]
+
+    /// The ConvLens preset nearest to a Keras mode: the same recipe, up to Keras's caffe mean pixel
+    /// ([103.939, 116.779, 123.68], BGR) and the 0...255 input of "pixels", which the caller sets as overrides.
+    public static func preset(_ mode: String) -> String {
+        ["caffe": "caffe", "tf": "tf", "torch": "torchvision"][mode] ?? "raw"
+    }
 
     /// The `preprocess_input` mode of a keras.applications model, by the model's name; nil for other models.
     public static func applicationPreprocessing(_ modelName: String) -> String? {

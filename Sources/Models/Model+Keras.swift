@@ -6,9 +6,9 @@ extension Model {
     /// engine's op set under their Keras names (see `KerasImport`).
     /// - Parameters:
     ///   - path: the `.keras` or `.h5` file.
-    ///   - preprocessing: Keras's `preprocess_input` mode ("caffe", "tf", "torch", "raw" or "pixels", see
-    ///     `KerasImport.preprocessModes`); nil takes the mode of a keras.applications model recognised by its name,
-    ///     else "raw" (pixels / 255).
+    ///   - preprocessing: the ConvLens preset named in listings ("caffe", "torchvision", "tf", "raw"); nil takes the
+    ///     one nearest to the `preprocess_input` mode of a keras.applications model recognised by its name
+    ///     (`KerasImport.preset`), else "raw" (pixels / 255).
     ///   - options: the input size to use where the model leaves it open.
     /// - Returns: the model and the importer's notes for the user.
     public static func keras(_ path: String, preprocessing: String? = nil,
@@ -36,14 +36,14 @@ extension Model {
         let g = imported.graph, out = imported.outputShape
         let cam = imported.camLayer ?? g.nodes.last!.name
         var notes = imported.notes
-        let pre = preprocessing ?? KerasImport.applicationPreprocessing(imported.name) ?? "raw"
+        let mode = KerasImport.applicationPreprocessing(imported.name)
         if preprocessing == nil {
-            notes.append(KerasImport.applicationPreprocessing(imported.name) == nil
-                ? "'\(imported.name)' is not a keras.applications model; its input is taken as pixels / 255 (give --preprocess to change it)"
-                : "'\(imported.name)' is a keras.applications model; using its preprocess_input mode '\(pre)'")
+            notes.append(mode.map { "'\(imported.name)' is a keras.applications model; using its preprocess_input mode '\($0)'" }
+                ?? "'\(imported.name)' is not a keras.applications model; its input is taken as pixels / 255 (give --preprocess to change it)")
         }
-        let arch = Architecture(name: imported.name, layout: "keras", preprocessing: pre, inputSize: imported.inputShape[2],
-                                camLayer: cam, embeddingLayer: cam, classifierKey: out.count == 2 ? "output" : nil,
+        let arch = Architecture(name: imported.name, layout: "keras", preprocessing: preprocessing ?? KerasImport.preset(mode ?? "raw"),
+                                inputSize: imported.inputShape[2], camLayer: cam, embeddingLayer: cam,
+                                classifierKey: out.count == 2 ? "output" : nil,
                                 defaultClasses: out.count == 2 ? out[1] : out.dropFirst().reduce(1, *)) { _ in g }
         let model = Model(architecture: arch, graph: g, classes: arch.defaultClasses, source: source, inputShape: imported.inputShape)
         return (model, notes)
