@@ -94,6 +94,15 @@ func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
         }
     }
 
+    @Test("a pass that stops below a fixed-size Flatten head runs at another input size (the book's patterns at 150 px)")
+    func passStopsBelowTheHead() throws {
+        let (vgg, _) = try Model.keras(KerasCase.folder + "/vgg16.h5")           // input 64, fc1 takes 2×2×32
+        let x = Tensor(zeros: [1, 3, 96, 96])                                  // (1, 3, 96, 96)
+        let a = try vgg.graph.forward(x, until: "block5_conv3").output("block5_conv3")
+        #expect(a.shape == [1, 32, 6, 6])
+        #expect(throws: EngineError.self) { try vgg.graph.forward(x) }          // the whole model cannot run at 96
+    }
+
     @Test("Keras's saving walk names layers by class, numbered in order", arguments: [
         ("Conv2DTranspose", "conv2d_transpose"), ("ReLU", "re_lu"), ("LeakyReLU", "leaky_re_lu"), ("BatchNormalization", "batch_normalization"),
         ("GlobalMaxPooling2D", "global_max_pooling2d"), ("DepthwiseConv2D", "depthwise_conv2d"), ("Functional", "functional"),
