@@ -144,7 +144,8 @@ extension KerasImport {
             do { shape = try layer.outputShape(shapes) } catch {
                 throw self.error("\(error) (input shapes at batch 1, channels first: \(shapes.map { "\($0)" }.joined(separator: ", ")))")
             }
-            guard let n = checkedProduct(shape), n <= 1 << 31 else { throw self.error("an output of shape \(shape) is too large (over 2³¹ elements)") }
+            // The engine's shape rules refuse products that overflow, so this one fits.
+            guard shape.reduce(1, *) <= 1 << 31 else { throw self.error("an output of shape \(shape) is too large (over 2³¹ elements)") }
             do { try graph.append(name, layer, inputs: inputs.map(\.node)) } catch { throw self.error("\(error)") }
             return KerasValue(node: name, shape: shape)
         }
@@ -163,16 +164,4 @@ extension KerasImport {
             return best.map { graph.nodes[$0].name }
         }
     }
-}
-
-/// Elements of a shape, or nil on overflow or a negative dimension.
-func checkedProduct(_ xs: [Int]) -> Int? {
-    var p = 1
-    for x in xs {
-        guard x >= 0 else { return nil }
-        let (r, o) = p.multipliedReportingOverflow(by: x)
-        if o { return nil }
-        p = r
-    }
-    return p
 }
