@@ -61,7 +61,7 @@ extension KerasImport.Builder {
                                         padding: Padding(top: pads[0].top, left: pads[1].top, bottom: pads[0].bottom, right: pads[1].bottom),
                                         outputPadding: (opad[0], opad[1]), dilation: d, groups: 1, bias: bias)
             // (kh, kw, O, I) → (I, O, kh, kw)
-            let w = p[0]
+            let w = p[0]                                             // (kh, kw, O, I)
             layer.weight = Tensor(shape: [cin, filters, k.0, k.1], data: (0 ..< cin * filters * k.0 * k.1).map { idx in
                 let (i, o, y, x) = (idx / (filters * k.0 * k.1), idx / (k.0 * k.1) % filters, idx / k.1 % k.0, idx % k.1)
                 return w.data[((y * k.1 + x) * filters + o) * cin + i]
@@ -83,7 +83,7 @@ extension KerasImport.Builder {
     }
 
     /// A Keras kernel (kh, kw, I, O) as ConvLens's (O, I, kh, kw).
-    func hwioToOIHW(_ w: Tensor, _ s: [Int]) -> Tensor {
+    func hwioToOIHW(_ w: Tensor, _ s: [Int]) -> Tensor {           // w: (kh, kw, I, O)
         let (kh, kw, i, o) = (s[0], s[1], s[2], s[3])
         return Tensor(shape: [o, i, kh, kw], data: (0 ..< o * i * kh * kw).map { idx in
             let (oo, ii, y, x) = (idx / (i * kh * kw), idx / (kh * kw) % i, idx / kw % kh, idx % kw)
@@ -100,7 +100,7 @@ extension KerasImport.Builder {
         let out = linear ? name : name + ".preact"
         let features = v.shape.count == 4 ? v.shape[1] : v.shape[v.shape.count - 1]
         let p = try params([("kernel", [features, units])] + (bias ? [("bias", [units])] : []))
-        var kernel = p[0]
+        var kernel = p[0]                                              // (in, out), rows in ConvLens's order below
         if let f = v.flattened, f.h * f.w > 1 {
             // Keras's row r = (h·W + w)·C + c feeds ConvLens's feature c·H·W + h·W + w.
             kernel = Tensor(shape: kernel.shape, data: (0 ..< features * units).map { idx in

@@ -63,7 +63,7 @@ extension KerasImport.Builder {
         case "BatchNormalization":
             let v = try one(), ch = try channels(v, axis: c["axis"])
             let scale = c["scale"]?.bool ?? true, center = c["center"]?.bool ?? true
-            let p = try params((scale ? [("gamma", [ch])] : []) + (center ? [("beta", [ch])] : []) + [("moving_mean", [ch]), ("moving_variance", [ch])])
+            let p = try params((scale ? [("gamma", [ch])] : []) + (center ? [("beta", [ch])] : []) + [("moving_mean", [ch]), ("moving_variance", [ch])])   // (C) each
             let bn = BatchNorm2d(ch, eps: Float(c["epsilon"]?.number ?? 1e-3))
             bn.weight = scale ? p[0] : Tensor(shape: [ch], repeating: 1)
             bn.bias = center ? p[scale ? 1 : 0] : Tensor(zeros: [ch])
