@@ -13,7 +13,7 @@ It writes:
   <model>_weights.h5               its weights alone in the legacy layout of keras.applications' files
   <model>_*.npy + manifest.json    the input (N, H, W, C), Keras's predict, three named layers, a Grad-CAM
   hostile/*                        the bad files of issue 15 (truncated, absurd dimensions, an external link, an
-                                   unknown class, a Lambda layer, a weight of the wrong shape)
+                                   unknown class, a Lambda layer, a weight of the wrong shape), and a Reshape to 2^80
 
 With `--full DIR` it writes instead, next to keras.applications' weights files in DIR (not committed; they need a
 download), the input and Keras's predict for each, for the opt-in full-size test (Tests/ModelsTests/KerasFullSizeTests.swift).
@@ -324,6 +324,12 @@ def hostile():
         if l["config"]["name"] == "conv": l["config"]["filters"] = 5
     m.save(f"{d}/mismatch.h5")
     with h5py.File(f"{d}/mismatch.h5", "a") as f: f.attrs["model_config"] = json.dumps(cfg)
+    # A Reshape to 2^40 x 2^40, whose product overflows 64 bits.
+    cfg = json.loads(m.to_json())
+    for l in cfg["config"]["layers"]:
+        if l["config"]["name"] == "flat": l["class_name"], l["config"]["target_shape"] = "Reshape", [2 ** 40, 2 ** 40]
+    m.save(f"{d}/huge_reshape.h5")
+    with h5py.File(f"{d}/huge_reshape.h5", "a") as f: f.attrs["model_config"] = json.dumps(cfg)
     os.remove(f"{d}/small.h5")
     # Seeds for the fuzz target: a tiny model in each format, and the bad files.
     keras.backend.clear_session()

@@ -142,9 +142,14 @@ extension KerasImport.Builder {
     /// Reshape to Keras's target shape (channels-last), through (N, H, W, C) where the layout matters.
     mutating func reshape(_ v: KerasValue, target: [Int], name: String) throws -> KerasValue {
         let kin = v.shape.count == 4 ? [v.shape[0], v.shape[2], v.shape[3], v.shape[1]] : v.shape
-        let total = kin.dropFirst().reduce(1, *), known = target.filter { $0 != -1 }.reduce(1, *)
-        guard !target.isEmpty, target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 && $0 != 0 }),
-              known > 0, total % known == 0 else { throw error("cannot reshape \(Array(kin.dropFirst())) to \(target)") }
+        let total = kin.dropFirst().reduce(1, *)
+        // Each dimension at most the total (which the engine bounds), so the product of the known ones cannot overflow.
+        guard !target.isEmpty, target.count <= 8, target.filter({ $0 == -1 }).count <= 1,
+              target.allSatisfy({ $0 == -1 || (1 ... max(total, 1)).contains($0) }) else {
+            throw error("cannot reshape \(Array(kin.dropFirst())) to \(target)")
+        }
+        let known = target.filter { $0 != -1 }.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        guard known > 0, total % known == 0 else { throw error("cannot reshape \(Array(kin.dropFirst())) to \(target)") }
         let kout = [1] + target.map { $0 == -1 ? total / known : $0 }
         guard kout.dropFirst().reduce(1, *) == total else { throw error("cannot reshape \(Array(kin.dropFirst())) to \(target)") }
         var x = v

@@ -137,6 +137,12 @@ func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
         #expect(e.contains("'conv'") && e.contains("[3, 3, 3, 4]") && e.contains("[3, 3, 3, 5]") && !e.contains("\n"))
     }
 
+    @Test func reshapeWhoseSizeOverflowsIsRefused() {
+        let e = refusal("huge_reshape.h5")
+        print(e)
+        #expect(e.contains("'flat'") && e.contains("cannot reshape") && !e.contains("\n"))
+    }
+
     @Test("a truncated file, absurd dimensions and an external link are refused by the reader", arguments: [
         ("truncated.h5", "truncated"), ("absurd.h5", "'w'"), ("external.h5", "external link"),
     ])
