@@ -92,11 +92,11 @@ public enum ActivationsJob {
             return try Outputs.writeFigure(strip, to: out, scale: o.scale)
         }
         for layer in layers {
-            let a = try acts.output(layer)                                   // (1, C, H, W)
-            guard a.rank == 4 else {
-                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps")
+            let a = try acts.output(layer)                                   // (1, C, H, W), or (1, K) drawn as K 1×1 tiles
+            guard a.rank == 4 || a.rank == 2 else {
+                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps or (K) vectors")
             }
-            let (c, h, w) = (a.shape[1], a.shape[2], a.shape[3])
+            let (c, h, w) = a.rank == 4 ? (a.shape[1], a.shape[2], a.shape[3]) : (a.shape[1], 1, 1)
             var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
             g.scaling = scaling
             g.tileScale = tileScale
