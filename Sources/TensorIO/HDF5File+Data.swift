@@ -1,6 +1,8 @@
 // HDF5's values: dataspaces, datatypes, data layouts (compact, contiguous, chunked through a version-1 B-tree,
 // raw or deflated), attributes, variable-length strings in global heaps, and the conversion of elements to Float32,
 // Int and String. Every element count is checked against the bytes present and the budget before allocating.
+
+import Support
 import CZlib
 
 /// The element types the reader decodes.

@@ -3,6 +3,8 @@
 // fixed and variable-length strings), read by hand from the mapped file with every address, size and count checked
 // before use (HDF5File+Format.swift, HDF5File+Data.swift). See the README's "HDF5" section for why not libhdf5.
 
+import Support
+
 /// An HDF5 file read whole: every dataset's values and every object's attributes, by path ("layers/conv2d/vars/0",
 /// "" for the root group).
 public struct HDF5File: Sendable {
