@@ -7,15 +7,28 @@ import Glibc
 // serves residual sums (equal shapes), bias adds (N, C, H, W) + (1, C, 1, 1), squeeze-excitation (N, C, H, W)·(N, C,
 // 1, 1), layer scale (N, H, W, C)·(C) and scalar constants of shape []. Each op's forward and gradients sit together.
 
-/// Elementwise sum of one or more inputs, broadcast (residual connections, bias adds; ONNX Add and Sum).
+/// Elementwise sum of one or more inputs, broadcast (residual connections, bias adds; ONNX Add and Sum), with an
+/// optional ReLU or ReLU6 applied to the sum in place: the fused inference graph's residual block ends in one pass.
 public final class Add: Layer {
-    public init() {}
+    /// Applied to the sum; the backward gates dy with it first (as Conv2d's epilogue).
+    public let activation: Activation
+    public init(activation: Activation = .none) { self.activation = activation }
     public var kind: String { "Add" }
+    public var summary: String { activation == .none ? "" : "+\(activation.rawValue)" }
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] { try Broadcast.outputShape(inputs, kind, arity: 1 ... 1024) }
-    public func forward(_ inputs: [Tensor], _ y: inout Tensor) { Broadcast.fold(inputs, &y) { $0 + $1 } }
-    /// dx_k = dy summed to x_k's shape: an input of the output's shape gets dy itself, not a copy.
+    public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
+        Broadcast.fold(inputs, &y) { $0 + $1 }
+        guard activation != .none else { return }
+        let n = y.count, act = activation
+        y.data.withUnsafeMutableBufferPointer { yp in
+            let base = yp.baseAddress!
+            parallelChunks(n, work: n >> 2) { r in act.apply(base + r.lowerBound, r.count) }
+        }
+    }
+    /// dx_k = dy (gated by the activation) summed to x_k's shape: an input of the output's shape gets it itself.
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dy: Tensor, needed: [Bool]) -> [Tensor?] {
-        inputs.indices.map { needed[$0] ? Broadcast.sum(dy, to: inputs[$0].shape) : nil }
+        let g = activation.gate(dy, y)
+        return inputs.indices.map { needed[$0] ? Broadcast.sum(g, to: inputs[$0].shape) : nil }
     }
 }
 

@@ -1,6 +1,6 @@
 extension Graph {
     /// An inference copy with BatchNorm folded into the convolution before it and ReLU/ReLU6 fused into the
-    /// convolution's epilogue, wherever the intermediate output is not needed: the conv (or folded BN) feeds only
+    /// convolution's (or a residual sum's) epilogue, wherever the intermediate output is not needed: the conv (or folded BN) feeds only
     /// that layer, and no name involved is in `keeping`. A fused node takes the name of the last layer it absorbs,
     /// whose output it computes exactly; the absorbed names disappear, and aliases to them with them.
     ///
@@ -17,8 +17,15 @@ extension Graph {
             consumers[i] == [j] && !kept.contains(i) && !kept.contains(j) && !aliasedTo.contains(i)
         }
         var absorbedInto = [Int: Int]()        // absorbed node → the node that now computes the fused output
-        var plans = [Int: (conv: Conv2d, last: Int)]()
+        var plans = [Int: (layer: Layer, last: Int)]()
         for (i, node) in nodes.enumerated() {
+            // A residual sum followed by its ReLU: one pass over the block's output instead of two.
+            if let add = node.layer as? Add, add.activation == .none, let k = consumers[i].first, absorbable(i, k),
+               let act = nodes[k].layer as? ActivationLayer {
+                absorbedInto[k] = i
+                plans[i] = (Add(activation: act.activation), k)
+                continue
+            }
             guard let conv = node.layer as? Conv2d, conv.activation == .none, absorbedInto[i] == nil else { continue }
             var weight = conv.weight, bias = conv.bias ?? Tensor(zeros: [conv.outChannels]), last = i, activation = Activation.none
             if let j = consumers[i].first, absorbable(i, j), let bn = nodes[j].layer as? BatchNorm2d {
@@ -55,7 +62,7 @@ extension Graph {
             }
             let inputs = node.inputs.map { j in j == Graph.inputIndex ? Graph.inputName : newName[j]! }
             if let plan = plans[i] {
-                newName[i] = g.add(nodes[plan.last].name, plan.conv, inputs: inputs)
+                newName[i] = g.add(nodes[plan.last].name, plan.layer, inputs: inputs)
             } else {
                 newName[i] = g.add(node.name, node.layer, inputs: inputs)
             }

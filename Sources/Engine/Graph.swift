@@ -294,7 +294,7 @@ extension Graph {
 extension Layer {
     /// Whether the layer's output passes through a ReLU last (a ReLU layer, or a conv with a fused ReLU).
     var endsInReLU: Bool {
-        (self as? ActivationLayer)?.activation == .relu || (self as? Conv2d)?.activation == .relu
+        (self as? ActivationLayer)?.activation == .relu || (self as? Conv2d)?.activation == .relu || (self as? Add)?.activation == .relu
     }
 }
 

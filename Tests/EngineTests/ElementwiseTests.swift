@@ -36,6 +36,21 @@ import Testing
         try expectGradients("Add of one", Add(), [a])
     }
 
+    /// The fused residual sum: Add then ReLU (or ReLU6) in one layer equals the two layers, and its gradient
+    /// finite differences (kinks avoided: the grid keeps every sum 0.025 away from 0 and 6).
+    @Test func addWithFusedActivation() throws {
+        var rng = SeededRandom(9)
+        let a = gridTensor([2, 3, 4, 5], &rng, range: 8), b = gridTensor([2, 3, 4, 5], &rng, offset: 0.025)
+        for act in [Activation.relu, .relu6] {
+            var sum = Tensor(zeros: [0]), ref = Tensor(zeros: [0]), fused = Tensor(zeros: [0])
+            Add().forward([a, b], &sum)
+            ActivationLayer(act).forward([sum], &ref)
+            Add(activation: act).forward([a, b], &fused)
+            #expect(fused == ref, "Add(+\(act)) differs from Add then \(act)")
+            try expectGradients("Add +\(act)", Add(activation: act), [a, b], eps: 5e-3)
+        }
+    }
+
     /// numpy: np.array([[1], [2]]) + np.array([10, 20, 30]) = [[11, 21, 31], [12, 22, 32]]; and the same minus, times, over.
     @Test func forwardBroadcastsLikeNumpy() throws {
         let a = Tensor(shape: [2, 1], data: [1, 2]), b = Tensor(shape: [3], data: [10, 20, 30])
