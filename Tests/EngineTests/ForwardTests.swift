@@ -27,7 +27,7 @@ import Testing
     @Test("Conv2d forward equals the naive definition", arguments: [
         (3, 8, 3, 1, 1, 1, 1, [2, 3, 9, 8]), (3, 8, 3, 2, 0, 1, 1, [1, 3, 11, 10]), (6, 4, 1, 1, 0, 1, 2, [2, 6, 5, 5]),
         (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 9]), (2, 3, 3, 1, 2, 2, 1, [1, 2, 8, 7]), (3, 5, 7, 2, 3, 1, 1, [1, 3, 15, 13]),
-        (4, 4, 5, 1, 2, 1, 4, [2, 4, 6, 6]),
+        (4, 4, 5, 1, 2, 1, 4, [2, 4, 6, 6]), (8, 8, 3, 1, 2, 2, 8, [2, 8, 12, 19]), (6, 6, 5, 2, 2, 1, 6, [1, 6, 13, 21]),
     ])
     func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
         let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)
