@@ -27,6 +27,7 @@ extension CAMMethod {
                     for k in 0 ..< ch { for p in 0 ..< plane { batch.data[(b * ch + k) * plane + p] = image[k * plane + p] * mask[p] } }
                 }
                 scores += try classScores(x.context.graph, batch, class: x.context.classes[i])
+                x.context.progress?(i * c + start + count, n * c)
             }
             let m = scores.max()!
             let e = scores.map { expf($0 - m) }, total = e.reduce(0, +)
@@ -59,6 +60,7 @@ extension CAMMethod {
                 }
                 let out = try ctx.graph.resume(single, at: ctx.layer, with: batch).output("logits")
                 for b in 0 ..< count { weights.append((original - out.data[b * k + ctx.classes[i]]) / original) }
+                ctx.progress?(i * c + start + count, n * c)
             }
         }
         return weights

@@ -19,6 +19,8 @@ public struct CAMContext {
     public let layer: String
     /// The class explained for each image, (N).
     public let classes: [Int]
+    /// Methods that run extra passes report (done, total) here, in their own units (Score-CAM: masked images).
+    public let progress: ((Int, Int) -> Void)?
 }
 
 /// A class activation mapping method: a name and one function that gives the raw map (N, h, w) before the shared
@@ -39,16 +41,19 @@ public struct CAMMethod {
     public let usesGradients: Bool
     /// Whether the method explains a layer; input-gradient methods (saliency) do not, and run once.
     public let usesLayer: Bool
+    /// Whether the map depends on a class score, so that the model needs a classifier (Eigen-CAM's does not).
+    public let needsClass: Bool
     public let output: Output
     /// The raw map, (N, h, w), or the image (N, 3, H, W).
     public let map: (CAMInputs) throws -> Tensor
 
-    public init(name: String, reference: String, usesGradients: Bool, usesLayer: Bool = true, output: Output = .map,
-                map: @escaping (CAMInputs) throws -> Tensor) {
+    public init(name: String, reference: String, usesGradients: Bool, usesLayer: Bool = true, needsClass: Bool = true,
+                output: Output = .map, map: @escaping (CAMInputs) throws -> Tensor) {
         self.name = name
         self.reference = reference
         self.usesGradients = usesGradients
         self.usesLayer = usesLayer
+        self.needsClass = needsClass
         self.output = output
         self.map = map
     }
@@ -90,6 +95,8 @@ public struct CAMResult {
     public let probabilities: [Float]
     /// Things the user should know, e.g. that a map was all zero.
     public let warnings: [String]
+    /// (image, layer) pairs whose raw map held NaN or infinite values (set to 0 in `maps`): a result not to trust.
+    public let nonFinite: [(image: Int, layer: String)]
 }
 
 /// The machinery every CAM method shares, following pytorch-grad-cam's BaseCAM: forward, backward from the target
@@ -103,8 +110,9 @@ public enum CAM {
     ///   - input: preprocessed images, (N, 3, H, W).
     ///   - layers: the target layers (one map each, then averaged).
     ///   - classes: the class to explain per image; nil explains the top class.
+    ///   - progress: methods that run extra passes (Score-CAM, Ablation-CAM) report (done, total) per layer here.
     public static func compute(_ method: CAMMethod, graph: Graph, input: Tensor, layers: [String],
-                               classes: [Int?]? = nil) throws -> CAMResult {
+                               classes: [Int?]? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> CAMResult {
         let n = input.shape[0], (hIn, wIn) = (input.shape[2], input.shape[3])
         guard !layers.isEmpty else { throw EngineError("CAM: no target layer given") }
         let acts = try graph.forward(input)
@@ -127,10 +135,11 @@ public enum CAM {
             for i in 0 ..< n { seed.data[i * k + chosen[i]] = 1 }
             grads = try graph.backward(acts, seed: seed, at: "logits", to: layers)
         }
-        var warnings: [String] = []
+        var warnings: [String] = [], nonFinite: [(image: Int, layer: String)] = []
         var featureMaps: [String: Tensor] = [:]
         var sum = Tensor(zeros: [n, hIn, wIn])                           // (N, H, W)
-        let context = { (layer: String) in CAMContext(graph: graph, activations: acts, layer: layer, classes: chosen) }
+        let context = { (layer: String) in CAMContext(graph: graph, activations: acts, layer: layer, classes: chosen,
+                                                                   progress: progress) }
         if method.output == .image {
             let img = try method.map(CAMInputs(activations: acts.input, gradients: Tensor(zeros: [0]), context: context(layers[0])))
             var hwc = Tensor(zeros: [n, hIn, wIn, 3]), gray = Tensor(zeros: [n, hIn, wIn])
@@ -141,7 +150,8 @@ public enum CAM {
             } } }
             return CAMResult(maps: gray, images: hwc, featureMaps: [:], classes: chosen,
                              scores: (0 ..< n).map { logits.data[$0 * k + chosen[$0]] },
-                             probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings)
+                             probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings,
+                             nonFinite: hwc.isFinite ? [] : [(0, "input")])
         }
         for layer in method.usesLayer ? layers : [layers[0]] {
             let a = method.usesLayer ? try acts.output(layer) : acts.input
@@ -153,6 +163,7 @@ public enum CAM {
                 var m = Array(raw.data[i * h * w ..< (i + 1) * h * w])
                 if m.contains(where: { !$0.isFinite }) {
                     warnings.append("image \(i): the \(method.name) map at '\(layer)' had non-finite values; they were set to 0")
+                    nonFinite.append((i, layer))
                     m = m.map { $0.isFinite ? $0 : 0 }
                 }
                 m = normalize(m.map { Swift.max($0, 0) })
@@ -172,7 +183,7 @@ public enum CAM {
         }
         return CAMResult(maps: maps, images: nil, featureMaps: featureMaps, classes: chosen,
                          scores: (0 ..< n).map { logits.data[$0 * k + chosen[$0]] },
-                         probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings)
+                         probabilities: (0 ..< n).map { probs.data[$0 * k + chosen[$0]] }, warnings: warnings, nonFinite: nonFinite)
     }
 
     /// x − min, then / (max + 1e−7), as pytorch-grad-cam's scale_cam_image.

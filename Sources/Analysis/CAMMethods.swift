@@ -47,7 +47,8 @@ extension CAMMethod {
     /// Eigen-CAM (Muhammad & Yeasin, 2020, eq. 5): the projection of the centred activations (hw, C) on their first
     /// right singular vector; gradient-free. The SVD is LAPACK's dgesdd, as numpy's, so the sign agrees with
     /// pytorch-grad-cam's.
-    public static let eigencam = CAMMethod(name: "eigencam", reference: "Muhammad & Yeasin, IJCNN 2020", usesGradients: false) { x in
+    public static let eigencam = CAMMethod(name: "eigencam", reference: "Muhammad & Yeasin, IJCNN 2020", usesGradients: false,
+                                           needsClass: false) { x in
         let a = x.activations
         let (n, c, h, w) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
         var out = Tensor(zeros: [n, h, w])                             // (N, h, w)
@@ -77,10 +78,10 @@ extension CAMMethod {
     }
 
     /// The method called `name`.
-    /// - Throws: for an unknown name, listing the known ones.
+    /// - Throws: for an unknown name, suggesting the closest and listing the known ones.
     public static func named(_ name: String) throws -> CAMMethod {
         guard let m = all.first(where: { $0.name == name.lowercased() }) else {
-            throw EngineError("unknown CAM method '\(name)'; methods are: \(all.map(\.name).joined(separator: ", "))")
+            throw EngineError(unknownNameMessage("CAM method", name, known: all.map(\.name), plural: "methods"))
         }
         return m
     }

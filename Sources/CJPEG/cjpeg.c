@@ -132,3 +132,53 @@ int cjpeg_decode_rgb8(const uint8_t *data, size_t size, uint32_t width, uint32_t
     jpeg_destroy_decompress(&cinfo);
     return CJPEG_OK;
 }
+
+// The encoder reports through the same context as the decoder; libjpeg's memory destination grows its buffer with
+// malloc, so on an error the partial buffer is freed here.
+int cjpeg_encode_rgb8(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
+                      uint8_t **out, size_t *out_size, char *message, size_t message_size) {
+    struct jpeg_compress_struct cinfo;
+    cjpeg_context context;
+    struct { unsigned char *data; unsigned long size; } buffer = { NULL, 0 };  // in memory: valid after longjmp
+    memset(&context, 0, sizeof context);
+    context.code = CJPEG_CORRUPT;
+    *out = NULL;
+    *out_size = 0;
+    cinfo.err = jpeg_std_error(&context.base);
+    context.base.error_exit = on_error_exit;
+    context.base.emit_message = on_emit_message;
+    context.base.output_message = on_output_message;
+    if (setjmp(context.jump)) {
+        if (message_size > 0) snprintf(message, message_size, "%s", context.text);
+        jpeg_destroy_compress(&cinfo);
+        free(buffer.data);
+        return context.code;
+    }
+    jpeg_create_compress(&cinfo);
+    if (width == 0 || height == 0 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
+        snprintf(context.text, sizeof context.text, "cannot encode a %ux%u image (sides 1 to %ld)",
+                 (unsigned)width, (unsigned)height, (long)JPEG_MAX_DIMENSION);
+        context.code = CJPEG_UNSUPPORTED;
+        longjmp(context.jump, 1);
+    }
+    jpeg_mem_dest(&cinfo, &buffer.data, &buffer.size);
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+    cinfo.optimize_coding = TRUE;
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * width * 3);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *out = buffer.data;
+    *out_size = buffer.size;
+    return CJPEG_OK;
+}
+
+void cjpeg_free(uint8_t *buffer) { free(buffer); }

@@ -15,6 +15,8 @@ public struct ActivationsOptions {
     /// "minmax" or "standardize" (the Keras book's per-tile standardisation).
     public var normalize = "minmax"
     public var colormap = "viridis"
+    /// "each" (every tile on its own colour scale) or "shared" (one scale for a layer's whole grid, with a colorbar).
+    public var tileScale = "each"
     /// Write one file per layer ("<out stem>_<layer>.<ext>") instead of one tall page.
     public var split = false
     public var out: String?
@@ -68,6 +70,9 @@ public enum ActivationsJob {
             }
         }()
         let colormap = try usage { try Colormap.named(o.colormap) }
+        guard let tileScale = TileScale(rawValue: o.tileScale) else {
+            throw UsageError("unknown tile scale '\(o.tileScale)'; use each or shared")
+        }
         let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
         _ = try usage { try FigureWriter.Format(path: out) }
 
@@ -82,6 +87,8 @@ public enum ActivationsJob {
             let (c, h, w) = (a.shape[1], a.shape[2], a.shape[3])
             var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
             g.scaling = scaling
+            g.tileScale = tileScale
+            g.colorbar = tileScale == .shared
             g.colormap = colormap
             g.captions = c <= 256 ? .index : .none
             let title = "\(layer) · \(c)×\(h)×\(w)"
@@ -93,23 +100,18 @@ public enum ActivationsJob {
             let a = try acts.output(layers[0])
             try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw)
         }
-        if grids.count == 1 {
-            try FigureWriter.write(grids[0], to: out, scale: o.scale)
-            return [out]
-        }
+        // A page too tall for one file (--all at --scale 2 is about 48,000 pixels) is split by FigureWriter.
+        if grids.count == 1 { return try FigureWriter.write(grids[0], to: out, scale: o.scale) }
         if o.split {
             let url = URL(fileURLWithPath: out)
             let stem = url.deletingPathExtension().path, ext = url.pathExtension
-            return try zip(grids, zip(layers, titles)).map { g, lt in
+            return try zip(grids, zip(layers, titles)).flatMap { g, lt in
                 var g = g
                 g.title = lt.1
-                let path = "\(stem)_\(lt.0).\(ext)"
-                try FigureWriter.write(g, to: path, scale: o.scale)
-                return path
+                return try FigureWriter.write(g, to: "\(stem)_\(lt.0).\(ext)", scale: o.scale)
             }
         }
-        try FigureWriter.write(Panels(grids, columns: 1, titles: titles, title: "\(lm.model.name) activations · \(URL(fileURLWithPath: image.path).lastPathComponent)"),
-                               to: out, scale: o.scale)
-        return [out]
+        return try FigureWriter.write(Panels(grids, columns: 1, titles: titles, title: "\(lm.model.name) activations · \(URL(fileURLWithPath: image.path).lastPathComponent)"),
+                                      to: out, scale: o.scale)
     }
 }

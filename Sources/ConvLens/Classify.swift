@@ -25,13 +25,19 @@ public enum Classify {
     ///   - lm: the model, its labels and preprocessing.
     ///   - images: images prepared with the model's recipe.
     ///   - top: how many classes to report per image.
+    /// - Throws: a `UsageError` for a model without a classifier; an error naming the layer where NaN or infinity
+    ///   first appear when the probabilities are not finite.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], top: Int) throws -> [Classification] {
+        try lm.requireClassifier("classify")
+        try OptionLimits.top.check(top, upper: lm.model.classes)
         var out: [Classification] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[start ..< min(start + batchSize, images.count)])
-            let logits = try lm.model.logits(ImageBatch.tensor(chunk))          // (n, K)
+            let x = ImageBatch.tensor(chunk)                                    // (n, 3, S, S)
+            let logits = try lm.model.logits(x)                                 // (n, K)
             let k = logits.count / chunk.count
-            let probs = Softmax.rows(logits.reshaped([chunk.count, k]))
+            let probs = Softmax.rows(logits.reshaped([chunk.count, k]))        // (n, K)
+            try Finite.check(probs.data, "class probabilities", lm: lm, input: x, paths: chunk.map(\.path))
             for (i, image) in chunk.enumerated() {
                 let row = Array(probs.data[i * k ..< (i + 1) * k])
                 let best = row.indices.sorted { row[$0] > row[$1] || row[$0] == row[$1] && $0 < $1 }.prefix(top)

@@ -8,6 +8,13 @@ import TensorIO
 
 /// What to compute and draw for `convlens gradcam`.
 public struct GradCAMOptions {
+    /// What the maps are drawn over.
+    public enum View: String, CaseIterable, Sendable {
+        /// The whole photo at its own resolution, the map over the region the model saw, the rest dimmed.
+        case photo
+        /// The model's input (the crop or the squashed image).
+        case input
+    }
     public var method = "gradcam"
     /// Target layers; the architecture's default when empty. Several are averaged as pytorch-grad-cam does.
     public var layers: [String] = []
@@ -17,28 +24,34 @@ public struct GradCAMOptions {
     public var top = 1
     public var alpha: Float = 0.4
     public var colormap = "jet"
-    /// Draw input | heatmap | overlay with a caption instead of the bare overlay.
+    /// Draw input | heatmap | overlay with a caption instead of the bare overlay; with several classes, the input
+    /// once and then one overlay per class.
     public var panel = false
+    /// The photo (default; needs images prepared with `keepPhotos`) or the model's input.
+    public var view = View.photo
+    /// A title over the figure.
+    public var title: String?
     /// The figure (.png, .svg or .pdf); Reports/<image>_<method>.png when nil.
     public var out: String?
-    /// The maps as float32 .npy: (H, W) for one map, (N·K, H, W) for several, with a trailing 3 for image methods.
+    /// The maps at the model's input as float32 .npy: (H, W) for one map, (N·K, H, W) for several, with a trailing 3
+    /// for image methods.
     public var raw: String?
-    /// PNG pixels per point for captioned figures.
-    public var scale = 2.0
+    /// PNG pixels per point; nil gives 1 for a bare overlay (one pixel per photo pixel) and 2 for captioned figures.
+    public var scale: Double?
     /// Measure the faithfulness of each map (about 45 extra forward passes per map).
     public var metrics = true
     public init() {}
 }
 
-/// One explained (image, class) pair.
+/// One explained (image, class) pair; the class fields are absent for a model without a classifier (Eigen-CAM).
 public struct CAMEntry: Codable {
     public let image: String
     public let method: String
     public let layers: [String]
-    public let classIndex: Int
-    public let label: String
-    public let probability: Float
-    public let score: Float
+    public let classIndex: Int?
+    public let label: String?
+    public let probability: Float?
+    public let score: Float?
     public let faithfulness: Faithfulness?
     public let warnings: [String]
     enum CodingKeys: String, CodingKey {
@@ -53,88 +66,144 @@ public struct GradCAMOutcome {
     public let raw: String?
 }
 
-/// `convlens gradcam`: class activation maps of a batch of images, drawn over the model's view of each.
+/// `convlens gradcam`: class activation maps of a batch of images, drawn over each photo (or the model's view).
 public enum GradCAMJob {
-    public static func run(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions) throws -> GradCAMOutcome {
+    /// Checks everything, computes every map, checks that every result is finite, and only then writes.
+    /// - Parameters:
+    ///   - lm: the model.
+    ///   - images: prepared with the model's recipe (and `keepPhotos` for the photo view).
+    ///   - options: what to compute and draw.
+    ///   - progress: for methods that run many extra passes (Score-CAM, Ablation-CAM): the fraction done and a label.
+    public static func run(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
+                           progress: ((Double, String) -> Void)? = nil) throws -> GradCAMOutcome {
         let method = try usage { try CAMMethod.named(o.method) }
+        if method.needsClass { try lm.requireClassifier("gradcam --method \(method.name)") }
+        if !lm.hasClassifier && (!o.classes.isEmpty || o.top != 1) { try lm.requireClassifier("--class and --top") }
         let k = lm.model.classes
         let layers = o.layers.isEmpty ? [lm.model.architecture.camLayer] : o.layers
-        for layer in layers { _ = try usage { try lm.model.graph.index(of: layer) } }
+        try checkLayers(layers, lm, input: images[0].crop)
         for c in o.classes where c < 0 || c >= k {
             throw UsageError("class index \(c) is out of range: the model has \(k) classes (0…\(k - 1))")
         }
         guard o.classes.count <= 1 || o.classes.count == images.count else {
             throw UsageError("\(o.classes.count) classes given for \(images.count) images; give one class, or one per image")
         }
-        guard o.top >= 1 && o.top <= k else { throw UsageError("--top must be between 1 and \(k)") }
-        let colormap = try usage { try Colormap.named(o.colormap) }
+        try OptionLimits.top.check(o.top, upper: k)
+        try OptionLimits.alpha.check(Double(o.alpha))
+        if let s = o.scale { try OptionLimits.scale.check(s) }
+        let colormap = try Lookup.colormap(o.colormap)
         let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: method.name)
-        let format = try usage { try FigureWriter.Format(path: out) }
-        for path in [out] + (o.raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(path) }  // before the work, not after
+        _ = try Outputs.figureFormat(out)
+        try Outputs.check([("--out", out), ("--raw", o.raw)])                 // before the work, not after
+        try MemoryBudget.check(try estimate(lm, images: images, method: method, layers: layers, options: o),
+                               "gradcam --method \(method.name) of \(images.count) image\(images.count == 1 ? "" : "s")",
+                               hint: "try fewer images at a time" + (o.view == .photo ? " or --view input" : ""))
 
         let x = ImageBatch.tensor(images)                                     // (N, 3, S, S)
-        let n = images.count
+        let n = images.count, paths = images.map(\.path)
         // Targets per image: the given classes, or the K best.
-        var targets: [[Int]]
-        if o.classes.isEmpty {
-            let logits = try lm.model.logits(x)
-            targets = (0 ..< n).map { i in
-                let row = Array(logits.data[i * k ..< (i + 1) * k])
-                return Array(row.indices.sorted { row[$0] > row[$1] }.prefix(o.top))
-            }
-        } else {
-            targets = (0 ..< n).map { [o.classes.count == 1 ? o.classes[0] : o.classes[$0]] }
+        var targets: [[Int]] = Array(repeating: [0], count: n)
+        if lm.hasClassifier {
+            let logits = try lm.model.logits(x)                               // (N, K)
+            try Finite.check(logits.data, "logits", lm: lm, input: x, paths: paths)
+            targets = o.classes.isEmpty
+                ? (0 ..< n).map { i in
+                    let row = Array(logits.data[i * k ..< (i + 1) * k])
+                    return Array(row.indices.sorted { row[$0] > row[$1] }.prefix(o.top))
+                }
+                : (0 ..< n).map { [o.classes.count == 1 ? o.classes[0] : o.classes[$0]] }
         }
         let ranks = targets[0].count
-        var entries: [CAMEntry] = [], figures: [any Figure] = [], rawMaps: [[Float]] = []
-        var results: [[CAMResult]] = []                                        // [rank][batch]
+        var results: [CAMResult] = []                                         // [rank], each over the batch
+        var reported = false
         for r in 0 ..< ranks {
-            results.append([try CAM.compute(method, graph: lm.model.inference(keeping: Set(layers)), input: x, layers: layers,
-                                            classes: targets.map { $0[r] })])
+            let res = try CAM.compute(method, graph: lm.model.inference(keeping: Set(layers)), input: x, layers: layers,
+                                      classes: targets.map { $0[r] }) { done, total in
+                reported = true
+                progress?((Double(r) + Double(done) / Double(max(total, 1))) / Double(ranks), "\(method.name): map \(r + 1)/\(ranks)")
+            }
+            if let bad = res.nonFinite.first {
+                throw Finite.error("\(method.name) map at '\(bad.layer)'", lm: lm, input: x, row: bad.image, path: paths[bad.image])
+            }
+            results.append(res)
         }
+        if reported { progress?(1, "\(method.name): \(ranks) map\(ranks == 1 ? "" : "s")") }
+
         let (h, w) = (x.shape[2], x.shape[3])
+        var entries: [CAMEntry] = [], maps: [CAMFigure.Map] = [], rawMaps: [[Float]] = []
         for i in 0 ..< n {
             for r in 0 ..< ranks {
-                let res = results[r][0], c = res.classes[i]
+                let res = results[r], c = res.classes[i]
                 let map = Array(res.maps.data[i * h * w ..< (i + 1) * h * w])    // (H, W)
-                let faith = o.metrics && method.output == .map
-                    ? try Faithfulness.measure(graph: lm.model.inference(), image: x.item(i), map: map, classIndex: c) : nil
-                let where_ = method.usesLayer ? " @ \(layers.joined(separator: "+"))" : ""
-                let caption = "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", res.probabilities[i]))  ·  \(method.name)\(where_)"
-                entries.append(CAMEntry(image: images[i].path, method: method.name, layers: method.usesLayer ? layers : [],
-                                        classIndex: c, label: lm.label(c), probability: res.probabilities[i], score: res.scores[i],
+                var faith: Faithfulness?
+                if o.metrics && method.output == .map && lm.hasClassifier {
+                    let f = try Faithfulness.measure(graph: lm.model.inference(), image: x.item(i), map: map, classIndex: c)
+                    let values = [f.confidence, f.dropRemovingTop20, f.dropKeepingTop20, f.deletionAUC, f.insertionAUC]
+                    try Finite.check(values, "faithfulness figures", lm: lm, input: x.item(i), paths: [paths[i]])
+                    faith = f
+                }
+                let at = method.usesLayer ? " @ \(layers.joined(separator: "+"))" : ""
+                let caption = lm.hasClassifier
+                    ? "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", res.probabilities[i]))  ·  \(method.name)\(at)"
+                    : "\(method.name)\(at) (no classifier: class-free)"
+                entries.append(CAMEntry(image: paths[i], method: method.name, layers: method.usesLayer ? layers : [],
+                                        classIndex: lm.hasClassifier ? c : nil, label: lm.hasClassifier ? lm.label(c) : nil,
+                                        probability: lm.hasClassifier ? res.probabilities[i] : nil,
+                                        score: lm.hasClassifier ? res.scores[i] : nil,
                                         faithfulness: faith, warnings: res.warnings.filter { $0.hasPrefix("image \(i):") }))
+                var picture: RGBImage?
                 if let rgb = res.images {
                     var pixels = Array(rgb.data[i * h * w * 3 ..< (i + 1) * h * w * 3])   // (H, W, 3) in [0, 1], model order
                     if lm.preprocessing.bgr {                                               // show and save as RGB
                         for p in 0 ..< h * w { pixels.swapAt(3 * p, 3 * p + 2) }
                     }
                     rawMaps.append(pixels)
-                    let picture = RGBImage(width: w, height: h, pixels: pixels.map { UInt8(($0 * 255).rounded()) })
-                    figures.append(ImageGrid(images: [images[i].crop, picture], columns: 2, captions: ["input", caption]))
+                    picture = RGBImage(width: w, height: h, pixels: pixels.map { UInt8(($0 * 255).rounded()) })
                 } else {
                     rawMaps.append(map)
-                    var overlay = Overlay(image: images[i].crop, heat: Heatmap(width: w, height: h, values: map),
-                                          colormap: colormap, alpha: o.alpha, caption: caption)
-                    overlay.panel = o.panel
-                    figures.append(overlay)
                 }
+                maps.append(CAMFigure.Map(image: images[i], heat: map, side: (w, h), picture: picture, caption: caption))
             }
         }
-        if figures.count == 1 && format == .png && !o.panel, let overlay = figures[0] as? Overlay {
-            try FigureWriter.write(Picture(overlay.blended()), to: out, scale: 1)      // the bare overlay, input-crop sized
-        } else if figures.count == 1 {
-            try FigureWriter.write(figures[0], to: out, scale: o.scale)
-        } else {
-            let title = n > 1 || ranks > 1 ? "\(method.name) · \(lm.model.name)" : nil
-            try FigureWriter.write(Panels(figures, columns: ranks > 1 ? ranks : min(n, 4), title: title), to: out, scale: o.scale)
-        }
+        let style = CAMFigure.Style(view: o.view, colormap: colormap, alpha: o.alpha, panel: o.panel,
+                                    title: o.title ?? (n > 1 || ranks > 1 ? "\(method.name) · \(lm.model.name)" : nil))
+        let (figure, scale) = CAMFigure.make(maps, images: n, ranks: ranks, style: style, scale: o.scale)
+        try Outputs.writeFigure(figure, to: out, scale: scale)
         if let raw = o.raw {
             let channels = method.output == .image ? [3] : []
             let shape = (rawMaps.count == 1 ? [h, w] : [rawMaps.count, h, w]) + channels
             try NPY.write(TensorData(shape: shape, values: rawMaps.flatMap { $0 }), to: raw)
         }
         return GradCAMOutcome(entries: entries, out: out, raw: o.raw)
+    }
+
+    /// Every target layer must exist and have spatial extent: `--layer logits` is bad usage, like an unknown name.
+    static func checkLayers(_ layers: [String], _ lm: LoadedModel, input: RGBImage) throws {
+        let shapes = try lm.model.graph.shapes(input: [1, 3, input.height, input.width])
+        for layer in layers {
+            let i = try usage { try lm.model.graph.index(of: layer) }
+            guard i >= 0 else { throw UsageError("layer 'input' has no channels to weight; give a layer such as \(lm.model.architecture.camLayer)") }
+            guard shapes[i].count == 4 else {
+                throw UsageError("layer '\(layer)' has shape \(shapes[i].dropFirst().map(String.init).joined(separator: "x")); "
+                    + "gradcam needs a layer with spatial extent (C, h, w), such as \(lm.model.architecture.camLayer)")
+            }
+        }
+    }
+
+    /// The bytes a run will hold at its peak, from the graph's shapes: every output of the forward pass and its
+    /// gradient for the batch, the batches of extra passes (Score-CAM, Ablation-CAM, faithfulness), the maps, and
+    /// the decoded photos with their overlays.
+    static func estimate(_ lm: LoadedModel, images: [PreparedImage], method: CAMMethod, layers: [String],
+                         options o: GradCAMOptions) throws -> Int {
+        let (s, w) = (images[0].crop.height, images[0].crop.width), n = images.count
+        let graph = lm.model.graph, one = [1, 3, s, w]
+        let pass = try MemoryBudget.activationBytes(graph, input: one)
+        let largest = try MemoryBudget.largestOutputBytes(graph, input: one)
+        let extra = (method.name == "scorecam" || method.name == "ablationcam" ? CAMMethod.chunk : 16) * 3 * largest
+        let maps = n * o.top * s * w * 4 * 4
+        let photos = o.view == .photo
+            ? images.reduce(0) { $0.addingSaturating(($1.photoSize.width * $1.photoSize.height).multipliedSaturating(3 + 3 + 4 + 4)) } : 0
+        return (2 * n).multipliedSaturating(pass).addingSaturating(extra).addingSaturating(maps).addingSaturating(photos)
     }
 
     /// JSON text of the entries.

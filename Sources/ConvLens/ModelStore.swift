@@ -11,9 +11,29 @@ public struct LoadedModel {
     public let preprocessing: Preprocessing
     /// One name per class (or feature, for a backbone).
     public let labels: [String]
+    /// Why the model cannot classify (a features-only backbone, or a classifier that did not fit and was skipped);
+    /// nil when it has a trained classifier.
+    public let noClassifier: String?
+    /// Keys of the weights file that were left out (a classifier that did not fit).
+    public let skipped: [String]
+    /// What did not fit, when keys were skipped: "wrong shapes: classifier.0.weight: file has …".
+    public let skipNote: String?
 
     /// The label of class `i`, e.g. "tabby cat".
     public func label(_ i: Int) -> String { i < labels.count ? labels[i] : "class \(i)" }
+
+    /// Whether the model's output is a trained classifier's logits.
+    public var hasClassifier: Bool { noClassifier == nil }
+
+    /// Refuses work that needs class scores on a model without a classifier.
+    /// - Parameters:
+    ///   - what: what needs it, e.g. "classify" or "gradcam --method gradcam".
+    /// - Throws: a `UsageError` saying why there is no classifier and what works without one.
+    public func requireClassifier(_ what: String) throws {
+        guard let why = noClassifier else { return }
+        throw UsageError("\(what) needs a classifier, but \(why); without one, activations, patterns, correlate "
+            + "(pooled features) and gradcam --method eigencam work")
+    }
 }
 
 /// Finds, reads and checks weights, labels and preprocessing for a model name.
@@ -43,14 +63,24 @@ public enum ModelStore {
             throw FileError(path: name, message: "no weights for '\(name)' are installed; pass --weights FILE "
                 + "(a torchvision .pth or a .safetensors file). HINT: run `bash Scripts/setup.sh` to install SqueezeNet and MobileNetV2")
         }
-        let model = try Model.load(name, weights: try stateDict(path), source: path)
-        return try wrap(model, labels: labels)
+        let (model, skipped, reason) = try Model.loadFeatures(name, weights: try stateDict(path), source: path)
+        return try wrap(model, labels: labels, skipped: skipped, reason: reason)
     }
 
     /// Puts a model together with its preprocessing and labels.
-    public static func wrap(_ model: Model, labels: String? = nil) throws -> LoadedModel {
+    /// - Parameters:
+    ///   - skipped: weight keys left out because the classifier did not fit (see `Model.loadFeatures`).
+    ///   - reason: why they did not fit.
+    public static func wrap(_ model: Model, labels: String? = nil, skipped: [String] = [], reason: String = "") throws -> LoadedModel {
         let pre = try Preprocessing.named(model.architecture.preprocessing)
-        return LoadedModel(model: model, preprocessing: pre, labels: try classNames(labels, count: model.classes))
+        var why: String?
+        if model.architecture.classifierKey == nil {
+            why = "\(model.name) (\(model.architecture.layout) layout, \(model.source)) is features only: it has no classifier"
+        } else if !skipped.isEmpty {
+            why = "the classifier in \(model.source) does not fit \(model.name) and was not loaded"
+        }
+        return LoadedModel(model: model, preprocessing: pre, labels: try classNames(labels, count: model.classes),
+                           noClassifier: why, skipped: skipped, skipNote: skipped.isEmpty ? nil : reason)
     }
 
     /// Reads a weights file into Engine tensors.
@@ -82,7 +112,10 @@ public enum ModelStore {
     }
 }
 
-/// Runs `body`, turning an engine or zoo error (an unknown name) into a usage error.
+/// Runs a lookup by a name the user typed (a layer, method, colormap, model, format), turning its error into a usage
+/// error (exit 2) whichever target threw it; a file's error stays one.
 func usage<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as EngineError { throw UsageError(e.message) } catch let e as ModelError { throw UsageError(e.message) }
+    do { return try body() } catch let e as UsageError { throw e } catch let e as FileError { throw e } catch {
+        throw UsageError("\(error)")
+    }
 }

@@ -21,10 +21,12 @@ public struct PatternsOptions {
     public var seed: UInt64 = 0
     /// Patterns per row.
     public var perRow = 8
-    /// The figure (.png, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
+    /// The figure (.png, .jpg, .svg or .pdf); Reports/patterns_<model>_<layer>.png when nil.
     public var out: String?
     /// The optimised inputs as float32 .npy in the model's input space: (N, 3, S, S), layer after layer.
     public var raw: String?
+    /// A title over the figure instead of the default.
+    public var title: String?
     public init() {}
 }
 
@@ -72,22 +74,45 @@ public enum PatternsJob {
             guard (1 ... 2).contains(ends.count), let a = Int(ends[0]), let b = Int(ends[ends.count - 1]), a >= 0, a <= b else {
                 throw UsageError("cannot read '\(part)' in --filters '\(spec)'; give indices and ranges such as 0..63, 3,7,9 or 0..15,32")
             }
+            try OptionLimits.filter.check(b)                    // before the range becomes an array
             out += Array(a ... b)
         }
         return out
     }
 
-    /// Optimises and draws the patterns of every layer asked for.
+    /// Optimises and draws the patterns of every layer asked for, and writes the figure (and `raw`).
     /// - Parameters:
     ///   - lm: the model and its preprocessing.
     ///   - options: what to draw.
     ///   - progress: called after every optimisation step with the totals over all layers.
     public static func run(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws -> PatternsOutcome {
+        let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
+        let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
+        _ = try Outputs.figureFormat(out)
+        try Outputs.check([("--out", out), ("--raw", o.raw)])
+        let p = try compute(lm, options: o, progress: progress)
+        try Outputs.writeFigure(p.figure, to: out, scale: p.scale)
+        if let raw = o.raw {
+            let results = p.results
+            let shape = results.count == 1 ? results[0].inputs.shape : [results.reduce(0) { $0 + $1.filters.count }, 3, o.size, o.size]
+            try NPY.write(TensorData(shape: shape, values: results.flatMap(\.inputs.data)), to: raw)
+        }
+        return PatternsOutcome(results: p.results, out: out, raw: o.raw, seconds: p.seconds, warnings: p.warnings)
+    }
+
+    /// Optimises the patterns of every layer asked for and lays out their figure, writing nothing.
+    /// - Parameters:
+    ///   - lm: the model and its preprocessing.
+    ///   - options: what to draw (`out` and `raw` are not used).
+    ///   - progress: called after every optimisation step with the totals over all layers.
+    /// - Returns: the results, the figure and the PNG scale that gives one pixel per pattern pixel.
+    public static func compute(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws
+        -> (results: [FilterPatterns.Result], figure: any Figure, scale: Double, warnings: [String], seconds: Double) {
         let graph = lm.model.graph
         guard !o.layers.isEmpty else { throw UsageError("give at least one --layer; `convlens layers` lists them") }
-        guard o.size >= 16 else { throw UsageError("--size must be at least 16 pixels, got \(o.size)") }
-        guard o.perRow >= 1 else { throw UsageError("--per-row must be at least 1") }
-        if let s = o.steps, s < 1 { throw UsageError("--steps must be at least 1") }
+        try OptionLimits.size.check(o.size)
+        try OptionLimits.perRow.check(o.perRow)
+        try OptionLimits.steps.check(o.steps)
         let recipe = try recipe(o.recipe, preprocessing: lm.preprocessing, steps: o.steps)
         // Check everything before the long part.
         var plan: [(layer: String, filters: [Int])] = []
@@ -100,10 +125,11 @@ public enum PatternsJob {
             guard !filters.isEmpty else { throw UsageError("--filters selects no filter") }
             plan.append((layer, filters))
         }
-        let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
-        let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
-        guard (try? FigureWriter.Format(path: out)) != nil else {
-            throw UsageError("cannot tell the figure format of '\(out)'; use a path ending in .png, .svg or .pdf")
+        let what = "patterns --size \(o.size) of \(plan.reduce(0) { $0 + $1.filters.count }) filters"
+        if try estimate(graph, plan, size: o.size) > MemoryBudget.limit {
+            let fits = [2048, 1024, 512, 256, 150].first { s in s < o.size && (try? estimate(graph, plan, size: s)).map { $0 <= MemoryBudget.limit } == true }
+            try MemoryBudget.check(try estimate(graph, plan, size: o.size), what,
+                                   hint: fits.map { "try --size \($0) or fewer --filters" } ?? "try fewer --filters or a lower layer")
         }
 
         let clock = Date()
@@ -118,6 +144,9 @@ public enum PatternsJob {
             }
             doneSteps += filters.count * recipe.steps
             doneFilters += filters.count
+            let names = r.filters.map { "filter \($0) of \(layer)" }
+            try Finite.check(r.activations, "pattern activations", lm: lm, input: r.inputs, paths: names)
+            try Finite.check(r.inputs.data, "patterns", lm: lm, input: r.inputs, paths: names)
             let stuck = zip(r.filters, r.activations).filter { $0.1 <= 0 }.map { String($0.0) }
             if !stuck.isEmpty {
                 warnings.append("\(layer): filters \(stuck.joined(separator: ", ")) never responded"
@@ -129,18 +158,29 @@ public enum PatternsJob {
 
         // One point per pattern pixel up to 1600 points across; PNG pixels match the patterns' own.
         let tile = min(Double(o.size), (1600 / Double(min(o.perRow, plan[0].filters.count))).rounded(.down))
-        try FigureWriter.write(figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile), to: out,
-                               scale: max(1, Double(o.size) / tile))
-        if let raw = o.raw {
-            let shape = results.count == 1 ? results[0].inputs.shape : [results.reduce(0) { $0 + $1.filters.count }, 3, o.size, o.size]
-            try NPY.write(TensorData(shape: shape, values: results.flatMap(\.inputs.data)), to: raw)
+        var page = figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile)
+        if let title = o.title { page.title = title }
+        return (results, page, max(1, Double(o.size) / tile), warnings, seconds)
+    }
+
+    /// The peak bytes of a run, from the graph's shapes: one batch's forward outputs and their gradients at the
+    /// jittered size (as `FilterPatterns` batches them, at least one item), the patterns kept for the figure and
+    /// `--raw` (inputs, images, and the page's pixels), and the Fourier basis of the clear recipe.
+    static func estimate(_ graph: Graph, _ plan: [(layer: String, filters: [Int])], size s: Int) throws -> Int {
+        let n = plan.reduce(0) { $0 + $1.filters.count }
+        var peak = 0
+        for (layer, filters) in plan {
+            let perItem = try MemoryBudget.activationBytes(graph, input: [1, 3, s + 32, s + 32], upTo: layer).multipliedSaturating(2)
+            let items = max(1, min(16, filters.count, FilterPatterns.memoryBudget / max(perItem, 1)))
+            peak = max(peak, perItem.multipliedSaturating(items))
         }
-        return PatternsOutcome(results: results, out: out, raw: o.raw, seconds: seconds, warnings: warnings)
+        let image = (s * s).multipliedSaturating(3 * 4)
+        return peak.addingSaturating(n.multipliedSaturating(image).multipliedSaturating(4)).addingSaturating((s * s).multipliedSaturating(8))
     }
 
     /// One grid per layer, captioned with each filter's index and mean activation on its pattern; several layers
     /// go on one page, two grids a row.
-    static func figure(_ results: [FilterPatterns.Result], model: String, recipe: PatternRecipe, columns: Int, tile: Double) -> any Figure {
+    static func figure(_ results: [FilterPatterns.Result], model: String, recipe: PatternRecipe, columns: Int, tile: Double) -> Panels {
         let grids = results.map { r in
             let (n, h, w) = (r.filters.count, r.images.shape[2], r.images.shape[3])
             let images = (0 ..< n).map { i in
@@ -155,35 +195,5 @@ public enum PatternsJob {
         let title = "\(model) \(results.count == 1 ? results[0].layer : "") filter patterns, \(recipe.name) recipe: \(objective)"
             .replacingOccurrences(of: "  ", with: " ")
         return Panels(grids, columns: min(2, grids.count), titles: [], title: title)
-    }
-}
-
-/// A one-line progress bar on standard error, redrawn in place: filters done, the bar, and the time left.
-public final class ProgressBar {
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-    private let width = 30
-
-    /// A bar when standard error is a terminal, else nil (no bar in logs and pipes).
-    public static func ifTerminal() -> ProgressBar? { isatty(2) != 0 ? ProgressBar() : nil }
-
-    /// Redraws the bar (at most ten times a second, and always at the end).
-    public func update(_ p: FilterPatterns.Progress) {
-        let now = Date(), finished = p.stepsDone >= p.stepsTotal
-        guard finished || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        let f = Double(p.stepsDone) / Double(max(p.stepsTotal, 1))
-        let elapsed = now.timeIntervalSince(start)
-        let eta = f > 0 ? elapsed * (1 - f) / f : 0
-        let filled = Int((f * Double(width)).rounded(.down))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = "\r\(bar) \(p.filtersDone)/\(p.filtersTotal) filters  " + (finished ? "\(Self.clock(elapsed)) total   \n" : "ETA \(Self.clock(eta))   ")
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    /// "1:05" or "0:07".
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return String(format: "%d:%02d", t / 60, t % 60)
     }
 }

@@ -19,85 +19,145 @@ public enum ReportJob {
         public init() {}
     }
 
+    /// How far the report has got: `done` of `total` units of work (about one forward pass of one image each).
+    public struct Progress: Sendable {
+        public let done: Double
+        public let total: Double
+        /// What is being computed, e.g. "Grad-CAM 2/5".
+        public let stage: String
+    }
+
+    /// The side of the filter patterns in the report, in pixels: small, to keep the report quick.
+    static let patternSize = 96
+
     /// Writes `dir/index.html` and returns its path.
-    public static func run(_ lm: LoadedModel, images: [PreparedImage], dir: String, options o: Options = Options()) throws -> String {
+    /// - Parameters:
+    ///   - lm: the model.
+    ///   - images: the images, already decoded and preprocessed.
+    ///   - dir: the folder for index.html; created (with its parents) at the end, when everything has worked.
+    ///   - progress: called as each part of the work finishes, and at the end with done == total.
+    /// - Throws: `UsageError` for an unknown layer; `FileError` when `dir` cannot be a folder for the report
+    ///   (checked before any work).
+    public static func run(_ lm: LoadedModel, images: [PreparedImage], dir: String, options o: Options = Options(),
+                           progress: ((Progress) -> Void)? = nil) throws -> String {
         let tileLayers = o.tileLayers.isEmpty ? [lm.model.architecture.camLayer] : o.tileLayers
         for l in tileLayers + [o.patternLayer].compactMap({ $0 }) { _ = try usage { try lm.model.graph.index(of: l) } }
+        try checkFolder(dir)
         let keep = Set(tileLayers + [lm.model.architecture.camLayer, lm.model.architecture.embeddingLayer])
         let graph = lm.model.inference(keeping: keep)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let n = images.count, camLayer = lm.model.architecture.camLayer
+
+        // Work in units of about one forward pass of one image: a CAM is a forward and a backward pass, a pattern
+        // step a forward and a backward pass of a small image per filter.
+        let patternFilters = o.patternLayer == nil ? 0 : o.patternCount
+        let side = Double(lm.model.inputShape.last ?? 224)
+        let recipeSteps = Double(PatternRecipe.clear(PatternsJob.inputSpace(lm.preprocessing)).steps)
+        let patternUnits = 2 * Double(patternFilters) * recipeSteps * pow(Double(patternSize) / side, 2)
+        let total = Double(n) + 2 * Double(n) + Double(tileLayers.count) + patternUnits + (n >= 2 ? Double(n) : 0)
+        var done = 0.0
+        func advance(_ units: Double, _ stage: String) {
+            done += units
+            progress?(Progress(done: min(done, total), total: total, stage: stage))
+        }
+
         var html = Page(title: "ConvLens report · \(lm.model.name)")
-        html.paragraph("Model <b>\(esc(lm.model.name))</b> (\(esc(lm.model.architecture.layout)) layout, weights \(esc(lm.model.source))), "
-            + "input \(lm.model.inputShape.dropFirst().map(String.init).joined(separator: "×")), preprocessing \(esc(lm.preprocessing.name)).")
+        html.paragraph([.text("Model "), .bold(lm.model.name),
+                        .text(" (\(lm.model.architecture.layout) layout, weights \(lm.model.source)), input "
+                            + "\(lm.model.inputShape.dropFirst().map(String.init).joined(separator: "×")), preprocessing \(lm.preprocessing.name).")])
 
         // Classification.
-        let results = try Classify.run(lm, images: images, top: min(o.top, lm.model.classes))
+        let top = min(o.top, lm.model.classes)
+        let results = try Classify.run(lm, images: images, top: top)
+        advance(Double(n), "classification")
         html.heading("Classification")
-        var table = "<table><tr><th>image</th>" + (1 ... min(o.top, lm.model.classes)).map { "<th>top \($0)</th>" }.joined() + "</tr>"
-        for r in results {
-            table += "<tr><td>\(esc(URL(fileURLWithPath: r.image).lastPathComponent))</td>"
-                + r.top.map { "<td>\(esc($0.label)) <span class=dim>(\($0.index))</span><br>\(String(format: "%.1f%%", $0.probability * 100))</td>" }.joined()
-                + "</tr>"
-        }
-        html.raw(table + "</table>")
+        html.table(header: ["image"] + (1 ... top).map { "top \($0)" }, rows: results.map { r in
+            [Page.Cell(URL(fileURLWithPath: r.image).lastPathComponent)]
+                + r.top.map { Page.Cell($0.label, note: "(\($0.index))", second: String(format: "%.1f%%", $0.probability * 100)) }
+        })
 
         // Grad-CAM, one panel per image.
-        html.heading("Where the network looks: Grad-CAM @ \(esc(lm.model.architecture.camLayer))")
-        var camOptions = GradCAMOptions()
-        camOptions.panel = true
-        camOptions.metrics = false
-        for image in images {
-            let x = ImageBatch.tensor([image])
-            let cam = try CAM.compute(.gradcam, graph: graph, input: x, layers: [lm.model.architecture.camLayer])
+        html.heading("Where the network looks: Grad-CAM @ \(camLayer)")
+        for (k, image) in images.enumerated() {
+            let x = ImageBatch.tensor([image])                                               // (1, 3, H, W)
+            let cam = try CAM.compute(.gradcam, graph: graph, input: x, layers: [camLayer])
             let c = cam.classes[0]
             var overlay = Overlay(image: image.crop, heat: Heatmap(width: x.shape[3], height: x.shape[2], values: cam.maps.data),
-                                  caption: "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", cam.probabilities[0]))  ·  gradcam @ \(lm.model.architecture.camLayer)")
+                                  caption: "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", cam.probabilities[0]))  ·  gradcam @ \(camLayer)")
             overlay.panel = true
             try html.figure(overlay, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
+            advance(2, "Grad-CAM \(k + 1)/\(n)")
         }
 
         // Activation tiles of the chosen layers, for the first image.
-        html.heading("Activations of \(esc(URL(fileURLWithPath: images[0].path).lastPathComponent))")
+        html.heading("Activations of \(URL(fileURLWithPath: images[0].path).lastPathComponent)")
         let acts = try graph.forward(ImageBatch.tensor([images[0]]))
         for layer in tileLayers {
-            let a = try acts.output(layer)
+            let a = try acts.output(layer)                                                   // (1, C, H, W)
+            defer { advance(1, "activations of \(layer)") }
             guard a.rank == 4 else { continue }
             var g = TileGrid(values: a.data, count: a.shape[1], height: a.shape[2], width: a.shape[3], columns: a.shape[1] > 256 ? 32 : 16)
             g.title = "\(layer) · \(a.shape[1])×\(a.shape[2])×\(a.shape[3])"
             try html.figure(g, caption: layer, scale: 1)
         }
 
-        // Filter patterns (the clear recipe at 96 px, to keep the report quick).
+        // Filter patterns, drawn in memory.
         if let layer = o.patternLayer, o.patternCount > 0 {
-            let channels = try FilterPatterns.channelCount(lm.model.graph, layer: layer, size: 96)
+            let channels = try FilterPatterns.channelCount(lm.model.graph, layer: layer, size: patternSize)
             var po = PatternsOptions()
             po.layers = [layer]
             po.filters = Array(0 ..< min(o.patternCount, channels))
-            po.size = 96
-            po.out = dir + "/.patterns-\(getpid()).png"
-            let r = try PatternsJob.run(lm, options: po)
-            defer { try? FileManager.default.removeItem(atPath: r.out) }
-            html.heading("Filter patterns of \(esc(layer))")
-            html.png(try Data(contentsOf: URL(fileURLWithPath: r.out)), caption: "\(po.filters!.count) filters of \(layer), clear recipe")
+            po.size = patternSize
+            let start = done
+            let r = try PatternsJob.compute(lm, options: po) { p in
+                progress?(Progress(done: start + patternUnits * Double(p.stepsDone) / Double(max(p.stepsTotal, 1)), total: total,
+                                   stage: "filter patterns \(100 * p.stepsDone / max(p.stepsTotal, 1))%"))
+            }
+            advance(patternUnits, "filter patterns")
+            html.heading("Filter patterns of \(layer)")
+            try html.figure(r.figure, caption: "\(po.filters!.count) filters of \(layer), clear recipe", scale: r.scale)
         }
 
         // Correlation matrices of the pooled features and of the logits.
-        if images.count >= 2 {
+        if n >= 2 {
             html.heading("How the network relates the images")
-            let x = ImageBatch.tensor(images)
+            let x = ImageBatch.tensor(images)                                                // (n, 3, H, W)
             let feature = Embeddings.Feature.pooled(lm.model.architecture.embeddingLayer)
-            let out = try Embeddings.compute(graph, x, features: [feature, .logits])
+            let out = try Embeddings.compute(graph, x, features: [feature, .logits])         // (n, D), (n, K)
             let labels = results.map { $0.top[0].label }
             for (name, e) in [(feature.caption, out[0]), ("logits", out[1])] {
                 var p = CorrelateJob.matrixPlot(Correlation.matrix(e, e, metric: .pearson), rows: labels, columns: [],
                                                 title: "Pearson correlation of \(name)", metric: .pearson)
-                p.annotate = images.count <= 20
+                p.annotate = n <= 20
                 try html.svg(p, caption: name)
             }
+            advance(Double(n), "correlations")
         }
         let path = dir + "/index.html"
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: dir, message: "cannot create the report folder")
+        }
         try AtomicFile.write(Array(html.finish().utf8), to: path)
         return path
+    }
+
+    /// Checks, before any work, that `dir` is a folder the report can go in, or a path where one can be made.
+    /// - Throws: `FileError` naming `dir`: a file is in the way, or the nearest existing folder is not writable.
+    static func checkFolder(_ dir: String) throws {
+        var path = dir.isEmpty ? "." : dir
+        var isDir: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            let parent = (path as NSString).deletingLastPathComponent
+            path = parent.isEmpty ? "." : parent
+        }
+        guard isDir.boolValue else {
+            throw FileError(path: dir, message: path == dir ? "is a file, not a folder; --out names the folder for index.html"
+                                                              : "cannot make the report folder: '\(path)' is a file")
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw FileError(path: dir, message: "cannot write to '\(path)': \(String(cString: strerror(errno)))")
+        }
     }
 
     /// A layer in the middle of the network for the patterns section: fire4 for SqueezeNet, else the layer a
@@ -107,40 +167,67 @@ public enum ReportJob {
         return layers.contains("fire4") ? "fire4" : layers[layers.count / 3]
     }
 
-    /// Escapes text for HTML.
-    static func esc(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
-
-    /// The page being written.
+    /// The page being written. Every method takes plain text and escapes it (`HTML.escape`): nothing a caller
+    /// passes, file names included, becomes markup.
     struct Page {
+        /// A table cell: a first line with an optional dimmed note after it, and an optional second line.
+        struct Cell {
+            var text: String
+            var note: String?
+            var second: String?
+            init(_ text: String, note: String? = nil, second: String? = nil) { self.text = text; self.note = note; self.second = second }
+        }
+
+        /// A run of paragraph text.
+        enum Run { case text(String), bold(String) }
+
         var body = ""
         let title: String
+        /// Figures inlined as SVG so far: numbers their ids apart.
+        private var svgCount = 0
         init(title: String) { self.title = title }
-        mutating func heading(_ s: String) { body += "<h2>\(s)</h2>\n" }
-        mutating func paragraph(_ s: String) { body += "<p>\(s)</p>\n" }
-        mutating func raw(_ s: String) { body += s + "\n" }
-        /// A figure as an inline base64 PNG.
+
+        mutating func heading(_ s: String) { body += "<h2>\(HTML.escape(s))</h2>\n" }
+
+        mutating func paragraph(_ runs: [Run]) {
+            body += "<p>" + runs.map { run in
+                switch run {
+                case let .text(s): return HTML.escape(s)
+                case let .bold(s): return "<b>\(HTML.escape(s))</b>"
+                }
+            }.joined() + "</p>\n"
+        }
+
+        mutating func table(header: [String], rows: [[Cell]]) {
+            body += "<table><tr>" + header.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>\n"
+            for row in rows {
+                body += "<tr>" + row.map { c in
+                    "<td>" + HTML.escape(c.text) + (c.note.map { " <span class=dim>\(HTML.escape($0))</span>" } ?? "")
+                        + (c.second.map { "<br>" + HTML.escape($0) } ?? "") + "</td>"
+                }.joined() + "</tr>\n"
+            }
+            body += "</table>\n"
+        }
+
+        /// A figure as inline base64 PNG, one image per page of it.
         mutating func figure(_ f: any Figure, caption: String, scale: Double) throws {
-            let png = try FigureWriter.render(f, format: .png, scale: scale)
-            body += "<figure><img alt=\"\(esc(caption))\" width=\"\(Int(f.size.width))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
-                + "<figcaption>\(esc(caption))</figcaption></figure>\n"
+            let pages = try FigureWriter.renderPages(f, format: .png, scale: scale)
+            body += "<figure>" + pages.map { png in
+                "<img alt=\"\(HTML.escape(caption))\" width=\"\(Int(f.size.width))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+            }.joined(separator: "<br>") + "<figcaption>\(HTML.escape(caption))</figcaption></figure>\n"
         }
-        /// An already rendered PNG, inline.
-        mutating func png(_ data: Data, caption: String) {
-            body += "<figure><img alt=\"\(esc(caption))\" src=\"data:image/png;base64,\(data.base64EncodedString())\">"
-                + "<figcaption>\(esc(caption))</figcaption></figure>\n"
-        }
-        /// A figure as inline SVG.
+
+        /// A figure as inline SVG, its ids made unique on the page.
         mutating func svg(_ f: any Figure, caption: String) throws {
-            var text = String(decoding: try FigureWriter.render(f, format: .svg, scale: 1), as: UTF8.self)
-            if let start = text.range(of: "<svg") { text = String(text[start.lowerBound...]) }      // drop the XML prolog
-            body += "<figure>\(text)<figcaption>\(esc(caption))</figcaption></figure>\n"
+            svgCount += 1
+            let svgs = try FigureWriter.inlineSVG(f, idPrefix: "fig\(svgCount)-")
+            body += "<figure>\(svgs.joined(separator: "<br>"))<figcaption>\(HTML.escape(caption))</figcaption></figure>\n"
         }
+
         func finish() -> String {
             """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
             <style>
             body { font-family: "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 1600px; color: #222; }
             h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
@@ -148,7 +235,7 @@ public enum ReportJob {
             .dim { color: #888; } figure { display: inline-block; margin: 0.5em; vertical-align: top; }
             figure img, figure svg { max-width: 100%; height: auto; } figcaption { color: #555; font-size: 0.9em; }
             </style></head>
-            <body><h1>\(esc(title))</h1>
+            <body><h1>\(HTML.escape(title))</h1>
             \(body)
             <pre id="render-check"></pre>
             <script>

@@ -14,6 +14,7 @@ public enum WeightsImport {
     /// - Returns: the loaded model, for a summary.
     @discardableResult
     public static func run(file: String, arch: String, out: String) throws -> Model {
+        _ = try usage { try Zoo.layouts(arch) }
         try AtomicFile.checkWritable(out)  // before reading a file that may be large
         let source = try WeightFile.load(file)
         var tensors: [String: Tensor] = [:]

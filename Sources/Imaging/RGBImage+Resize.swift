@@ -187,6 +187,11 @@ extension RGBImage {
 
     /// The size torchvision's `Resize(size)` gives: the shorter side `size`, the longer `int(size * long / short)`.
     func sizeWithShorterSide(_ size: Int) -> (width: Int, height: Int) {
+        Self.sizeWithShorterSide(size, width: width, height: height)
+    }
+
+    /// `sizeWithShorterSide` for an image of `width` x `height`.
+    static func sizeWithShorterSide(_ size: Int, width: Int, height: Int) -> (width: Int, height: Int) {
         precondition(size > 0, "resizedShorterSide: size \(size) must be positive")
         let (short, long) = width <= height ? (width, height) : (height, width)
         // Python's int(size * long / short): exact product, correctly rounded true division, truncation.

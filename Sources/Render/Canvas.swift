@@ -96,6 +96,12 @@ public final class Canvas {
         cairo_restore(cr)
     }
 
+    /// Draws a figure title centred at the top of a page `pageWidth` wide, shrunk or cut to fit between the margins.
+    public func title(_ s: String, pageWidth: Double, y: Double) {
+        let (t, size) = TextMetrics.fit(s, maxWidth: pageWidth - 2 * Style.margin, size: Style.titleSize, minSize: 9, bold: true)
+        text(t, x: pageWidth / 2, y: y, size: size, bold: true, align: .center, baseline: .top)
+    }
+
     /// Draws an RGB image stretched into `rect`.
     /// - Parameters:
     ///   - image: the pixels.

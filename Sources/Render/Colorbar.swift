@@ -61,7 +61,9 @@ public struct Colorbar: Sendable {
         }
         if let label {
             let lx = rect.maxX + 5 + labelW + 4 + TextMetrics.ascentDescent(size: Style.labelSize).0
-            c.text(label, x: lx, y: rect.midY, size: Style.labelSize, color: .ink, align: .center, angle: 90)
+            // Written upwards along the strip: as long as the strip and its end labels, never longer.
+            let (text, size) = TextMetrics.fit(label, maxWidth: height + 2 * Colorbar.overhang, size: Style.labelSize, minSize: 6)
+            c.text(text, x: lx, y: rect.midY, size: size, color: .ink, align: .center, angle: 90)
         }
     }
 }

@@ -1,12 +1,19 @@
 /// A drawable value with a fixed size in points: TileGrid, Overlay, MatrixPlot, Panels, ...
 ///
 /// A figure lays itself out from its own fields, reports its size, and draws into a `Canvas` whose origin is its
-/// top-left corner. `FigureWriter` turns any figure into PNG, SVG or PDF; `Panels` places figures side by side.
+/// top-left corner. `FigureWriter` turns any figure into PNG, JPEG, SVG or PDF; `Panels` places figures side by side.
 public protocol Figure {
     /// The page size in points (1/72 inch).
     var size: Size { get }
     /// Draws the figure in the rectangle (0, 0) ... `size`.
     func draw(_ c: Canvas)
+    /// Heights (points from the top) where a page may end without cutting through a row of tiles or a line of
+    /// text, for figures too tall for one page; none by default (a page then ends where it must).
+    var pageBreaks: [Double] { get }
+}
+
+extension Figure {
+    public var pageBreaks: [Double] { [] }
 }
 
 /// A width and height in points.
@@ -67,4 +74,11 @@ public enum Style {
     public static let titleGap: Double = 8
     /// Width of a colorbar's colour strip.
     public static let colorbarWidth: Double = 12
+    /// The widest a title makes its page; a longer title is shrunk, then cut with "…", to the page.
+    public static let maxTitleWidth: Double = 1600
+
+    /// The page width a figure title asks for: its width plus margins, at most `maxTitleWidth`; 0 without one.
+    public static func titleWidth(_ title: String?) -> Double {
+        title.map { min(TextMetrics.width($0, size: titleSize, bold: true) + 2 * margin, maxTitleWidth) } ?? 0
+    }
 }

@@ -16,6 +16,11 @@ struct GridLayout {
     var width: Double { Double(usedColumns) * cell.width + Double(max(usedColumns - 1, 0)) * gap }
     var height: Double { Double(rows) * (cell.height + captionHeight) + Double(max(rows - 1, 0)) * gap }
 
+    /// The heights in the middle of the gaps between rows, where a page may end.
+    var rowBreaks: [Double] {
+        (1 ..< max(rows, 1)).map { originY + Double($0) * (cell.height + captionHeight + gap) - gap / 2 }
+    }
+
     /// The picture rectangle of cell i (row-major).
     func rect(_ i: Int) -> Rect {
         let r = i / columns, k = i % columns

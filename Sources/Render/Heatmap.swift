@@ -76,7 +76,7 @@ public struct Heatmap: Figure {
         let map = Rect(x: m, y: y + pad, width: w, height: h)
         var right = map.maxX
         if colorbar { right += 10 + bar.width }
-        var total = max(right, m + TextMetrics.width(title ?? "", size: Style.titleSize, bold: true)) + m
+        var total = max(right + m, Style.titleWidth(title))
         total = total.rounded(.up)
         return Layout(map: map, size: Size(width: total, height: (map.maxY + pad + m).rounded(.up)), titleY: titleY)
     }
@@ -86,7 +86,7 @@ public struct Heatmap: Figure {
     public func draw(_ c: Canvas) {
         let l = layout
         if let title {
-            c.text(title, x: l.size.width / 2, y: l.titleY, size: Style.titleSize, bold: true, align: .center, baseline: .top)
+            c.title(title, pageWidth: l.size.width, y: l.titleY)
         }
         c.pixels(rgb(), width: width, height: height, in: l.map)
         if colorbar { bar.draw(c, x: l.map.maxX + 10, y: l.map.y, height: l.map.height) }

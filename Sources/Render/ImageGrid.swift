@@ -43,17 +43,19 @@ public struct ImageGrid: Figure {
         if title != nil { y += TextMetrics.lineHeight(size: Style.titleSize) + Style.titleGap }
         let grid = GridLayout(count: images.count, columns: columns, cell: Size(width: w, height: h),
                               captionHeight: capH, gap: gap, originX: m, originY: y)
-        let titleW = title.map { TextMetrics.width($0, size: Style.titleSize, bold: true) + 2 * m } ?? 0
+        let titleW = Style.titleWidth(title)
         let size = Size(width: max(grid.originX + grid.width + m, titleW).rounded(.up), height: (grid.originY + grid.height + m).rounded(.up))
         return Layout(grid: grid, size: size, titleY: titleY, captionSize: capSize)
     }
 
     public var size: Size { layout.size }
 
+    public var pageBreaks: [Double] { layout.grid.rowBreaks }
+
     public func draw(_ c: Canvas) {
         let l = layout
         if let title {
-            c.text(title, x: l.size.width / 2, y: l.titleY, size: Style.titleSize, bold: true, align: .center, baseline: .top)
+            c.title(title, pageWidth: l.size.width, y: l.titleY)
         }
         for (i, img) in images.enumerated() {
             let cell = l.grid.rect(i)

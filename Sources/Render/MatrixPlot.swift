@@ -156,7 +156,7 @@ public struct MatrixPlot: Figure {
         let matrix = Rect(x: left.rounded(), y: y.rounded(), width: Double(columns) * cell, height: Double(rows) * cell)
         var right = matrix.maxX
         if colorbar { right += 12 + bar.width }
-        let titleW = title.map { TextMetrics.width($0, size: Style.titleSize, bold: true) + 2 * m } ?? 0
+        let titleW = Style.titleWidth(title)
         let bottom = max(matrix.maxY + labelBand, matrix.maxY + (colorbar ? Colorbar.overhang : 0))
         let dRect = dendrogram == nil ? nil : Rect(x: matrix.x - dendro - (rowLabels.isEmpty ? 0 : rowLabelW + 6), y: matrix.y,
                                                     width: MatrixPlot.dendrogramWidth, height: matrix.height)
@@ -172,7 +172,7 @@ public struct MatrixPlot: Figure {
     public func draw(_ c: Canvas) {
         let l = layout
         if let title {
-            c.text(title, x: l.size.width / 2, y: l.titleY, size: Style.titleSize, bold: true, align: .center, baseline: .top)
+            c.title(title, pageWidth: l.size.width, y: l.titleY)
         }
         let rp = rowPermutation, cp = columnPermutation
         let (lo, hi) = dataRange

@@ -2,8 +2,8 @@
 public enum RenderError: Error, CustomStringConvertible, Equatable {
     /// A colormap name that is not built in.
     case unknownColormap(String, known: [String])
-    /// An output path whose extension names no supported format.
-    case unknownFormat(path: String)
+    /// A figure that cannot fit the output, e.g. wider than a raster page at the scale asked for.
+    case tooLarge(String)
     /// Cairo reported a failure (out of memory, a surface too large, ...).
     case cairo(String)
 
@@ -11,8 +11,8 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .unknownColormap(name, known):
             return "unknown colormap '\(name)'; colormaps are: \(known.joined(separator: ", "))"
-        case let .unknownFormat(path):
-            return "cannot tell the figure format of '\(path)'; use a path ending in .png, .svg or .pdf"
+        case let .tooLarge(message):
+            return message
         case let .cairo(message):
             return "cairo: \(message)"
         }

@@ -11,6 +11,15 @@ public enum Scaling: Sendable, Equatable {
     case range(Float, Float)
 }
 
+/// Whether the maps of a grid are coloured each on its own scale or all on one.
+public enum TileScale: String, Sendable, CaseIterable {
+    /// Each tile's own range (minmax) or moments (standardize): every channel shows its own pattern.
+    case each
+    /// One range or one mean and deviation over all the tiles: channels compare by strength (a dead channel is
+    /// dark, not blank).
+    case shared
+}
+
 /// Colouring of value blocks; shared by the tile grid, heatmap, strip plot and matrix.
 enum Colorize {
     /// Minimum and maximum of the finite values (0, 0 if there are none).
@@ -36,15 +45,25 @@ enum Colorize {
     /// Keras-book standardisation, as indices: ((x - mean) / (std + 1e-5)) * 64 + 128, clipped to [0, 255],
     /// truncated like numpy's `astype('uint8')`.
     static func standardized(_ v: ArraySlice<Float>) -> [UInt8] {
-        let n = Float(v.count)
-        guard n > 0 else { return [] }
+        guard !v.isEmpty else { return [] }
+        let (mean, std) = moments(v)
+        return standardized(v, mean: mean, std: std)
+    }
+
+    /// Mean and (population) standard deviation.
+    static func moments(_ v: ArraySlice<Float>) -> (mean: Float, std: Float) {
+        let n = Float(max(v.count, 1))
         var mean: Float = 0
         for x in v { mean += x }
         mean /= n
         var variance: Float = 0
         for x in v { variance += (x - mean) * (x - mean) }
-        let std = (variance / n).squareRoot()
-        return v.map { x in
+        return (mean, (variance / n).squareRoot())
+    }
+
+    /// Keras-book standardisation with a given mean and standard deviation (e.g. those of a whole tile grid).
+    static func standardized(_ v: ArraySlice<Float>, mean: Float, std: Float) -> [UInt8] {
+        v.map { x in
             let y = (x - mean) / (std + 1e-5) * 64 + 128
             return y.isNaN ? 0 : UInt8(min(max(y, 0), 255))
         }

@@ -70,14 +70,17 @@ public struct StripPlot: Figure {
         }
         let barW = items.indices.map { bar(for: $0).width }.max() ?? 0
         let labelW = items.map { TextMetrics.width($0.label, size: Style.labelSize) }.max() ?? 0
-        let titleW = title.map { TextMetrics.width($0, size: Style.titleSize, bold: true) } ?? 0
-        let width = max(m + w + 10 + barW, m + labelW, m + titleW) + m
+        let titleW = Style.titleWidth(title)
+        let width = max(m + w + 10 + barW + m, m + labelW + m, titleW)
         let bottom = y - 10 + Colorbar.overhang
         return Layout(strips: strips, labelSize: Style.labelSize, titleY: titleY,
                       size: Size(width: width.rounded(.up), height: (bottom + m).rounded(.up)), barWidth: barW)
     }
 
     public var size: Size { layout.size }
+
+    /// Between rows: halfway from one strip to the next one's label.
+    public var pageBreaks: [Double] { layout.strips.dropLast().map { $0.maxY + 5 } }
 
     private var sharedExtent: (Float, Float) { Colorize.extent(items.flatMap(\.values)[...]) }
 
@@ -98,7 +101,7 @@ public struct StripPlot: Figure {
     public func draw(_ c: Canvas) {
         let l = layout
         if let title {
-            c.text(title, x: l.size.width / 2, y: l.titleY, size: Style.titleSize, bold: true, align: .center, baseline: .top)
+            c.title(title, pageWidth: l.size.width, y: l.titleY)
         }
         let (r, k) = dims
         let perRow = scaling == .minmax || scaling == .standardize

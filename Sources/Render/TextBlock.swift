@@ -21,6 +21,10 @@ public struct TextBlock: Figure {
                     height: (2 * Style.margin + titleH + Double(lines.count) * lineStep).rounded(.up))
     }
 
+    public var pageBreaks: [Double] {
+        lines.indices.dropFirst().map { Style.margin + titleH + Double($0) * lineStep }
+    }
+
     public func draw(_ c: Canvas) {
         if let title { c.text(title, x: Style.margin, y: Style.margin, size: Style.subtitleSize, bold: true, baseline: .top) }
         for (i, line) in lines.enumerated() {

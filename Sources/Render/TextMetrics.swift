@@ -29,19 +29,30 @@ public enum TextMetrics {
     }
 
     /// Fits `s` into `maxWidth`: shrinks the font from `size` down to `minSize`, then cuts the end with "…".
+    ///
+    /// The cut is found by bisection on the number of characters kept (a prefix is never wider than a longer
+    /// one), so a caption of n characters costs about log2(n) measurements, not n.
     /// - Returns: the text to draw and the font size to draw it at.
     public static func fit(_ s: String, maxWidth: Double, size: Double, minSize: Double, bold: Bool = false) -> (String, Double) {
-        let w = width(s, size: size, bold: bold)
+        fit(s, maxWidth: maxWidth, size: size, minSize: minSize) { width($0, size: $1, bold: bold) }
+    }
+
+    /// `fit` with the measuring function given: `measure(text, size)` is the text's width.
+    static func fit(_ s: String, maxWidth: Double, size: Double, minSize: Double, measure: (String, Double) -> Double) -> (String, Double) {
+        let w = measure(s, size)
         guard w > maxWidth, w > 0 else { return (s, size) }
         let shrunk = max(minSize, size * maxWidth / w)
-        if width(s, size: shrunk, bold: bold) <= maxWidth { return (s, shrunk) }
-        var chars = Array(s)
-        while !chars.isEmpty {
-            chars.removeLast()
-            let t = String(chars) + "…"
-            if width(t, size: shrunk, bold: bold) <= maxWidth { return (t, shrunk) }
+        if measure(s, shrunk) <= maxWidth { return (s, shrunk) }
+        let chars = Array(s)
+        func cut(_ k: Int) -> String { String(chars[..<k]) + "…" }
+        // The most characters k in 0 ..< count whose cut fits; the whole text did not fit even without "…".
+        var lo = 0, hi = chars.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if measure(cut(mid), shrunk) <= maxWidth { lo = mid } else { hi = mid - 1 }
         }
-        return ("", shrunk)
+        if lo == 0 && measure("…", shrunk) > maxWidth { return ("", shrunk) }
+        return (cut(lo), shrunk)
     }
 
     private static let scratch = Scratch()
@@ -74,6 +85,10 @@ public enum TextMetrics {
 extension TextMetrics {
     /// Breaks `s` into lines no wider than `maxWidth`: at " · " separators first, then at spaces (a single long
     /// word gets its own line).
+    ///
+    /// A line never breaks inside a number group: a relation sign (`=`, `≈`, `<`, `≤`, `>`, `≥`, `±`, `×`) stays
+    /// with the words on both its sides ("p = 0.254"), and words joined by a no-break space (U+00A0 or U+202F) stay
+    /// together, as in "512\u{A0}channels".
     public static func wrap(_ s: String, maxWidth: Double, size: Double, bold: Bool = false) -> [String] {
         if width(s, size: size, bold: bold) <= maxWidth { return [s] }
         let parts = s.components(separatedBy: "·").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -95,16 +110,35 @@ extension TextMetrics {
         return wrapWords(s, maxWidth: maxWidth, size: size, bold: bold)
     }
 
+    /// Signs that bind the words on both sides into one unbreakable group.
+    static let relations: Set<String> = ["=", "≈", "<", "≤", ">", "≥", "±", "×", "~"]
+
+    /// The words of `s` (split at plain spaces only), with each relation sign joined to its neighbours.
+    static func unbreakableGroups(_ s: String) -> [String] {
+        var groups: [String] = []
+        var joinNext = false
+        for word in s.split(separator: " ").map(String.init) {
+            let relation = relations.contains(word)
+            if let last = groups.last, joinNext || relation {
+                groups[groups.count - 1] = last + " " + word
+            } else {
+                groups.append(word)
+            }
+            joinNext = relation
+        }
+        return groups
+    }
+
     private static func wrapWords(_ s: String, maxWidth: Double, size: Double, bold: Bool) -> [String] {
         var lines: [String] = []
         var current = ""
-        for word in s.split(separator: " ") {
-            let candidate = current.isEmpty ? String(word) : current + " " + word
+        for word in unbreakableGroups(s) {
+            let candidate = current.isEmpty ? word : current + " " + word
             if current.isEmpty || width(candidate, size: size, bold: bold) <= maxWidth {
                 current = candidate
             } else {
                 lines.append(current)
-                current = String(word)
+                current = word
             }
         }
         if !current.isEmpty { lines.append(current) }

@@ -1,4 +1,4 @@
-/// N single-channel maps (activations, kernels) in rows of K, each coloured on its own scale.
+/// N single-channel maps (activations, kernels) in rows of K, each coloured on its own scale or all on one.
 ///
 ///     var g = TileGrid(values: acts, count: 64, height: 56, width: 56)   // (N, H, W)
 ///     g.columns = 8; g.title = "conv1 activations"; g.captions = .index
@@ -21,8 +21,12 @@ public struct TileGrid: Figure {
     public var tileHeight: Int, tileWidth: Int
     /// Tiles per row K.
     public var columns: Int
-    /// `.minmax` (default) and `.standardize` scale each tile alone; `.shared` and `.range` use one scale.
+    /// `.minmax` (default) and `.standardize` scale each tile alone unless `tileScale` is `.shared`; `.shared` and
+    /// `.range` use one scale.
     public var scaling: Scaling = .minmax
+    /// `.each` (default): `.minmax` and `.standardize` work tile by tile; `.shared`: over the whole grid at once
+    /// (one minimum to maximum, or one mean and deviation), so tiles compare by strength.
+    public var tileScale: TileScale = .each
     public var colormap: Colormap = .viridis
     public var captions: Captions = .none
     public var title: String?
@@ -89,21 +93,43 @@ public struct TileGrid: Figure {
                               captionHeight: capH, gap: g, originX: m, originY: y + pad)
         var right = grid.originX + grid.width
         if colorbar { right += 10 + bar.width }
-        let titleW = title.map { TextMetrics.width($0, size: Style.titleSize, bold: true) + 2 * m } ?? 0
+        let titleW = Style.titleWidth(title)
         let size = Size(width: max(right + m, titleW).rounded(.up), height: (grid.originY + grid.height + pad + m).rounded(.up))
         return Layout(grid: grid, size: size, titleY: titleY, captionSize: capSize, valueSize: valueFontSize(cell: w / Double(max(tileWidth, 1))))
     }
 
     public var size: Size { layout.size }
 
+    public var pageBreaks: [Double] { layout.grid.rowBreaks }
+
+    /// Whether each tile is coloured on its own scale.
+    var perTile: Bool { tileScale == .each && (scaling == .minmax || scaling == .standardize) }
+
     var bar: Colorbar {
-        switch scaling {
-        case .minmax: return Colorbar(colormap: colormap, lowLabel: "min", highLabel: "max", label: "per tile")
-        case .standardize: return Colorbar(colormap: colormap, lowLabel: "−2σ", highLabel: "+2σ", label: "per tile")
-        case .shared:
+        switch (scaling, tileScale) {
+        case (.minmax, .each): return Colorbar(colormap: colormap, lowLabel: "min", highLabel: "max", label: "per tile")
+        case (.standardize, .each): return Colorbar(colormap: colormap, lowLabel: "−2σ", highLabel: "+2σ", label: "per tile")
+        case (.standardize, .shared): return Colorbar(colormap: colormap, lowLabel: "−2σ", highLabel: "+2σ", label: "whole grid")
+        case (.minmax, .shared), (.shared, _):
             let (lo, hi) = Colorize.extent(values[...])
             return Colorbar(colormap: colormap, lo: Double(lo), hi: Double(hi))
-        case let .range(lo, hi): return Colorbar(colormap: colormap, lo: Double(lo), hi: Double(hi))
+        case let (.range(lo, hi), _): return Colorbar(colormap: colormap, lo: Double(lo), hi: Double(hi))
+        }
+    }
+
+    /// Colormap indices of every tile, (N, H, W), under `scaling` and `tileScale`.
+    func indices() -> [[UInt8]] {
+        let n = tileHeight * tileWidth
+        let all = values[...]
+        let extent = Colorize.extent(all)
+        let moments = scaling == .standardize && tileScale == .shared ? Colorize.moments(all) : (0, 0)
+        return (0 ..< count).map { i in
+            let v = values[(i * n) ..< ((i + 1) * n)]
+            switch (scaling, tileScale) {
+            case (.minmax, .shared): return Colorize.indices(v, lo: extent.0, hi: extent.1)
+            case (.standardize, .shared): return Colorize.standardized(v, mean: moments.0, std: moments.1)
+            default: return Colorize.indices(v, scaling: scaling, shared: extent)
+            }
         }
     }
 
@@ -135,20 +161,19 @@ public struct TileGrid: Figure {
     public func draw(_ c: Canvas) {
         let l = layout
         if let title {
-            c.text(title, x: l.size.width / 2, y: l.titleY, size: Style.titleSize, bold: true, align: .center, baseline: .top)
+            c.title(title, pageWidth: l.size.width, y: l.titleY)
         }
         let n = tileHeight * tileWidth
-        let shared = scaling == .shared ? Colorize.extent(values[...]) : (0, 0)
         let decimals = showValues ? valueDecimals : 0
+        let indices = indices()
         for i in 0 ..< count {
             let v = values[(i * n) ..< ((i + 1) * n)]
             let r = l.grid.rect(i)
             var rgb: [UInt8]? = nil
-            let perTile = scaling == .minmax || scaling == .standardize
             if perTile && Colorize.isConstant(v) {
                 c.fill(r, TileGrid.blank)
             } else {
-                let px = Colorize.rgb(Colorize.indices(v, scaling: scaling, shared: shared), colormap)
+                let px = Colorize.rgb(indices[i], colormap)
                 c.pixels(px, width: tileWidth, height: tileHeight, in: r)
                 rgb = px
             }

@@ -17,16 +17,23 @@ struct Activations: ParsableCommand {
     @Option(help: "Tiles per row (default 16, or 32 above 256 channels).") var perRow: Int?
     @Option(help: "Per-tile scaling: minmax, or standardize (x - mean, / std, x 64 + 128, clipped).") var normalize: Normalize = .minmax
     @Option(help: ArgumentHelp("Colormap of the tiles.", valueName: "name")) var colormap = "viridis"
+    @Option(help: "each: every tile on its own colour scale; shared: one scale for a layer's whole map, with a colorbar.")
+    var tileScale: TileScale = .each
+
+    enum TileScale: String, ExpressibleByArgument, CaseIterable { case each, shared }
     @Flag(help: "With several layers, write one file per layer instead of one tall page.") var split = false
-    @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default in Reports/).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Output figure: .png, .jpg, .svg or .pdf (default in Reports/); a page too tall for one file is split.", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W); with --kernel, every stage (above).",
                                valueName: "file.npy")) var raw: String?
-    @Option(help: "PNG pixels per point.") var scale: Double = 2
+    @Option(help: "PNG and JPEG pixels per point.") var scale: Double = 2
 
     func validate() throws {
         let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
         guard modes == 1 else { throw ValidationError("give exactly one of --layer, --all or --kernel") }
-        if let k = perRow, k < 1 { throw ValidationError("--per-row must be at least 1") }
+        try validating {
+            try OptionLimits.perRow.check(perRow)
+            try OptionLimits.scale.check(scale)
+        }
     }
 
     func run() throws {
@@ -36,13 +43,14 @@ struct Activations: ParsableCommand {
             return
         }
         let lm = try model.load()
-        let prepared = try ImageBatch.prepare([image], lm.preprocessing, maxPixels: model.maxPixels).images[0]
+        let prepared = try model.prepare([image], for: lm).images[0]
         var o = ActivationsOptions()
         o.layers = layer
         o.all = all
         o.perRow = perRow
         o.normalize = normalize.rawValue
         o.colormap = colormap
+        o.tileScale = tileScale.rawValue
         o.split = split
         o.out = out
         o.raw = raw

@@ -17,6 +17,14 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead, time im2col against Winograd on typical 3x3 convolutions.") var algorithms = false
     @Option(help: ArgumentHelp("With --algorithms, one shape only: C,O,H,batch.", valueName: "c,o,h,n")) var shape: String?
 
+    func validate() throws {
+        try validating {
+            try OptionLimits.runs.check(runs)
+            try OptionLimits.batch.check(batch)
+            try OptionLimits.inputSize.check(size)
+        }
+    }
+
     func run() throws {
         if algorithms {
             let v = shape?.split(separator: ",").compactMap { Int($0) }
@@ -29,7 +37,7 @@ struct Bench: ParsableCommand {
             return
         }
         let names = models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models
-        let report = try Benchmark.run(models: names, runs: max(1, runs)) { if !json { warn("bench: \($0)") } }
+        let report = try Benchmark.run(models: names, runs: runs) { if !json { warn("bench: \($0)") } }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]

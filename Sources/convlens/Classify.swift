@@ -12,12 +12,13 @@ struct Classify: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        try validating { try OptionLimits.top.check(top) }
     }
 
     func run() throws {
         let lm = try model.load()
-        let batch = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels).images
+        try lm.requireClassifier("classify")                                   // before decoding any image
+        let batch = try model.prepare(images, for: lm).images
         let results = try ConvLens.Classify.run(lm, images: batch, top: min(top, lm.model.classes))
         if json { print(try ConvLens.Classify.json(results)); return }
         for r in results {

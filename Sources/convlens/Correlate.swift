@@ -18,18 +18,24 @@ struct Correlate: ParsableCommand {
     var feature = "pooled"
     @Option(help: "pearson, cosine or spearman.") var metric: Correlation.Metric = .pearson
     @Option(help: "input, or cluster (average linkage, with a dendrogram).") var order: Order = .input
-    @Option(help: "Label each image by its top-1 class (class) or its file name (file).") var labelBy: LabelBy = .class
+    @Option(help: "Label each image by its top-1 class (class) or its file name (file); default class, or file for a model without a classifier.")
+    var labelBy: LabelBy?
     @Flag(help: "Draw the walkthrough figure: pooled and logit correlations side by side, with strip plots of each vector.")
     var walkthrough = false
+    @Option(help: ArgumentHelp("Colormap of the matrix.", valueName: "name")) var colormap = "rdbu"
+    @Option(help: ArgumentHelp("A title over the figure.", valueName: "text")) var title: String?
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<first image>_correlation.png).", valueName: "file"))
     var out: String?
     @Option(help: ArgumentHelp("Save the matrix as float32 .npy (input order).", valueName: "file.npy")) var raw: String?
     @Option(help: ArgumentHelp("Save the embeddings as float32 .npy, (n, D) (input order; a second set's rows follow).", valueName: "file.npy"))
     var saveEmbeddings: String?
     @Option(help: "PNG pixels per point.") var scale: Double = 2
+    @Flag(help: "Print the matrix, labels and files as JSON: {\"metric\", \"feature\", \"rows\": [{\"image\", \"label\"}], \"columns\", \"matrix\", \"out\", \"raw\"}.")
+    var json = false
 
     func validate() throws {
         guard images.count + vs.count >= 2 else { throw ValidationError("give at least two images") }
+        try validating { try OptionLimits.scale.check(scale) }
     }
 
     func run() throws {
@@ -38,13 +44,16 @@ struct Correlate: ParsableCommand {
         o.feature = feature
         o.metric = metric
         o.cluster = order == .cluster
-        o.labelByFile = labelBy == .file
+        o.labelByFile = labelBy.map { $0 == .file }
         o.walkthrough = walkthrough
+        o.colormap = colormap
+        o.title = title
         o.out = out
         o.raw = raw
         o.saveEmbeddings = saveEmbeddings
         o.scale = scale
-        let r = try CorrelateJob.run(lm, images: images, versus: vs, options: o, maxPixels: model.maxPixels)
+        let r = try CorrelateJob.run(lm, images: images, versus: vs, options: o, maxPixels: model.maxPixels, fit: model.fit)
+        if json { print(try r.json()); return }
         print("\(r.matrix.shape[0])x\(r.matrix.shape[1]) \(metric.rawValue) matrix; wrote \(r.out)")
     }
 }

@@ -1,13 +1,15 @@
 import Analysis
 import ArgumentParser
 import ConvLens
+import Engine
 import Foundation
 
 struct GradCAM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcam",
         abstract: "Draw class activation maps (Grad-CAM and its family) over images.",
-        discussion: "Methods: \(CAMMethod.all.map(\.name).joined(separator: ", ")).")
+        discussion: "Methods: \(CAMMethod.all.map(\.name).joined(separator: ", ")). By default the map is drawn over the whole photo "
+            + "at its own resolution: over the region the model saw, with the rest (what a centre crop cut off) dimmed.")
 
     @Argument(help: "Images (PNG or JPEG); they run as one batch.") var images: [String]
     @OptionGroup var model: ModelOptions
@@ -20,25 +22,34 @@ struct GradCAM: ParsableCommand {
     @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
     @Option(help: ArgumentHelp("Colormap of the heatmap.", valueName: "name")) var colormap = "jet"
-    @Flag(help: "Draw input | heatmap | overlay with a colorbar and a caption.") var panel = false
+    @Flag(help: "Draw input | heatmap | overlay with a caption; with --top K, the input once and then one overlay per class.")
+    var panel = false
+    @Option(help: ArgumentHelp("Draw over the whole photo (photo) or over the model's input, the crop (input).", valueName: "photo|input"))
+    var view: GradCAMOptions.View = .photo
+    @Option(help: ArgumentHelp("A title over the figure.", valueName: "text")) var title: String?
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<image>_<method>.png).", valueName: "file"))
     var out: String?
-    @Option(help: ArgumentHelp("Also save the maps as float32 .npy: (H, W), or (N, H, W) for several.", valueName: "file.npy"))
+    @Option(help: ArgumentHelp("Also save the maps at the model's input as float32 .npy: (H, W), or (N, H, W) for several.", valueName: "file.npy"))
     var raw: String?
-    @Option(help: "PNG pixels per point for captioned figures.") var scale: Double = 2
+    @Option(help: "PNG pixels per point (per photo pixel for a bare overlay); default 1 for a bare overlay, 2 otherwise.")
+    var scale: Double?
     @Flag(help: "Print the results, with faithfulness figures, as JSON.") var json = false
     @Flag(help: "Skip the faithfulness figures (deletion/insertion curves).") var noMetrics = false
     @Flag(help: "Go on without images that cannot be read, and list them at the end.") var skipUnreadable = false
 
     func validate() throws {
-        guard (0 ... 1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        try validating {
+            try OptionLimits.alpha.check(Double(alpha))
+            if let scale { try OptionLimits.scale.check(scale) }
+            try OptionLimits.top.check(top)
+            _ = try CAMMethod.named(method)
+        }
         guard top == nil || classes.isEmpty else { throw ValidationError("give either --class or --top, not both") }
-        guard scale > 0 && scale <= 16 else { throw ValidationError("--scale must be in (0, 16]") }
     }
 
     func run() throws {
         let lm = try model.load()
-        let (batch, skipped) = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels, skipUnreadable: skipUnreadable)
+        let (batch, skipped) = try model.prepare(images, for: lm, keepPhotos: view == .photo, skipUnreadable: skipUnreadable)
         guard !batch.isEmpty else { throw ValidationError("no readable images") }
         var o = GradCAMOptions()
         o.method = method
@@ -48,18 +59,24 @@ struct GradCAM: ParsableCommand {
         o.alpha = alpha
         o.colormap = colormap
         o.panel = panel
+        o.view = view
+        o.title = title
         o.out = out
         o.raw = raw
         o.scale = scale
         o.metrics = !noMetrics
-        let r = try GradCAMJob.run(lm, images: batch, options: o)
+        let bar = ProgressBar.ifTerminal()
+        let r = try GradCAMJob.run(lm, images: batch, options: o, progress: bar.map { b in { b.update(fraction: $0, $1) } })
         if json {
             print(try GradCAMJob.json(r))
         } else {
             for e in r.entries {
-                var line = "\(e.image): \(e.label) (\(e.classIndex)), p = \(String(format: "%.3f", e.probability)), \(e.method)"
-                if !e.layers.isEmpty { line += " @ \(e.layers.joined(separator: "+"))" }
-                print(line)
+                let at = e.layers.isEmpty ? "" : " @ \(e.layers.joined(separator: "+"))"
+                if let c = e.classIndex, let label = e.label, let p = e.probability {
+                    print("\(e.image): \(label) (\(c)), p = \(String(format: "%.3f", p)), \(e.method)\(at)")
+                } else {
+                    print("\(e.image): \(e.method)\(at) (no classifier: a class-free map)")
+                }
                 if let f = e.faithfulness {
                     print(String(format: "  faithfulness: drop removing top 20%% %.3f, drop keeping only top 20%% %.3f, deletion AUC %.3f, insertion AUC %.3f",
                                  f.dropRemovingTop20, f.dropKeepingTop20, f.deletionAUC, f.insertionAUC))
@@ -71,3 +88,5 @@ struct GradCAM: ParsableCommand {
         for (path, error) in skipped { warn("skipped \(path): \(error)") }
     }
 }
+
+extension GradCAMOptions.View: ExpressibleByArgument {}

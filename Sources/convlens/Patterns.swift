@@ -20,6 +20,7 @@ struct Patterns: ParsableCommand {
     @Option(help: "Optimisation steps (default: clear 64, keras 40).") var steps: Int?
     @Option(help: "Random seed; the same seed gives the same patterns.") var seed: UInt64 = 0
     @Option(help: "Patterns per row.") var perRow: Int = 8
+    @Option(help: ArgumentHelp("A title over the figure.", valueName: "text")) var title: String?
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/patterns_<model>_<layer>.png).", valueName: "file"))
     var out: String?
     @Option(help: ArgumentHelp("Also save the optimised inputs as float32 .npy, (N, 3, S, S), in the model's input space.", valueName: "file.npy"))
@@ -27,9 +28,12 @@ struct Patterns: ParsableCommand {
 
     func validate() throws {
         guard !layer.isEmpty else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
-        guard size >= 16 else { throw ValidationError("--size must be at least 16") }
-        guard (steps ?? 1) >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard perRow >= 1 else { throw ValidationError("--per-row must be at least 1") }
+        try validating {
+            try OptionLimits.size.check(size)
+            try OptionLimits.steps.check(steps)
+            try OptionLimits.perRow.check(perRow)
+            _ = try filters.map(PatternsJob.parseFilters)
+        }
     }
 
     func run() throws {
@@ -42,6 +46,7 @@ struct Patterns: ParsableCommand {
         o.steps = steps
         o.seed = seed
         o.perRow = perRow
+        o.title = title
         o.out = out
         o.raw = raw
         let bar = ProgressBar.ifTerminal()

@@ -16,12 +16,13 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let lm = try model.load()
-        let (batch, skipped) = try ImageBatch.prepare(images, lm.preprocessing, maxPixels: model.maxPixels, skipUnreadable: skipUnreadable)
+        let (batch, skipped) = try model.prepare(images, for: lm, skipUnreadable: skipUnreadable)
         guard !batch.isEmpty else { throw ValidationError("no readable images") }
         var o = ReportJob.Options()
         o.tileLayers = tiles
         o.patternLayer = patterns == "none" ? nil : patterns ?? ReportJob.defaultPatternLayer(lm)
-        print("wrote \(try ReportJob.run(lm, images: batch, dir: out, options: o))")
+        let bar = ProgressBar.ifTerminal()
+        print("wrote \(try ReportJob.run(lm, images: batch, dir: out, options: o, progress: bar.map { b in { b.update($0) } }))")
         for (path, error) in skipped { warn("skipped \(path): \(error)") }
     }
 }

@@ -55,8 +55,8 @@ import TensorIO
         o.filters = [0, 40]                                         // fire4 has 256 / 8 = 32 channels here
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) } == "filter 40 is out of range: 'fire4' has 32 channels (0…31)")
         o.filters = [0]
-        o.out = NSTemporaryDirectory() + "p.jpg"
-        #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) }?.hasSuffix("use a path ending in .png, .svg or .pdf") == true)
+        o.out = NSTemporaryDirectory() + "p.gif"
+        #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) }?.hasSuffix("use a path ending in .png, .jpg, .svg or .pdf") == true)
         o.out = NSTemporaryDirectory() + "p.png"
         o.recipe = "lucid"
         o.filters = [0]

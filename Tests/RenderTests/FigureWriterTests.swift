@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import Imaging
 import Support
 import Testing
 @testable import Render
@@ -83,13 +84,44 @@ import Testing
         #expect(try FigureWriter.Format(path: "a/b.PNG") == .png)
         #expect(try FigureWriter.Format(path: "x.svg") == .svg)
         #expect(try FigureWriter.Format(path: "x.pdf") == .pdf)
-        do {
-            try FigureWriter.write(Self.sample, to: "/tmp/figure.jpg")
-            Issue.record("a .jpg path was accepted")
-        } catch {
-            let m = "\(error)"
-            #expect(m.contains(".png") && m.contains(".svg") && m.contains(".pdf") && m.contains("figure.jpg"), "\(m)")
+        #expect(try FigureWriter.Format(path: "x.jpg") == .jpeg)
+        #expect(try FigureWriter.Format(path: "x.JPEG") == .jpeg)
+        for bad in ["/tmp/figure.gif", "/tmp/figure", "/tmp/figure.png.bak"] {
+            do {
+                try FigureWriter.write(Self.sample, to: bad)
+                Issue.record("\(bad) was accepted")
+            } catch let error as UsageError {
+                let m = "\(error)"
+                #expect(m.contains(".png") && m.contains(".jpg") && m.contains(".svg") && m.contains(".pdf") && m.contains(bad), "\(m)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: bad))
         }
+    }
+
+    /// JPEG output is the PNG rendering through libjpeg at quality 92: the same size, and close to it pixel by pixel
+    /// (JPEG's error on text and flat colour at q92 is a few levels on average).
+    @Test func jpegIsThePNGRenderingCompressed() throws {
+        let png = try CairoPNG.decode(try FigureWriter.render(Self.sample, format: .png, scale: 2))
+        let bytes = try FigureWriter.render(Self.sample, format: .jpeg, scale: 2)
+        #expect(Array(bytes.prefix(3)) == [0xFF, 0xD8, 0xFF])
+        let jpeg = try ImageIO.decode(bytes, name: "sample.jpg")
+        #expect(jpeg.width == png.width && jpeg.height == png.height)
+        let d = Golden.diff(jpeg, png)
+        print("JPEG against PNG: \(d.summary)")
+        #expect(d.meanAbs < 2, "\(d.summary)")
+        #expect(d.fractionWithin > 0.97, "\(d.summary)")
+    }
+
+    /// Two SVGs on one HTML page must not share ids: every definition and every reference gets the prefix.
+    @Test func inlineSVGPrefixesEveryIdAndReference() throws {
+        let svg = try #require(try FigureWriter.inlineSVG(Self.sample, idPrefix: "fig7-").first)
+        #expect(svg.hasPrefix("<svg"))
+        let ids = svg.matches(of: #/ id="([^"]*)"/#).map { String($0.1) }
+        let refs = svg.matches(of: #/(?:href="#|url\(#)([^")]*)/#).map { String($0.1) }
+        #expect(!ids.isEmpty && !refs.isEmpty)
+        #expect(ids.allSatisfy { $0.hasPrefix("fig7-1-") }, "\(ids.filter { !$0.hasPrefix("fig7-1-") })")
+        #expect(Set(refs).isSubset(of: Set(ids)), "references to undefined ids: \(Set(refs).subtracting(ids).sorted())")
+        #expect(Set(ids).count == ids.count)
     }
 
     @Test func writesAtomicallyAndLeavesNoTemporaryFiles() throws {

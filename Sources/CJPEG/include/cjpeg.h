@@ -26,4 +26,13 @@ enum {
 int cjpeg_decode_rgb8(const uint8_t *data, size_t size, uint32_t width, uint32_t height,
                       uint8_t *out, char *message, size_t message_size);
 
+/// Encodes (height, width, 3) 8-bit RGB as a baseline JPEG (YCbCr 4:2:0, libjpeg's standard tables scaled to
+/// `quality`, 1 to 100; optimised Huffman tables). On success `*out` holds `*out_size` bytes from malloc, to be
+/// released with cjpeg_free; on failure `*out` is NULL and `message` says why.
+int cjpeg_encode_rgb8(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
+                      uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
+/// Frees a buffer returned by cjpeg_encode_rgb8.
+void cjpeg_free(uint8_t *buffer);
+
 #endif

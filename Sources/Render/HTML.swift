@@ -1,0 +1,23 @@
+/// Text made safe for HTML.
+public enum HTML {
+    /// Escapes `s` for HTML text and for attribute values in either kind of quotes: `& < > " '` become entities,
+    /// and characters that are invisible or reorder text (C0 and C1 controls, DEL, bidirectional overrides and
+    /// isolates) become a visible `\u{1B}`, so a hostile file name shows as what it is.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\u{0}" ... "\u{1F}", "\u{7F}" ... "\u{9F}", "\u{202A}" ... "\u{202E}", "\u{2066}" ... "\u{2069}":
+                out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+}
