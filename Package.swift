@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
         .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
 # (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), the safetensors
-# parser (safetensors), the kernel file of `activations --kernel` (kernels) and the ONNX reader (onnx). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
+# parser (safetensors), the kernel file of `activations --kernel` (kernels), the ONNX reader (onnx) and class-name files
+# (labels). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
 # then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
 #   bash Scripts/fuzz.sh                      every target, 1,000,000 executions each
@@ -23,6 +24,7 @@ ROOT=$(pwd)
 OUT=$ROOT/.build-fuzz
 RUNS=1000000
 TIME=0
+ALL_TARGETS=(image pickle zip safetensors kernels onnx labels)   # each has Fuzz/Targets/Fuzz<Name>.swift and Fuzz/Entry/<name>.swift
 TARGETS=()
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -30,11 +32,11 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --time) TIME=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    image|pickle|zip|safetensors|kernels|onnx) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument '$1'; targets are image, pickle, zip, safetensors, kernels, onnx" >&2; exit 2 ;;
+    *) if [[ " ${ALL_TARGETS[*]} " == *" $1 "* ]]; then TARGETS+=("$1"); shift
+       else echo "fuzz.sh: unknown argument '$1'; targets are ${ALL_TARGETS[*]}" >&2; exit 2; fi ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(image pickle zip safetensors kernels onnx)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 
 SWIFTC=$(command -v swiftc)
 CLANG=$(dirname "$SWIFTC")/clang  # the clang that ships with Swift has the libFuzzer runtime swiftc links
@@ -87,6 +89,7 @@ build_target() {
     safetensors) Name=Safetensors; lib=TensorIO ;;
     kernels) Name=Kernels; lib=TensorIO ;;
     onnx) Name=ONNX; lib=TensorIO ;;
+    labels) Name=Labels; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
   local link=("$OUT/obj/Support.o")

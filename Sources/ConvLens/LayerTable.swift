@@ -17,10 +17,12 @@ public enum LayerTable {
     public static func rows(_ model: Model) throws -> [Row] {
         let g = model.graph
         let shapes = try g.shapes(input: model.inputShape)
-        return g.nodes.enumerated().map { i, node in
+        // Constants (an imported model's initializers read as inputs) are parameters of the op that reads them.
+        return g.nodes.enumerated().filter { !($0.element.layer is Constant) }.map { i, node in
             let ins = node.inputs.map { $0 == Graph.inputIndex ? model.inputShape : shapes[$0] }
             return Row(name: node.name, kind: node.layer.kind, summary: node.layer.summary, shape: shapes[i],
-                       parameters: node.layer.parameterCount, macs: node.layer.macs(ins, shapes[i]))
+                       parameters: node.layer.parameterCount + node.inputs.filter { g.isConstant($0) }.reduce(0) { $0 + shapes[$1].reduce(1, *) },
+                       macs: node.layer.macs(ins, shapes[i]))
         }
     }
 

@@ -18,6 +18,8 @@ public struct LoadedModel {
     public let skipped: [String]
     /// What did not fit, when keys were skipped: "wrong shapes: classifier.0.weight: file has …".
     public let skipNote: String?
+    /// What an importer wants the user to know (a dynamic input size fixed, an output left out).
+    public var notes: [String] = []
 
     /// The label of class `i`, e.g. "tabby cat".
     public func label(_ i: Int) -> String { i < labels.count ? labels[i] : "class \(i)" }
@@ -36,6 +38,19 @@ public struct LoadedModel {
     }
 }
 
+/// What the user asked of the input recipe: a preset, and mean and std overrides in pixel-scaled units (after the
+/// preset's scale, in RGB order), as `--preprocess`, `--mean` and `--std` give them.
+public struct PreprocessChoice: Sendable {
+    public var preset: String?
+    public var mean: [Float]?
+    public var std: [Float]?
+    public init(preset: String? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
+        self.preset = preset
+        self.mean = mean
+        self.std = std
+    }
+}
+
 /// Finds, reads and checks weights, labels and preprocessing for a model name.
 public enum ModelStore {
     /// The model used when none is named.
@@ -51,28 +66,47 @@ public enum ModelStore {
         return nil
     }
 
+    /// Whether a `--model` value names a model file (an ONNX export) rather than an architecture of the zoo.
+    public static func isModelFile(_ name: String) -> Bool {
+        name.lowercased().hasSuffix(".onnx")
+    }
+
     /// Loads a model.
     /// - Parameters:
-    ///   - name: a zoo name; default squeezenet1_1.
+    ///   - name: a zoo name (default squeezenet1_1), or a model file (`isModelFile`).
     ///   - weights: a weights file in any supported format; default the installed weights for `name`.
     ///   - labels: a class-name file, one per line; default Weights/imagenet_classes.txt for 1000 classes.
-    public static func load(name: String? = nil, weights: String? = nil, labels: String? = nil) throws -> LoadedModel {
+    ///   - preprocess: the input recipe asked for, if not the model's own.
+    public static func load(name: String? = nil, weights: String? = nil, labels: String? = nil,
+                            preprocess: PreprocessChoice = PreprocessChoice()) throws -> LoadedModel {
         let name = name ?? defaultModel
+        if isModelFile(name) {
+            guard weights == nil else { throw UsageError("--weights: \(name) holds its own weights; give only --model") }
+            let preset = try usage { try Preprocessing.named(preprocess.preset ?? "torchvision") }
+            var options = ONNXImport.Options()
+            options.defaultInputSize = (preset.cropSize, preset.cropWidth)
+            let (model, notes) = try Model.onnx(name, preprocessing: preset.name, options: options)
+            var lm = try wrap(model, labels: labels, preprocess: preprocess)
+            lm.notes = notes
+            return lm
+        }
         _ = try usage { try Zoo.layouts(name) }
         guard let path = weights ?? installedWeights(name) else {
             throw FileError(path: name, message: "no weights for '\(name)' are installed; pass --weights FILE "
                 + "(a torchvision .pth or a .safetensors file). HINT: run `bash Scripts/setup.sh` to install SqueezeNet and MobileNetV2")
         }
         let (model, skipped, reason) = try Model.loadFeatures(name, weights: try stateDict(path), source: path)
-        return try wrap(model, labels: labels, skipped: skipped, reason: reason)
+        return try wrap(model, labels: labels, skipped: skipped, reason: reason, preprocess: preprocess)
     }
 
     /// Puts a model together with its preprocessing and labels.
     /// - Parameters:
     ///   - skipped: weight keys left out because the classifier did not fit (see `Model.loadFeatures`).
     ///   - reason: why they did not fit.
-    public static func wrap(_ model: Model, labels: String? = nil, skipped: [String] = [], reason: String = "") throws -> LoadedModel {
-        let pre = try Preprocessing.named(model.architecture.preprocessing)
+    ///   - preprocess: a preset and overrides replacing the architecture's recipe; the crop is the model's input size.
+    public static func wrap(_ model: Model, labels: String? = nil, skipped: [String] = [], reason: String = "",
+                            preprocess: PreprocessChoice = PreprocessChoice()) throws -> LoadedModel {
+        let pre = try recipe(model, preprocess)
         var why: String?
         if model.architecture.classifierKey == nil {
             why = "\(model.name) (\(model.architecture.layout) layout, \(model.source)) is features only: it has no classifier"
@@ -81,6 +115,17 @@ public enum ModelStore {
         }
         return LoadedModel(model: model, preprocessing: pre, labels: try classNames(labels, count: model.classes),
                            noClassifier: why, skipped: skipped, skipNote: skipped.isEmpty ? nil : reason)
+    }
+
+    /// The input recipe of a model: its architecture's preset or the one asked for, with mean and std overrides,
+    /// cropped to the model's input size.
+    static func recipe(_ model: Model, _ choice: PreprocessChoice) throws -> Preprocessing {
+        var p = try usage { try Preprocessing.named(choice.preset ?? model.architecture.preprocessing) }
+        // Overrides are RGB, like the presets' documentation; the tensor holds them in its own channel order.
+        if let m = choice.mean { p.mean = p.bgr ? m.reversed() : m }
+        if let s = choice.std { p.std = p.bgr ? s.reversed() : s }
+        let (h, w) = (model.inputShape[2], model.inputShape[3])
+        return h == p.cropSize && w == p.cropWidth ? p : p.sized(height: h, width: w)
     }
 
     /// Reads a weights file into Engine tensors.
@@ -98,17 +143,7 @@ public enum ModelStore {
         guard let file, FileManager.default.fileExists(atPath: file) || path != nil else {
             return (0 ..< count).map { "class \($0)" }
         }
-        // FileHandle, not FileManager.contents(atPath:), which leaks 4 KB on an empty file (swift-foundation 6.3).
-        guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)), let data = try? handle.readToEnd() ?? Data(),
-              let text = String(data: data, encoding: .utf8) else {
-            throw FileError(path: file, message: FileManager.default.fileExists(atPath: file) ? "labels file is not UTF-8 text" : "no such file")
-        }
-        var lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
-        if lines.last == "" { lines.removeLast() }
-        guard lines.count == count else {
-            throw FileError(path: file, message: "labels file has \(lines.count) lines, but the model has \(count) classes; give one name per line")
-        }
-        return lines
+        return try Labels.read(file, count: count)
     }
 }
 

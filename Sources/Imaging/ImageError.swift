@@ -1,3 +1,5 @@
+import Support
+
 /// An image that could not be read, decoded or written, as one line naming the file: "cat.png: truncated PNG (...)".
 public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What went wrong, for callers that branch on it; the message is for people.
@@ -26,5 +28,6 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         self.problem = problem
     }
 
-    public var description: String { "\(name): \(problem)" }
+    /// "name: problem", control characters escaped.
+    public var description: String { "\(name): \(problem)".printable }
 }

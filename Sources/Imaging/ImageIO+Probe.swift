@@ -86,8 +86,18 @@ extension ImageIO {
             throw ImageError(name, .tooLarge, "image is \(header.width)x\(header.height) (\(shown)), above the limit of "
                 + "\(megapixels(maxPixels)); pass --max-pixels to allow it")
         }
+        guard header.width <= maxWidth(maxPixels) else {
+            throw ImageError(name, .tooLarge, "image is \(header.width)x\(header.height), wider than the \(maxWidth(maxPixels)) "
+                + "pixels allowed under a limit of \(megapixels(maxPixels)); pass --max-pixels to allow it")
+        }
         return samples
     }
+
+    /// The widest image decoded under a pixel limit: a sixteenth of it, and at least 65536. libpng keeps two rows of
+    /// up to 8 bytes per pixel (16-bit RGBA) besides the RGB buffer, so a one-row image as wide as the limit would
+    /// cost 5 times its RGB (a 44-byte file declaring 100,000,000x1 took 800 MB before its data was found missing);
+    /// at a sixteenth those rows stay within a third of what the limit allows for RGB.
+    static func maxWidth(_ maxPixels: Int) -> Int { max(1 << 16, maxPixels / 16) }
 
     /// "3600 MP", "2.5 MP", or "1000 pixels" for small limits (rounded half up, without overflow near Int.max).
     static func megapixels(_ n: Int) -> String {

@@ -18,14 +18,7 @@ public enum ImageIO {
     ///   - path: the file to read; errors name it as given.
     ///   - maxPixels: refuse images with more pixels than this, before decoding them.
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        let bytes = try readFile(path) { head in
-            // What the first bytes already condemn (not an image, above the limit) is refused without reading on.
-            do {
-                _ = try checkedSampleCount(probe(head, name: path), name: path, maxPixels: maxPixels)
-            } catch let error as ImageError where error.kind != .truncated {
-                throw error
-            }
-        }
+        let bytes = try readFile(path, maxPixels: maxPixels)
         return try decode(bytes, name: path, maxPixels: maxPixels)
     }
 
@@ -62,6 +55,8 @@ public enum ImageIO {
             switch Int(code) {
             case Int(truncated): throw ImageError(name, .truncated, "truncated \(format) (\(detail))")
             case Int(noMemory): throw ImageError(name, .outOfMemory, "out of memory decoding \(format) (\(detail))")
+            case Int(CPNG_EXTRA_DATA) where png:
+                throw ImageError(name, .corrupt, "corrupt PNG (\(string(message)); a real encoder ends them there)")
             case Int(CJPEG_UNSUPPORTED) where !png: throw ImageError(name, .unsupported, "unsupported JPEG (\(detail))")
             case Int(CJPEG_TOO_MANY_SCANS) where !png:
                 throw ImageError(name, .corrupt, "corrupt JPEG (more than \(CJPEG_MAX_SCANS) scans; real photos have about 10)")
@@ -112,38 +107,24 @@ public enum ImageIO {
         return Array(UnsafeBufferPointer(start: encoded, count: size))
     }
 
-    /// The whole file, with errors a user can act on ("no such file"; "file is empty" comes from the probe).
+    /// The whole file, through the input boundary: a regular file no larger than an image within the pixel limit
+    /// can be. What its first 64 KiB already condemn (not an image, a size above the limit) is refused without
+    /// reading on; a head that ends before the size is known (a JPEG's metadata can pass 64 KiB) is judged later,
+    /// on the whole file.
     /// - Parameters:
     ///   - path: the file.
-    ///   - checkHead: called with the first 64 KiB of a larger file before the rest is read.
-    static func readFile(_ path: String, checkHead: ([UInt8]) throws -> Void) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw ImageError(path, .missing, "no such file") }
-            throw ImageError(path, .unreadable, "cannot open: \(String(cString: strerror(e)))")
+    ///   - maxPixels: the pixel limit, which also caps the file's size.
+    static func readFile(_ path: String, maxPixels: Int) throws -> [UInt8] {
+        do {
+            return try InputFile.read(path, as: .image(maxPixels: maxPixels)) { head in
+                do {
+                    _ = try checkedSampleCount(probe(Array(head), name: path), name: path, maxPixels: maxPixels)
+                } catch let error as ImageError where error.kind == .truncated {}
+            }
+        } catch let error as InputFileError {
+            let kinds: [InputFileError.Reason: ImageError.Kind] = [.missing: .missing, .tooLarge: .tooLarge]
+            throw ImageError(path, kinds[error.reason] ?? .unreadable, error.problem)
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw ImageError(path, .unreadable, "cannot stat: \(String(cString: strerror(errno)))")
-        }
-        if info.st_mode & S_IFMT == S_IFDIR { throw ImageError(path, .unreadable, "is a directory, not an image") }
-        // Only regular files have a size; a pipe or device reads as empty rather than forever.
-        let size = info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) : 0
-        var bytes = [UInt8](repeating: 0, count: size)
-        let headSize = min(size, 1 << 16)
-        var done = 0
-        while done < size {
-            let end = done < headSize ? headSize : size
-            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + done, end - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw ImageError(path, .unreadable, "read failed: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }  // the file shrank while we read it
-            done += n
-            if done == headSize && headSize < size { try checkHead(Array(bytes[..<done])) }
-        }
-        return done == size ? bytes : Array(bytes[..<done])
     }
 
     private static func string(_ cString: [CChar]) -> String {

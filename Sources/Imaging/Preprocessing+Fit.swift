@@ -24,7 +24,7 @@ extension Preprocessing {
     /// - Parameters:
     ///   - image: any size, any aspect ratio.
     ///   - fit: crop (as `prepare(_:)`) or squash.
-    /// - Returns: the input, (cropSize, cropSize) RGB, and where it lies in `image`.
+    /// - Returns: the input, (cropSize, cropWidth) RGB, and where it lies in `image`.
     public func prepare(_ image: RGBImage, fit: Fit) -> (input: RGBImage, region: InputRegion) {
         let region = region(width: image.width, height: image.height, fit: fit)
         switch fit {
@@ -33,10 +33,10 @@ extension Preprocessing {
         }
     }
 
-    /// The whole image resized to `cropSize` x `cropSize` (Pillow's bilinear, as `Image.resize`).
+    /// The whole image resized to the model's input, `cropWidth` x `cropSize` (Pillow's bilinear, as `Image.resize`).
     public func squashed(_ image: RGBImage) -> RGBImage {
-        if image.width == cropSize && image.height == cropSize { return image }
-        return image.resized(width: cropSize, height: cropSize)
+        if image.width == cropWidth && image.height == cropSize { return image }
+        return image.resized(width: cropWidth, height: cropSize, filter: resample)
     }
 
     /// The region of a `width` x `height` image that `prepare(_:fit:)` shows the model. For a crop it is the centre
@@ -44,11 +44,11 @@ extension Preprocessing {
     /// image's box onto the whole output, so each axis scales by old / new).
     public func region(width: Int, height: Int, fit: Fit) -> InputRegion {
         let whole = InputRegion(x: 0, y: 0, width: Double(width), height: Double(height))
-        guard fit == .crop, !(width == cropSize && height == cropSize) else { return whole }
+        guard fit == .crop, !(width == cropWidth && height == cropSize) else { return whole }
         let resized = RGBImage.sizeWithShorterSide(resizeShorterSide, width: width, height: height)
         let sx = Double(width) / Double(resized.width), sy = Double(height) / Double(resized.height)
-        let left = RGBImage.centerCropOffset(size: resized.width, crop: cropSize)
+        let left = RGBImage.centerCropOffset(size: resized.width, crop: cropWidth)
         let top = RGBImage.centerCropOffset(size: resized.height, crop: cropSize)
-        return InputRegion(x: Double(left) * sx, y: Double(top) * sy, width: Double(cropSize) * sx, height: Double(cropSize) * sy)
+        return InputRegion(x: Double(left) * sx, y: Double(top) * sy, width: Double(cropWidth) * sx, height: Double(cropSize) * sy)
     }
 }

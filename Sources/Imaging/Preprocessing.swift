@@ -9,10 +9,12 @@ public struct Preprocessing: Sendable, Equatable {
     public var name: String
     /// The shorter side after resizing (torchvision's `Resize(n)`).
     public var resizeShorterSide: Int
-    /// The side of the square centre crop.
+    /// The height of the centre crop (its side, for the zoo's square inputs).
     public var cropSize: Int
     /// The filter of the resize (Pillow's).
     public var resample: Resampling
+    /// The width of the centre crop: `cropSize` unless the model's input is not square.
+    public var cropWidth: Int
     /// Channel order of the tensor: B, G, R when true.
     public var bgr: Bool
     /// Applied to 0...255 pixel values first.
@@ -22,13 +24,14 @@ public struct Preprocessing: Sendable, Equatable {
     /// (3) divided after that, in the tensor's channel order.
     public var std: [Float]
 
-    public init(name: String, resizeShorterSide: Int, cropSize: Int, resample: Resampling = .bilinear, bgr: Bool, scale: Float,
-                mean: [Float], std: [Float]) {
+    public init(name: String, resizeShorterSide: Int, cropSize: Int, cropWidth: Int? = nil, resample: Resampling = .bilinear, bgr: Bool,
+                scale: Float, mean: [Float], std: [Float]) {
         precondition(mean.count == 3 && std.count == 3, "Preprocessing: mean and std need 3 values each")
         self.name = name
         self.resizeShorterSide = resizeShorterSide
         self.cropSize = cropSize
         self.resample = resample
+        self.cropWidth = cropWidth ?? cropSize
         self.bgr = bgr
         self.scale = scale
         self.mean = mean
@@ -51,8 +54,22 @@ public struct Preprocessing: Sendable, Equatable {
     /// itself ships no preprocessing (its docstring's ImageNet mean/std is not what the weights were trained with).
     public static let efficientNetLite = Preprocessing(name: "efficientnet-lite", resizeShorterSide: 256, cropSize: 224, resample: .bicubic,
                                                        bgr: false, scale: 1, mean: [127, 127, 127], std: [128, 128, 128])
+    /// Pixels / 255 and nothing else (no mean, no std), for models that normalise inside; 224 x 224.
+    public static let raw = Preprocessing(name: "raw", resizeShorterSide: 224, cropSize: 224, bgr: false,
+                                          scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
     /// Every preset, in the order they are listed to users.
-    public static let presets = [caffe, torchvision, tf, efficientNetLite]
+    public static let presets = [caffe, torchvision, tf, raw, efficientNetLite]
+
+    /// The same recipe for a model input of `height` x `width`: the crop takes that size, and the shorter side is
+    /// resized in the preset's proportion to the longer crop side (torchvision's 256 for 224 becomes 110 for 96), so
+    /// the crop always fits.
+    public func sized(height: Int, width: Int) -> Preprocessing {
+        var p = self
+        p.cropSize = height
+        p.cropWidth = width
+        p.resizeShorterSide = Int((Double(Swift.max(height, width)) * Double(resizeShorterSide) / Double(cropSize)).rounded())
+        return p
+    }
 
     /// The preset called `name`.
     /// - Parameters:
@@ -72,8 +89,8 @@ public struct Preprocessing: Sendable, Equatable {
     /// - Parameters:
     ///   - image: any size, any aspect ratio.
     public func prepare(_ image: RGBImage) -> RGBImage {
-        if image.width == cropSize && image.height == cropSize { return image }
-        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropSize, filter: resample)
+        if image.width == cropWidth && image.height == cropSize { return image }
+        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropWidth, height: cropSize, filter: resample)
     }
 
     /// The model input for an already prepared image.

@@ -175,14 +175,21 @@ extension RGBImage {
     ///   - crop: the side of the square centre crop, at least 1.
     ///   - filter: the resampling filter.
     public func resizedShorterSide(to size: Int, centerCropped crop: Int, filter: Resampling = .bilinear) -> RGBImage {
-        precondition(crop > 0, "resizedShorterSide: crop \(crop) must be positive")
+        resizedShorterSide(to: size, centerCropped: crop, height: crop, filter: filter)
+    }
+
+    /// `resizedShorterSide(to: size).centerCropped(width: cropWidth, height: cropHeight)`, for models whose input is
+    /// not square; bit-exact, computing only the pixels the crop keeps.
+    public func resizedShorterSide(to size: Int, centerCropped cropWidth: Int, height cropHeight: Int,
+                                   filter: Resampling = .bilinear) -> RGBImage {
+        precondition(cropWidth > 0 && cropHeight > 0, "resizedShorterSide: crop \(cropWidth)x\(cropHeight) must be positive")
         let (w, h) = sizeWithShorterSide(size)
-        if w == width && h == height { return centerCropped(width: crop, height: crop) }
-        let left = Self.centerCropOffset(size: w, crop: crop), top = Self.centerCropOffset(size: h, crop: crop)
-        let columns = max(left, 0) ..< min(left + crop, w), rows = max(top, 0) ..< min(top + crop, h)
+        if w == width && h == height { return centerCropped(width: cropWidth, height: cropHeight) }
+        let left = Self.centerCropOffset(size: w, crop: cropWidth), top = Self.centerCropOffset(size: h, crop: cropHeight)
+        let columns = max(left, 0) ..< min(left + cropWidth, w), rows = max(top, 0) ..< min(top + cropHeight, h)
         let part = resized(width: w, height: h, columns: columns, rows: rows, filter: filter)
-        if part.width == crop && part.height == crop { return part }
-        return part.cropped(left: left - columns.lowerBound, top: top - rows.lowerBound, width: crop, height: crop)
+        if part.width == cropWidth && part.height == cropHeight { return part }
+        return part.cropped(left: left - columns.lowerBound, top: top - rows.lowerBound, width: cropWidth, height: cropHeight)
     }
 
     /// The size torchvision's `Resize(size)` gives: the shorter side `size`, the longer `int(size * long / short)`.

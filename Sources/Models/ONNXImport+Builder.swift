@@ -144,11 +144,12 @@ extension ONNXImport {
                 layer.forward(inputs.map { if case let .known(f) = $0.value { f.tensor } else { Tensor(zeros: [0]) } }, &y)
                 return .known(Folded(shape: y.shape, floats: y.data))
             }
-            let refs = inputs.map { (name, value) -> Pending.Input in
+            let refs = try inputs.map { (name, value) -> Pending.Input in
                 switch value {
                 case .input: return .input
                 case let .computed(i, _): return .node(i)
                 case let .known(f): return .node(constantNode(name, f))
+                case .flattened: throw error("'\(name)' is flattened together with its batch axis; ConvLens keeps axis 0 as the batch")
                 }
             }
             let n = current!

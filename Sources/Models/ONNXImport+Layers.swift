@@ -106,22 +106,6 @@ extension ONNXImport.Builder {
                                   countIncludePad: n.int("count_include_pad", 0) != 0), [x])
     }
 
-    /// BatchNormalization at inference (training-mode outputs are refused), its statistics known at import.
-    mutating func batchNorm(_ n: ONNXNode, _ x: Arg) throws -> Value {
-        guard n.outputs.filter({ !$0.isEmpty }).count == 1, n.int("training_mode", 0) == 0 else {
-            throw error("training-mode BatchNormalization (running statistics as outputs) is not supported; export in eval mode")
-        }
-        let c = x.value.shape[1]
-        let params = try (1 ... 4).map { try known(n, $0, ["", "scale", "bias", "mean", "variance"][$0]) }
-        guard params.allSatisfy({ $0.count == c }) else { throw error("parameters of \(params.map(\.count)) values for \(c) channels") }
-        let bn = BatchNorm2d(c, eps: n.float("epsilon", 1e-5))
-        bn.weight = Tensor(shape: [c], data: params[0].floats)
-        bn.bias = Tensor(shape: [c], data: params[1].floats)
-        bn.runningMean = Tensor(shape: [c], data: params[2].floats)
-        bn.runningVar = Tensor(shape: [c], data: params[3].floats)
-        return try emit(bn, [x])
-    }
-
     /// Gemm as a Linear layer when B and C are known (torch's nn.Linear exports Gemm with transB = 1):
     /// y = alpha·A·op(B) + beta·C.
     mutating func gemm(_ n: ONNXNode, _ a: Arg) throws -> Value {

@@ -13,7 +13,7 @@ extension ONNXImport.Builder {
         case let .computed(i, _)?: last = i
         case .input?: throw ModelError("\(source): the output '\(out.name)' is the input itself")
         case .known?: throw ModelError("\(source): the output '\(out.name)' does not depend on the input")
-        case nil: throw ModelError("\(source): the output '\(out.name)' is not computed by any node")
+        case nil, .flattened?: throw ModelError("\(source): the output '\(out.name)' is not computed by any node ConvLens can run")
         }
         // Pending nodes are in dependency order; keep the output's ancestors, so the output is the last node.
         var live = [Bool](repeating: false, count: pending.count)

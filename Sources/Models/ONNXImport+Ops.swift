@@ -59,8 +59,8 @@ extension ONNXImport.Builder {
             return [try convTranspose(n, arg(0))]
         case "MaxPool", "AveragePool":
             return [try pool(n, arg(0))]
-        case "GlobalAveragePool" where rank == 4:
-            return [try emit(AdaptiveAvgPool2d(1, 1), [arg(0)])]
+        case "GlobalAveragePool", "GlobalMaxPool":
+            return [try emit(GlobalPool(n.opType == "GlobalMaxPool" ? .max : .average), [arg(0)])]
         case "Relu":
             return [try emit(ActivationLayer(.relu), [arg(0)])]
         case "Clip":
@@ -68,9 +68,19 @@ extension ONNXImport.Builder {
             let hi = try knownIfPresent(n, 2, "maximum")?.floats.first ?? n.attributes["max"].map { _ in n.float("max", 0) }
             if lo == 0 && hi == 6 { return [try emit(ActivationLayer(.relu6), [arg(0)])] }
             if lo == 0 && (hi == nil || hi == .infinity) { return [try emit(ActivationLayer(.relu), [arg(0)])] }
-            throw error("Clip to [\(lo ?? -.infinity), \(hi ?? .infinity)] is not supported yet")
-        case "BatchNormalization" where rank == 4:
+            return [try emit(Unary(.clip(min: lo ?? -.infinity, max: hi ?? .infinity)), [arg(0)])]
+        case "BatchNormalization":
             return [try batchNorm(n, arg(0))]
+        case "LayerNormalization":
+            return [try layerNorm(n, arg(0))]
+        case "InstanceNormalization", "GroupNormalization":
+            return [try groupNorm(n, arg(0))]
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2":
+            return [try reduce(n, arg(0))]
+        case "PRelu":
+            return [try emit(PRelu(), [arg(0), arg(1)])]
+        case _ where unaryOp(n) != nil:
+            return [try emit(Unary(unaryOp(n)!), [arg(0)])]
         case "Flatten":
             let a = try axis(1, rank: rank)
             if case .computed = try required(n, 0), a == 0 { throw error("Flatten at axis 0 would merge the batch into the features") }
@@ -124,6 +134,14 @@ extension ONNXImport.Builder {
             return [try pad(n, arg(0))]
         case "Resize", "Upsample":
             return [try resize(n, arg(0))]
+        case "Gather" where { if case .flattened? = try? input(n, 0) { true } else { false } }():
+            guard case let .flattened(x)? = try input(n, 0), let idx = try known(n, 1, "indices").ints, n.int("axis", 0) == 0,
+                  idx == Array(0 ..< x.shape.reduce(1, *)), idx.count == x.shape.reduce(1, *) else {
+                throw error("a gather of a tensor flattened with its batch is supported only when it takes every element in order")
+            }
+            let to = try known(n, 1, "indices").shape
+            if to == x.shape { return [x] }
+            return [try emit(Reshape(try batchKept(x.shape, to)), [(n.inputs[0] + "#unflattened", x)])]
         case "Gather" where { if case .computed? = try? input(n, 0) { true } else { false } }():
             // A gather of computed data at known indices along a non-batch axis: a slice of one index (then the axis
             // dropped) or of a run of consecutive indices.
@@ -162,6 +180,7 @@ extension ONNXImport.Builder {
             let x = try required(n, 0), target = try known(n, 1, "shape").ints ?? []
             let shape = try reshaped(x.shape, target, allowZero: n.int("allowzero", 0) != 0)
             if case .known(var f) = x { f.shape = shape; return [.known(f)] }
+            if shape.count == 1, x.shape.count > 1 { return [.flattened(x)] }
             return [try emit(Reshape(try batchKept(x.shape, shape)), [arg(0)])]
         case "Cast":
             let x = try required(n, 0), to = n.int("to", 1)
@@ -214,18 +233,19 @@ extension ONNXImport.Builder {
             }
             guard let r = IntFold.binary(a, b, op) else { throw error("shapes \(a.shape) and \(b.shape) do not broadcast") }
             return [.known(r)]
-        case let op where (op == "Add" || op == "Sum") && n.inputs.count >= 2:
-            let args = try n.inputs.indices.map { try arg($0) }
-            guard args.allSatisfy({ $0.value.shape == args[0].value.shape }) else {
-                throw error("broadcasting Add is not supported yet")
-            }
-            return [try emit(Add(), args)]
+        case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum":
+            return [try elementwise(n)]
         case "Concat" where try knownInts(n):
             let parts = try n.inputs.indices.map { try known(n, $0, "input") }
             guard parts.allSatisfy({ $0.shape.count == 1 }) else { throw error("only 1-D integer concatenation is folded") }
             return [.known(Folded(shape: [parts.reduce(0) { $0 + $1.count }], ints: parts.flatMap { $0.ints! }))]
-        case "Concat" where try axis(1) == 1 && rank == 4:
-            return [try emit(Concat(), n.inputs.indices.map { try arg($0) })]
+        case "Concat":
+            let a = try axis(1)
+            let args = try n.inputs.indices.filter { !n.inputs[$0].isEmpty }.map { try arg($0) }
+            if a == 0, args.contains(where: { if case .known = $0.value { false } else { true } }) {
+                throw error("concatenating along the batch axis is not supported")
+            }
+            return [try emit(Concat(axis: a), args)]
         default:
             throw error("op '\(n.opType)' is not supported" + (ONNXImport.supportedOps.contains(n.opType) ? " in this form" : "")
                 + "; ConvLens reads: \(ONNXImport.supportedOps.joined(separator: ", "))")

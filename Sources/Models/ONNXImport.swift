@@ -132,11 +132,15 @@ enum Value {
     case computed(Int, [Int])
     /// The graph's input, (1, C, H, W).
     case input([Int])
+    /// A computed value flattened to one axis with its batch (dynamo's `as_strided` writes Reshape(-1) then a
+    /// Gather of every index in order): only such a Gather may read it, which gives the value back batch-first.
+    indirect case flattened(Value)
 
     var shape: [Int] {
         switch self {
         case let .known(f): f.shape
         case let .computed(_, s), let .input(s): s
+        case let .flattened(v): [v.shape.reduce(1, *)]
         }
     }
 }

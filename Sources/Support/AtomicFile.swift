@@ -191,5 +191,5 @@ public struct FileError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
     public init(path: String, message: String) { self.path = path; self.message = message }
-    public var description: String { "\(path): \(message)" }
+    public var description: String { "\(path): \(message)".printable }
 }

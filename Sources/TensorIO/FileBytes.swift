@@ -1,38 +1,25 @@
 // Reading a whole file in one go, and little-endian field access for the binary formats.
 import Foundation
+import Support
 
 enum FileBytes {
-    /// Maps a whole file read-only and runs `body` on its bytes; the mapping is gone when `body` returns, so nothing
-    /// derived from the buffer may escape it. Mapping instead of reading saves a copy and a file-sized allocation.
+    /// Reads a whole file through the input boundary (a regular file within `limits.maxBytes`) and runs `body` on
+    /// its bytes; they are freed when `body` returns, so nothing derived from the buffer may escape it. The bytes are
+    /// read, not mapped: a mapped file that shrinks kills the process with SIGBUS, and reading costs no more (README,
+    /// "Hostile input").
     /// - Parameters:
     ///   - path: the file to read.
     ///   - limits: `maxBytes` bounds the file size.
+    ///   - checkHead: called with the first 64 KiB of a larger file before the rest is read.
     ///   - body: runs on the file's bytes.
-    static func withContents<R>(_ path: String, limits: Limits = .default, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let reason = errno == ENOENT ? "file not found" : String(cString: strerror(errno))
-            throw TensorFileError(file: path, "cannot open: \(reason)")
+    static func withContents<R>(_ path: String, limits: Limits = .default,
+                                checkHead: (UnsafeRawBufferPointer) throws -> Void = { _ in },
+                                _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        do {
+            return try InputFile.withContents(path, as: .weights(maxBytes: limits.maxBytes), checkHead: checkHead, body)
+        } catch let error as InputFileError {
+            throw TensorFileError(file: path, error.problem)
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw TensorFileError(file: path, "cannot stat: \(String(cString: strerror(errno)))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorFileError(file: path, "is not a regular file (a directory?)")
-        }
-        let size = Int(info.st_size)
-        guard size <= limits.maxBytes else {
-            throw TensorFileError(file: path, "is \(byteCount(size)), over the \(byteCount(limits.maxBytes)) limit")
-        }
-        if size == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-        guard let address, address != MAP_FAILED else {
-            throw TensorFileError(file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
-        }
-        defer { munmap(address, size) }
-        return try body(UnsafeRawBufferPointer(start: address, count: size))
     }
 
     /// Reads a whole file into an array (for tests and small files).
@@ -42,16 +29,6 @@ enum FileBytes {
     static func read(_ path: String, limits: Limits = .default) throws -> [UInt8] {
         try withContents(path, limits: limits) { Array($0) }
     }
-}
-
-/// A byte count for messages: "528.0 MB", "24 bytes".
-func byteCount(_ n: Int) -> String {
-    if n < 10_000 { return "\(n) bytes" }
-    let units = ["KB", "MB", "GB", "TB", "PB", "EB"]
-    var v = Double(n) / 1000
-    var i = 0
-    while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
-    return String(format: "%.1f %@", v, units[i])
 }
 
 extension UnsafeRawBufferPointer {

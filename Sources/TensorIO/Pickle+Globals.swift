@@ -135,12 +135,12 @@ extension Unpickler {
             return try make(.dtype(NumpyDType(spec)))
         case .numpyFromBuffer:  // _frombuffer(bytes, dtype, shape, order)
             guard args.count == 4, case .bytes(let r) = args[0], case .object(let d) = args[1],
-                  case .dtype(let dtype) = heap[d], let shape = ints(args[2]),
+                  case .dtype(let dtype) = heap[d], let shape = try ints(args[2]),
                   case .string(let order) = args[3] else { throw bad() }
             return try make(.ndarray(NumpyArray(shape: shape, dtype: dtype, fortranOrder: order == "F", data: r)))
         case .rebuildTensor, .rebuildTensorV2:  // (storage, storage_offset, size, stride, ...)
             guard args.count >= 4, case .object(let s) = args[0], case .storage(let storage) = heap[s],
-                  case .int(let offset) = args[1], let size = ints(args[2]), let stride = ints(args[3]) else { throw bad() }
+                  case .int(let offset) = args[1], let size = try ints(args[2]), let stride = try ints(args[3]) else { throw bad() }
             return try make(.tensor(TorchTensorRef(storage: storage, offset: offset, size: size, stride: stride)))
         case .rebuildParameter, .rebuildParameterWithState:  // (data, requires_grad, backward_hooks[, state])
             guard let data = args.first, case .object(let t) = data, case .tensor = heap[t] else { throw bad() }
@@ -149,6 +149,9 @@ extension Unpickler {
             var d = PickleDict()
             if let pairs = args.first {
                 guard args.count == 1, let list = items(pairs) else { throw bad() }
+                // The copy's operations before it is made; its bytes when `make` keeps it (one copy is no larger than
+                // the list, whose bytes were charged: repeating it is what the budget stops).
+                try charge(operations: list.count)
                 for pair in list {
                     guard let kv = items(pair), kv.count == 2 else { throw bad() }
                     d.set(kv[0], kv[1])
@@ -172,7 +175,7 @@ extension Unpickler {
             // (version, shape, dtype, is_fortran, raw bytes); numpy before 1.? leaves out the version.
             guard var s = items(state), s.count == 5 || s.count == 4 else { throw error("numpy array state is not a 4- or 5-tuple") }
             if s.count == 5 { s.removeFirst() }
-            guard let shape = ints(s[0]), case .object(let d) = s[1], case .dtype(let dtype) = heap[d] else {
+            guard let shape = try ints(s[0]), case .object(let d) = s[1], case .dtype(let dtype) = heap[d] else {
                 throw error("numpy array state lacks a shape or dtype")
             }
             switch s[2] {

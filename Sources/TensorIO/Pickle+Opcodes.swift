@@ -29,6 +29,11 @@ extension Unpickler {
         /// Reads `n` bytes as a range of the input.
         func span(_ n: Int) -> Range<Int> { defer { pos += n }; return pos ..< pos + n }
         func text(_ n: Int) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: buf[span(n)]), as: UTF8.self) }
+        /// A str of the next `n` bytes, charged to the budget before it is made.
+        func string(_ n: Int) throws -> PickleValue {
+            try charge(bytes: n, operations: n)
+            return .string(text(n))
+        }
         /// Reads a newline-terminated name (GLOBAL's module and attribute).
         func line() throws -> String {
             var i = pos
@@ -47,6 +52,7 @@ extension Unpickler {
             guard memo.count < limits.maxMemoSize || memo[index] != nil else {
                 throw error("pickle memo grows past \(limits.maxMemoSize) entries; the file is corrupt or hostile")
             }
+            try charge(bytes: 2 * PickleValue.size, operations: 1)  // a key and a value in the memo's table
             memo[index] = top
         }
         func get(_ index: Int) throws {
@@ -60,6 +66,7 @@ extension Unpickler {
             let target = try pop()
             let (i, object) = try take(target, "APPEND")
             guard case .list(var list) = object else { heap[i] = object; throw error("pickle appends to a \(describe(target))") }
+            do { try charge(bytes: items.count * PickleValue.size, operations: items.count) } catch { heap[i] = object; throw error }
             list.append(contentsOf: items)
             heap[i] = .list(list)
             depth[i] = max(depth[i], 1 + (items.map(depthOf).max() ?? 0))
@@ -71,6 +78,7 @@ extension Unpickler {
             let target = try pop()
             let (i, object) = try take(target, "SETITEM")
             guard case .dict(var d) = object else { heap[i] = object; throw error("pickle sets an item of a \(describe(target))") }
+            do { try charge(bytes: items.count / 2 * PickleValue.dictEntrySize, operations: items.count) } catch { heap[i] = object; throw error }
             for k in stride(from: 0, to: items.count, by: 2) { d.set(items[k], items[k + 1]) }
             heap[i] = .dict(d)
             depth[i] = max(depth[i], 1 + (items.map(depthOf).max() ?? 0))
@@ -81,6 +89,7 @@ extension Unpickler {
         while true {
             guard pos < end else { throw error("pickle ends without a STOP opcode; the file is truncated") }
             opOffset = pos
+            try charge(operations: 1)
             let op = buf[pos]
             pos += 1
             switch op {
@@ -110,16 +119,17 @@ extension Unpickler {
                     if !r.isEmpty && r.count < 8 && buf[r.upperBound - 1] & 0x80 != 0 { v |= ~0 << (8 * UInt64(r.count)) }
                     try push(.int(Int(Int64(bitPattern: v))))
                 } else {
+                    try charge(bytes: r.count, operations: r.count)
                     try push(.bigInt(Array(buf[r])))
                 }
             case 0x47:  // BINFLOAT, big-endian
                 let bits = try uint(8).byteSwapped
                 try push(.float(Double(bitPattern: bits)))
-            case 0x58: try push(.string(text(try length(4))))  // BINUNICODE
-            case 0x8c: try push(.string(text(try length(1))))  // SHORT_BINUNICODE
-            case 0x8d: try push(.string(text(try length(8))))  // BINUNICODE8
-            case 0x54: try push(.string(text(try length(4))))  // BINSTRING (Python 2 str)
-            case 0x55: try push(.string(text(try length(1))))  // SHORT_BINSTRING
+            case 0x58: try push(string(try length(4)))  // BINUNICODE
+            case 0x8c: try push(string(try length(1)))  // SHORT_BINUNICODE
+            case 0x8d: try push(string(try length(8)))  // BINUNICODE8
+            case 0x54: try push(string(try length(4)))  // BINSTRING (Python 2 str)
+            case 0x55: try push(string(try length(1)))  // SHORT_BINSTRING
             case 0x42: try push(.bytes(span(try length(4))))  // BINBYTES
             case 0x43: try push(.bytes(span(try length(1))))  // SHORT_BINBYTES
             case 0x8e, 0x96: try push(.bytes(span(try length(8))))  // BINBYTES8, BYTEARRAY8

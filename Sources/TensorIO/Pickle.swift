@@ -82,16 +82,26 @@ final class Unpickler {
     var memo: [Int: PickleValue] = [:]
     /// The offset of the opcode being run, for messages.
     var opOffset = 0
+    /// What this unpickler, and any other reading the same file, may still spend.
+    let budget: PickleBudget
 
     /// Makes an unpickler over `data`.
     /// - Parameters:
     ///   - data: the bytes holding the pickle (a whole file is fine; `.bytes` values point into it).
     ///   - file: the file's name for messages.
-    ///   - limits: depth, stack and memo bounds.
-    init(data: UnsafeRawBufferPointer, file: String, limits: Limits) {
+    ///   - limits: depth, stack and memo bounds, and the ceilings of the budget.
+    ///   - budget: the file's budget, when several unpicklers read one file or `data` is not the whole file; by
+    ///     default one for a file of `data.count` bytes.
+    init(data: UnsafeRawBufferPointer, file: String, limits: Limits, budget: PickleBudget? = nil) {
         self.data = data
         self.file = file
         self.limits = limits
+        self.budget = budget ?? PickleBudget(file: file, fileBytes: data.count, limits: limits)
+    }
+
+    /// Charges the budget for memory about to be kept and values about to be made or copied.
+    func charge(bytes: Int = 0, operations: Int) throws {
+        try budget.charge(bytes: bytes, operations: operations, offset: opOffset)
     }
 
     /// Reads one pickle starting at `start`.
@@ -110,7 +120,7 @@ final class Unpickler {
         TensorFileError(file: file, "\(message) (pickle offset \(opOffset))", hint: hint)
     }
 
-    /// Adds an object to the heap.
+    /// Adds an object to the heap, charging the budget for it.
     /// - Parameters:
     ///   - object: the object.
     ///   - depth: its nesting depth; more than `limits.maxDepth` is an error.
@@ -118,6 +128,7 @@ final class Unpickler {
         guard d <= limits.maxDepth else {
             throw error("pickle nests containers more than \(limits.maxDepth) deep; the file is corrupt or hostile")
         }
+        try charge(bytes: object.size, operations: object.count)
         heap.append(object)
         depth.append(d)
         return .object(heap.count - 1)
@@ -145,7 +156,9 @@ final class Unpickler {
 
     /// Pops everything above the topmost MARK.
     func popMark() throws -> [PickleValue] {
-        guard let m = marks.popLast() else { throw error("pickle uses a MARK it never set; the file is corrupt") }
+        guard let m = marks.last else { throw error("pickle uses a MARK it never set; the file is corrupt") }
+        try charge(operations: stack.count - m)
+        marks.removeLast()
         let items = Array(stack[m...])
         stack.removeSubrange(m...)
         return items
@@ -199,9 +212,10 @@ final class Unpickler {
         return d
     }
 
-    /// Ints of a tuple value (shapes, strides), or nil.
-    func ints(_ v: PickleValue) -> [Int]? {
+    /// Ints of a tuple value (shapes, strides), or nil; the copy is charged to the budget.
+    func ints(_ v: PickleValue) throws -> [Int]? {
         guard let items = items(v) else { return nil }
+        try charge(bytes: items.count * MemoryLayout<Int>.stride, operations: items.count)
         var out: [Int] = []
         out.reserveCapacity(items.count)
         for item in items {

@@ -1,3 +1,5 @@
+import Support
+
 /// An error with one line a user can act on, naming the file and the problem (and a `HINT:` where one helps).
 public struct TensorFileError: Error, CustomStringConvertible, Sendable {
     /// The file as the caller named it.
@@ -18,9 +20,10 @@ public struct TensorFileError: Error, CustomStringConvertible, Sendable {
         self.hint = hint
     }
 
+    /// "file: message", with a second line "HINT: ..." if there is a hint; control characters escaped.
     public var description: String {
-        if let hint { return "\(file): \(message)\nHINT: \(hint)" }
-        return "\(file): \(message)"
+        let line = "\(file): \(message)".printable
+        return hint.map { line + "\nHINT: " + $0.printable } ?? line
     }
 }
 
@@ -46,6 +49,10 @@ public struct Limits: Sendable {
     /// storages, zero strides and deflate let a small file declare far more data than it holds; a real checkpoint
     /// expands at most 4 times (int8 to Float32), or a little more when deflate squeezed it.
     public var maxExpansion: Int
+    /// The most memory the unpickler may keep for one file, and the most operations it may run: the ceilings of
+    /// a budget of 64 MiB and 16 M operations plus 64 of each per byte of the file (see `PickleBudget`).
+    public var maxPickleMemory: Int
+    public var maxPickleOperations: Int
 
     /// Makes limits; every argument has the default's value.
     /// - Parameters:
@@ -57,9 +64,12 @@ public struct Limits: Sendable {
     ///   - maxInflateRatio: largest inflated/compressed ratio of a zip entry.
     ///   - maxTensors: most tensors in one file.
     ///   - maxExpansion: most bytes of Float32 output per byte of file, above 256 MiB.
+    ///   - maxPickleMemory: most memory the unpickler keeps for one file (1 GiB).
+    ///   - maxPickleOperations: most operations it runs for one file (2^28, seconds of work).
     public init(maxDepth: Int = 1000, maxStackSize: Int = 1 << 20, maxMemoSize: Int = 1 << 22,
                 maxBytes: Int = 1 << 36, maxElements: Int = 1 << 33, maxInflateRatio: Int = 1100,
-                maxTensors: Int = 1 << 20, maxExpansion: Int = 32) {
+                maxTensors: Int = 1 << 20, maxExpansion: Int = 32, maxPickleMemory: Int = 1 << 30,
+                maxPickleOperations: Int = 1 << 28) {
         self.maxDepth = maxDepth
         self.maxStackSize = maxStackSize
         self.maxMemoSize = maxMemoSize
@@ -68,6 +78,8 @@ public struct Limits: Sendable {
         self.maxInflateRatio = maxInflateRatio
         self.maxTensors = maxTensors
         self.maxExpansion = maxExpansion
+        self.maxPickleMemory = maxPickleMemory
+        self.maxPickleOperations = maxPickleOperations
     }
 
     /// Generous bounds that every real checkpoint fits: 64 GiB files, 8 G elements per tensor, nesting 1000, output

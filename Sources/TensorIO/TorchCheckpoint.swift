@@ -1,5 +1,6 @@
 // torch.save's zip format (torch 1.6 and later): <root>/data.pkl holds the pickled object, whose persistent ids
 // ('storage', FloatStorage, key, location, numel) name the raw little-endian storages <root>/data/<key>.
+import Support
 
 enum TorchCheckpoint {
     /// How many times the bytes its tensors use a deflated storage may inflate to (plus 64 KiB).
@@ -30,7 +31,9 @@ enum TorchCheckpoint {
             bigEndian = text == "big"
         }
         let found = try zip.contents(pickle, upTo: budget.allowed, why: "too much for a \(byteCount(bytes.count)) file").withBytes { data in
-            let unpickler = Unpickler(data: data, file: name, limits: limits)
+            // The budget follows the file's size, not the inflated pickle's, which deflate can make 1000 times larger.
+            let pickleBudget = PickleBudget(file: name, fileBytes: bytes.count, limits: limits)
+            let unpickler = Unpickler(data: data, file: name, limits: limits, budget: pickleBudget)
             return try unpickler.torchTensors(try unpickler.load().value)
         }
 

@@ -18,7 +18,8 @@ enum TorchLegacy {
     ///   - limits: bounds for the pickles and the tensors.
     static func parse(_ bytes: UnsafeRawBufferPointer, name: String, limits: Limits = .default) throws -> StateDict {
         func fail(_ message: String, hint: String? = nil) -> TensorFileError { TensorFileError(file: name, message, hint: hint) }
-        let header = Unpickler(data: bytes, file: name, limits: limits)
+        let budget = PickleBudget(file: name, fileBytes: bytes.count, limits: limits)  // one for the file's five pickles
+        let header = Unpickler(data: bytes, file: name, limits: limits, budget: budget)
         let (magicValue, p1) = try header.load(from: 0)
         guard case .bigInt(let m) = magicValue, m == magic else {
             throw fail("has a bad magic number (\(header.describe(magicValue))); expected torch's 0x1950a86a20f9469cfc6c", hint: hint)
@@ -31,7 +32,7 @@ enum TorchLegacy {
         var bigEndian = false
         if let info = header.dict(sysInfo), case .bool(let little)? = info["little_endian"] { bigEndian = !little }
 
-        let main = Unpickler(data: bytes, file: name, limits: limits)
+        let main = Unpickler(data: bytes, file: name, limits: limits, budget: budget)
         let (root, p4) = try main.load(from: p3)
         let found = try main.torchTensors(root)
         let (keysValue, p5) = try header.load(from: p4)
@@ -64,10 +65,10 @@ enum TorchLegacy {
 
         var names: [String] = []
         var tensors: [String: TensorData] = [:]
-        var budget = OutputBudget(file: name, fileBytes: bytes.count, limits: limits)
+        var output = OutputBudget(file: name, fileBytes: bytes.count, limits: limits)
         do {
             for (tensorName, ref) in found.tensors {
-                try budget.spend(elements: checkedProduct(ref.size) ?? .max, tensor: tensorName)
+                try output.spend(elements: checkedProduct(ref.size) ?? .max, tensor: tensorName)
                 guard var range = ranges[ref.storage.key] else {
                     throw fail("tensor '\(tensorName)' uses storage '\(ref.storage.key)', whose data the file lacks")
                 }

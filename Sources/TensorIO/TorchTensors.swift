@@ -1,5 +1,6 @@
 // From an unpickled torch checkpoint to a flat list of named tensors, and from a tensor reference plus its
 // storage's bytes to Float32 values. Shared by the zip and the legacy formats.
+import Support
 
 /// The tensors a torch pickle holds, found by walking its dicts.
 struct TorchTensorList {

@@ -9,7 +9,10 @@ public enum WeightFile {
     ///   - path: the weights file.
     ///   - limits: bounds that keep hostile files from exhausting memory or the stack.
     public static func load(_ path: String, limits: Limits = .default) throws -> StateDict {
-        let dict = try FileBytes.withContents(path, limits: limits) { try parse($0, name: path, limits: limits) }
+        // A large file that is no weights file at all is refused from its first bytes, before the rest is read.
+        let dict = try FileBytes.withContents(path, limits: limits, checkHead: { _ = try detect($0, name: path) }) {
+            try parse($0, name: path, limits: limits)
+        }
         try checkFinite(dict, name: path)
         return dict
     }

@@ -2,6 +2,7 @@
 // STORED entries are slices of the file, DEFLATE entries are inflated by zlib with their declared size as a hard
 // bound. Every offset and size is checked against the file before use.
 import CZlib
+import Support
 
 /// One file in a zip archive, as the central directory describes it.
 struct ZipEntry {

@@ -1,14 +1,7 @@
 import Testing
 @testable import Engine
 
-/// Runs a layer forward after checking that its shape rule accepts the inputs and agrees with the output.
-func run(_ layer: Layer, _ inputs: [Tensor]) throws -> Tensor {
-    let shape = try layer.outputShape(inputs.map(\.shape))
-    var y = Tensor(zeros: [0])
-    layer.forward(inputs, &y)
-    #expect(y.shape == shape, "\(layer.kind): forward gave \(y.shape), outputShape \(shape)")
-    return y
-}
+// `run` (a layer forward after its shape rule) is in OpCheck.swift.
 
 /// 0, 1, 2, ... as a tensor, so an output's values name the input elements it copied.
 func iota(_ shape: [Int]) -> Tensor {

@@ -89,4 +89,23 @@ struct ONNXCase: Sendable, CustomTestStringConvertible {
         print("GRAD \(e <= 1e-3 ? "OK" : "BAD") \(c.testDescription) input gradient: relative maxdiff \(e)")
         #expect(e <= 1e-3, "\(c.testDescription): the input gradient differs from torch's by \(e) of its largest")
     }
+
+    /// A graph imported at batch 1 runs any batch: each item of a batch of 3 (the input, its mirror image, its
+    /// negative) gives what it gives alone, so Reshape and friends kept axis 0 as the batch.
+    @Test("an imported graph runs batches item by item", arguments: ONNXCase.all)
+    func batchesRunItemByItem(_ c: ONNXCase) throws {
+        let x = try c.input                                             // (1, 3, H, W)
+        var o = ONNXImport.Options()
+        o.defaultInputSize = (x.shape[2], x.shape[3])
+        let (model, _) = try Model.onnx(c.path, options: o)
+        let w = x.shape[3]
+        let mirrored = Tensor(shape: x.shape, data: x.data.indices.map { x.data[$0 - $0 % w + (w - 1 - $0 % w)] })
+        let items = [x, mirrored, Tensor(shape: x.shape, data: x.data.map { -$0 })]
+        let batch = try model.inference().forward(Tensor.batch(items)).output("output")
+        for (i, item) in items.enumerated() {
+            let alone = try model.inference().forward(item).output("output")
+            let e = relative(batch.item(i), alone)
+            #expect(e <= 1e-5, "\(c.testDescription): item \(i) of a batch differs from its own pass by \(e)")
+        }
+    }
 }

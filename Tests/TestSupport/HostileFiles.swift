@@ -78,39 +78,52 @@ public struct ZipMember {
         self.claimedSize = claimedSize
     }
 
-    /// A deflated entry of `count` zero bytes, made a megabyte at a time (a gigabyte of zeros deflates to 1 MB).
+    /// A deflated entry of `count` zero bytes (a gigabyte of zeros deflates to 1 MB).
     public static func deflatedZeros(_ name: String, count: Int) -> ZipMember {
         var m = ZipMember(name, [], deflate: true)
-        let chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var crc: uLong = 0
-        var stream = z_stream()
-        precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
-                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-        defer { deflateEnd(&stream) }
-        var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16), left = count
-        chunk.withUnsafeBufferPointer { src in
-            repeat {
-                let n = min(left, src.count)
-                crc = crc32_z(crc, src.baseAddress, n)
-                left -= n
-                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
-                stream.avail_in = uInt(n)
-                repeat {
-                    let produced = buffer.withUnsafeMutableBufferPointer { dst in
-                        stream.next_out = dst.baseAddress
-                        stream.avail_out = uInt(dst.count)
-                        _ = CZlib.deflate(&stream, left == 0 ? Z_FINISH : Z_NO_FLUSH)
-                        return dst.count - Int(stream.avail_out)
-                    }
-                    out += buffer[..<produced]
-                } while stream.avail_out == 0 || (left == 0 && stream.avail_in > 0)
-            } while left > 0
-        }
-        m.stored = out
-        m.crc = Int(crc)
+        m.stored = deflateStream([], thenZeros: count, raw: true)
+        m.crc = Int(checksumOfZeros(count, crc32_z, crc32_combine))
         m.size = count
         return m
     }
+}
+
+/// `data` and then `zeros` zero bytes as one deflate stream, made without deflating the zeros one by one: 8 MiB of
+/// zeros are deflated once, ending at a byte boundary (a sync flush), and repeated, which is valid because their
+/// first byte is a literal and their matches look back one byte. Gigabytes of zeros cost milliseconds.
+/// - Parameters:
+///   - data: the bytes that come first.
+///   - zeros: how many zero bytes follow.
+///   - raw: raw deflate, as zip entries hold it, instead of a zlib stream (header and Adler-32), as PNG's IDAT does.
+public func deflateStream(_ data: [UInt8], thenZeros zeros: Int, raw: Bool = false) -> [UInt8] {
+    let blockSize = 8 << 20
+    var out: [UInt8] = raw ? [] : [0x78, 0xDA]
+    out += syncFlushed(data)
+    let block = syncFlushed([UInt8](repeating: 0, count: blockSize))
+    for _ in 0 ..< zeros / blockSize { out += block }
+    out += syncFlushed([UInt8](repeating: 0, count: zeros % blockSize))
+    out += [0x03, 0x00]  // a final, empty block of fixed codes
+    if raw { return out }
+    let head = data.withUnsafeBufferPointer { adler32_z(1, $0.baseAddress, $0.count) }
+    return out + be32(Int(adler32_combine(head, checksumOfZeros(zeros, adler32_z, adler32_combine), off_t(zeros))))
+}
+
+/// Raw deflate of `data` ending with a sync flush (an empty stored block), so that more blocks may follow.
+private func syncFlushed(_ data: [UInt8]) -> [UInt8] {
+    data.isEmpty ? [] : deflate(data, windowBits: -MAX_WBITS, flush: Z_SYNC_FLUSH)
+}
+
+/// The CRC-32 or Adler-32 of `count` zero bytes, from a megabyte's checksum combined with itself.
+private func checksumOfZeros(_ count: Int, _ sum: (uLong, UnsafePointer<UInt8>?, Int) -> uLong,
+                             _ combine: (uLong, uLong, off_t) -> uLong) -> uLong {
+    let megabyte = 1 << 20
+    let zeros = [UInt8](repeating: 0, count: megabyte)
+    let initial = sum(0, nil, 0)
+    let perMegabyte = zeros.withUnsafeBufferPointer { sum(initial, $0.baseAddress, megabyte) }
+    var total = initial
+    for _ in 0 ..< count / megabyte { total = combine(total, perMegabyte, off_t(megabyte)) }
+    let rest = zeros.withUnsafeBufferPointer { sum(initial, $0.baseAddress, count % megabyte) }
+    return combine(total, rest, off_t(count % megabyte))
 }
 
 /// A zip archive (no zip64) as torch.save lays it out: local headers and data, central directory, end record.
@@ -167,17 +180,35 @@ public func safetensorsFile(header: String, data: [UInt8] = []) -> [UInt8] {
 ///   - rows: the filtered scanlines, deflated into one IDAT.
 ///   - palette: a PLTE chunk's RGB triples, for colour type 3.
 ///   - badCRC: break the IDAT's CRC.
+///   - before: chunks (made by `pngChunk`) to put between IHDR and IDAT.
+///   - trailingZeros: zero bytes to add to the compressed stream after the rows, as data the image does not hold.
 public func pngFile(width: Int, height: Int, bitDepth: UInt8 = 8, colorType: UInt8 = 2, rows: [[UInt8]],
-                    palette: [UInt8]? = nil, badCRC: Bool = false) -> [UInt8] {
-    func chunk(_ type: String, _ data: [UInt8], broken: Bool = false) -> [UInt8] {
-        let body = Array(type.utf8) + data
-        let crc = body.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
-        return be32(data.count) + body + be32(broken ? crc ^ 1 : crc)
-    }
-    let ihdr = be32(width) + be32(height) + [bitDepth, colorType, 0, 0, 0]
-    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr)
-    if let palette { out += chunk("PLTE", palette) }
-    return out + chunk("IDAT", zlibCompress(rows.flatMap { $0 }), broken: badCRC) + chunk("IEND", [])
+                    palette: [UInt8]? = nil, badCRC: Bool = false, before: [UInt8] = [], trailingZeros: Int = 0) -> [UInt8] {
+    var out = pngHeader(width: width, height: height, bitDepth: bitDepth, colorType: colorType)
+    if let palette { out += pngChunk("PLTE", palette) }
+    let data = trailingZeros > 0 ? deflateStream(rows.flatMap { $0 }, thenZeros: trailingZeros)
+                                 : zlibCompress(rows.flatMap { $0 })
+    return out + before + pngChunk("IDAT", data, badCRC: badCRC) + pngChunk("IEND", [])
+}
+
+/// A PNG's signature and IHDR chunk.
+/// - Parameters:
+///   - width, height, bitDepth, colorType: IHDR's fields.
+///   - interlaced: Adam7 interlacing.
+public func pngHeader(width: Int, height: Int, bitDepth: UInt8 = 8, colorType: UInt8 = 2, interlaced: Bool = false) -> [UInt8] {
+    [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        + pngChunk("IHDR", be32(width) + be32(height) + [bitDepth, colorType, 0, 0, interlaced ? 1 : 0])
+}
+
+/// One PNG chunk: length, type, data, CRC.
+/// - Parameters:
+///   - type: four letters, e.g. "zTXt".
+///   - data: the chunk's data.
+///   - badCRC: flip a bit of the CRC.
+public func pngChunk(_ type: String, _ data: [UInt8], badCRC: Bool = false) -> [UInt8] {
+    let body = Array(type.utf8) + data
+    let crc = body.withUnsafeBufferPointer { Int(crc32_z(0, $0.baseAddress, $0.count)) }
+    return be32(data.count) + body + be32(badCRC ? crc ^ 1 : crc)
 }
 
 /// Float32 values as little-endian bytes.
@@ -191,7 +222,8 @@ public func rawDeflate(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: -
 /// A zlib stream, as PNG's IDAT holds it.
 public func zlibCompress(_ data: [UInt8]) -> [UInt8] { deflate(data, windowBits: MAX_WBITS) }
 
-private func deflate(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
+/// `data` deflated in one call, finished (a complete stream) or sync-flushed (blocks that more may follow).
+private func deflate(_ data: [UInt8], windowBits: Int32, flush: Int32 = Z_FINISH) -> [UInt8] {
     var stream = z_stream()
     precondition(deflateInit2_(&stream, 9, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY, zlibVersion(),
                                Int32(MemoryLayout<z_stream>.size)) == Z_OK)
@@ -204,7 +236,7 @@ private func deflate(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
             stream.avail_in = uInt(src.count)
             stream.next_out = dst.baseAddress
             stream.avail_out = uInt(dst.count)
-            precondition(CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END)
+            precondition(CZlib.deflate(&stream, flush) == (flush == Z_FINISH ? Z_STREAM_END : Z_OK) && stream.avail_in == 0)
             return dst.count - Int(stream.avail_out)
         }
     }
@@ -215,3 +247,44 @@ public func le16(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8(v >> 8 & 255)] }
 public func le32(_ v: Int) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
 public func le64(_ v: Int) -> [UInt8] { (0 ..< 8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
 public func be32(_ v: Int) -> [UInt8] { (0 ..< 4).reversed().map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+
+/// A JPEG with 256 KB of metadata put before its frame header: an ICC profile split over three APP2 segments, as
+/// ICC.1 prescribes for profiles over 64 KB, and an EXIF APP1, each segment of the largest size a marker allows.
+/// - Parameters:
+///   - plain: a JPEG file, starting with SOI.
+public func jpegWithMetadata(_ plain: [UInt8]) -> [UInt8] {
+    func segment(_ marker: UInt8, _ header: [UInt8]) -> [UInt8] {
+        let payload = header + (0 ..< 65533 - header.count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        return [0xFF, marker] + [0xFF, 0xFF] + payload  // length 65535 counts itself
+    }
+    let icc = (1 ... 3).map { segment(0xE2, Array("ICC_PROFILE".utf8) + [0, UInt8($0), 3]) }.joined()
+    return Array(plain[..<2]) + icc + segment(0xE1, Array("Exif".utf8) + [0, 0]) + Array(plain[2...])
+}
+
+/// A pickle that calls `OrderedDict` `calls` times on one memoised list of `pairs` (int, None) pairs, dropping each
+/// result: a few bytes per call, a copy of the whole list each time. Its value is an empty dict.
+public func memoisedListCopies(pairs: Int, calls: Int) -> [UInt8] {
+    var p = PickleWriter()
+    p.global("collections", "OrderedDict"); p.put(0); p.op(0x30)  // memo 0: the callable
+    p.op(0x5d, 0x28)  // EMPTY_LIST, MARK
+    for i in 0 ..< pairs { p.int(i); p.op(0x4e, 0x86) }  // (i, None)
+    p.op(0x65); p.put(1); p.op(0x30)  // APPENDS; memo 1: the list
+    for _ in 0 ..< calls { p.get(0); p.get(1); p.op(0x85, 0x52, 0x30) }  // OrderedDict((list,)), POP
+    p.op(0x7d); p.stop()
+    return p.bytes
+}
+
+/// A pickle that rebuilds a tensor `calls` times from one memoised tuple of `dims` ints as both size and stride, a
+/// few bytes per call, a copy of both each time. Its value is an empty dict.
+public func memoisedShapeCopies(dims: Int, calls: Int) -> [UInt8] {
+    var p = PickleWriter()
+    p.ints([Int](repeating: 1, count: dims)); p.put(0); p.op(0x30)  // memo 0: the shape
+    p.op(0x28); p.string("storage"); p.global("torch", "FloatStorage"); p.string("0"); p.string("cpu"); p.int(1); p.op(0x74)
+    p.op(0x51); p.put(1); p.op(0x30)  // BINPERSID; memo 1: the storage
+    p.global("torch._utils", "_rebuild_tensor_v2"); p.put(2); p.op(0x30)
+    for _ in 0 ..< calls {
+        p.get(2); p.op(0x28); p.get(1); p.int(0); p.get(0); p.get(0); p.op(0x89, 0x74, 0x52, 0x30)  // REDUCE, POP
+    }
+    p.op(0x7d); p.stop()
+    return p.bytes
+}
