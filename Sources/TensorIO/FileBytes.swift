@@ -12,11 +12,12 @@ enum FileBytes {
     ///   - limits: `maxBytes` bounds the file size.
     ///   - checkHead: called with the first 64 KiB of a larger file before the rest is read.
     ///   - body: runs on the file's bytes.
-    static func withContents<R>(_ path: String, limits: Limits = .default,
+    ///   - noun: what the file should be, for messages ("is a FIFO, not a weights file").
+    static func withContents<R>(_ path: String, limits: Limits = .default, noun: String = "a weights file",
                                 checkHead: (UnsafeRawBufferPointer) throws -> Void = { _ in },
                                 _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         do {
-            return try InputFile.withContents(path, as: .weights(maxBytes: limits.maxBytes), checkHead: checkHead, body)
+            return try InputFile.withContents(path, as: InputFile.Kind(noun, maxBytes: limits.maxBytes), checkHead: checkHead, body)
         } catch let error as InputFileError {
             throw TensorFileError(file: path, error.problem)
         }

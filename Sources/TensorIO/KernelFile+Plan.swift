@@ -1,6 +1,8 @@
 // What a kernel file asks of an image: the resized size, every stage's shape and the memory they take, computed
 // from the numbers alone before anything is allocated.
 
+import Support
+
 extension KernelFile {
     /// The bytes the demo may use for its tensors, scratch and output copies.
     public static let memoryLimit = 512 << 20

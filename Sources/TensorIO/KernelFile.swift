@@ -2,6 +2,8 @@
 // run in (padding, stride, transposed or not, pooling kinds). Parsing validates every key against its range here,
 // once, so nothing downstream divides by zero or allocates from an unchecked number.
 
+import Support
+
 /// A parsed and validated kernel file.
 ///
 ///     {"title": "Sobel", "size": 160, "stride": 1, "padding": "same", "pooling": ["max", "average"], "pool": 2,
@@ -210,7 +212,7 @@ public struct KernelFile: Equatable, Sendable {
     ///   - path: the file; it must be a regular file of at most `Bounds.fileBytes`.
     // The one place the demo reads its file: switch it to Support's bounded input reader when that lands.
     public static func read(_ path: String) throws -> KernelFile {
-        try FileBytes.withContents(path, limits: Limits(maxBytes: Bounds.fileBytes)) { try parse($0, name: path) }
+        try FileBytes.withContents(path, limits: Limits(maxBytes: Bounds.fileBytes), noun: "a kernel file") { try parse($0, name: path) }
     }
 
     /// "3x3" or "3x5x5".

@@ -2,6 +2,8 @@
 // fields; messages nest only as onnx.proto nests them (model > graph > node > attribute > tensor), never by
 // recursion, and graph-valued attributes (If, Loop, Scan bodies) are skipped, not decoded.
 
+import Support
+
 /// Decodes one model file, spending from a memory budget proportional to the bytes read before each allocation.
 struct ONNXDecoder {
     let file: String

@@ -203,7 +203,7 @@ extension ONNXModel {
     ///   - path: the file.
     ///   - body: runs on the file's bytes.
     static func withFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        try FileBytes.withContents(path, body)
+        try FileBytes.withContents(path, noun: "an ONNX model or its data", body)
     }
 }
 
