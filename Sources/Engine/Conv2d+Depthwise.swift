@@ -35,29 +35,44 @@ enum Depthwise {
 
         /// Copies an (H, W) plane in at offset (top ph, left pw), zero elsewhere.
         func fill(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ pad: UnsafeMutablePointer<Float>) {
-            pad.update(repeating: 0, count: count)
             let first = Swift.min(g.pw, columns), last = Swift.min(g.pw + g.w, columns)   // padded columns holding pixels
-            guard first < last else { return }
             for r in 0 ..< rows {
-                let ih = r - g.ph
-                guard ih >= 0 && ih < g.h else { continue }
-                let dst = pad + r * rowLength, row = src + ih * g.w - g.pw
+                let dst = pad + r * rowLength, ih = r - g.ph
+                guard ih >= 0 && ih < g.h && first < last else { dst.update(repeating: 0, count: rowLength); continue }
+                let pixels = src + ih * g.w + (first - g.pw)                                  // the row's first used pixel
                 if stride == 1 {
-                    (dst + first).update(from: row + first, count: last - first)
+                    dst.update(repeating: 0, count: first)
+                    (dst + first).update(from: pixels, count: last - first)
+                    (dst + last).update(repeating: 0, count: rowLength - last)
                 } else {
-                    for j in first ..< last { dst[column(j)] = row[j] }
+                    dst.update(repeating: 0, count: rowLength)
+                    forEachColumn(first, last) { j, at in dst[at] = pixels[j - first] }
                 }
+            }
+        }
+
+        /// Calls `body(j, column(j))` for j in first..<last, phase by phase (no division per column).
+        @inline(__always)
+        func forEachColumn(_ first: Int, _ last: Int, _ body: (Int, Int) -> Void) {
+            for q in 0 ..< stride {
+                var j = first + (q - first % stride + stride) % stride, at = q * phase + j / stride
+                while j < last { body(j, at); j += stride; at += 1 }
             }
         }
 
         /// Reads an (H, W) plane back out of a padded one (the inverse of `fill` where pixels were), zero where no
         /// window reached.
         func extract(_ g: ConvGeometry, _ pad: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+            let first = Swift.min(g.pw, columns), last = Swift.min(g.pw + g.w, columns)   // padded columns holding pixels
             for ih in 0 ..< g.h {
                 let r = ih + g.ph, row = out + ih * g.w
-                for iw in 0 ..< g.w {
-                    let j = iw + g.pw
-                    row[iw] = r < rows && j < columns ? pad[r * rowLength + column(j)] : 0
+                row.update(repeating: 0, count: g.w)
+                guard r < rows && first < last else { continue }
+                let src = pad + r * rowLength, pixels = row + (first - g.pw)
+                if stride == 1 {
+                    pixels.update(from: src + first, count: last - first)
+                } else {
+                    forEachColumn(first, last) { j, at in pixels[j - first] = src[at] }
                 }
             }
         }
@@ -91,32 +106,50 @@ enum Depthwise {
         return s
     }
 
-    /// y[n, c] = bias[c] + Σ w[c] ⋆ x[n, c], then the activation.
+    /// y[n, c] = bias[c] + Σ w[c] ⋆ x[n, c], then the activation. Eight outputs of a row at a time are summed over
+    /// every tap in registers and stored once; the last, partial group reads into slack past the plane's end.
     /// - Parameters:
     ///   - g: per-channel geometry (c is 1). x: (N, C, H, W). weight: (C, 1, kH, kW). bias: (C).
     ///   - y: (N, C, Ho, Wo), already shaped.
     static func forward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation, y: inout Tensor) {
         let channels = weight.shape[0], planes = x.shape[0] * channels
         let inPlane = g.h * g.w, outPlane = g.ho * g.wo, kk = g.kh * g.kw, plane = Plane(g)
+        // (kH·kW) where each tap starts reading, relative to an output's top-left window corner in the padded plane.
+        let taps = (0 ..< kk).map { t in (t / g.kw) * g.dh * plane.rowLength + plane.column((t % g.kw) * g.dw) }
+        let rowStep = g.sh * plane.rowLength
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    let xb = xp.baseAddress!, wb = wp.baseAddress!, yb = yp.baseAddress!
-                    parallelFor(planes, work: planes * outPlane * kk) { p in
-                        let c = p % channels
-                        let pad = UnsafeMutablePointer<Float>.allocate(capacity: plane.count)     // (Hp, Wp) by phase
-                        defer { pad.deallocate() }
-                        plane.fill(g, xb + p * inPlane, pad)
-                        let dst = yb + p * outPlane, w = wb + c * kk
-                        let b = bias?.data[c] ?? 0
-                        for oh in 0 ..< g.ho {
-                            let row = dst + oh * g.wo
-                            row.update(repeating: b, count: g.wo)
-                            for ki in 0 ..< g.kh {
-                                for kj in 0 ..< g.kw { axpy(w[ki * g.kw + kj], pad + plane.tap(g, oh, ki, kj), row, g.wo) }
+                    taps.withUnsafeBufferPointer { tp in
+                        let xb = xp.baseAddress!, wb = wp.baseAddress!, yb = yp.baseAddress!, off = tp.baseAddress!
+                        parallelChunks(planes, work: planes * outPlane * kk) { range in
+                            let pad = UnsafeMutablePointer<Float>.allocate(capacity: plane.count + 8)   // (Hp, Wp) by phase, + slack
+                            defer { pad.deallocate() }
+                            (pad + plane.count).update(repeating: 0, count: 8)
+                            for p in range {
+                                let c = p % channels
+                                plane.fill(g, xb + p * inPlane, pad)
+                                let dst = yb + p * outPlane, w = wb + c * kk
+                                let b = SIMD8<Float>(repeating: bias?.data[c] ?? 0)
+                                for oh in 0 ..< g.ho {
+                                    let row = dst + oh * g.wo, src = pad + oh * rowStep
+                                    var ow = 0
+                                    while ow < g.wo {
+                                        var acc = b
+                                        for t in 0 ..< kk {
+                                            acc += SIMD8(repeating: w[t]) * UnsafeRawPointer(src + off[t] + ow).loadUnaligned(as: SIMD8<Float>.self)
+                                        }
+                                        if ow + 8 <= g.wo {
+                                            UnsafeMutableRawPointer(row + ow).storeBytes(of: acc, as: SIMD8<Float>.self)
+                                        } else {
+                                            for i in 0 ..< g.wo - ow { row[ow + i] = acc[i] }
+                                        }
+                                        ow += 8
+                                    }
+                                }
+                                activation.apply(dst, outPlane)
                             }
                         }
-                        activation.apply(dst, outPlane)
                     }
                 }
             }
