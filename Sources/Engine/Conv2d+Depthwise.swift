@@ -44,6 +44,17 @@ enum Depthwise {
                     dst.update(repeating: 0, count: first)
                     (dst + first).update(from: pixels, count: last - first)
                     (dst + last).update(repeating: 0, count: rowLength - last)
+                } else if stride == 2 {                    // eight pixels at a time into the two phases
+                    dst.update(repeating: 0, count: rowLength)
+                    var j = first
+                    if j % 2 == 1 && j < last { dst[column(j)] = pixels[0]; j += 1 }
+                    while j + 8 <= last {
+                        let v = UnsafeRawPointer(pixels + (j - first)).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(dst + j / 2).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(dst + phase + j / 2).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                        j += 8
+                    }
+                    while j < last { dst[column(j)] = pixels[j - first]; j += 1 }
                 } else {
                     dst.update(repeating: 0, count: rowLength)
                     forEachColumn(first, last) { j, at in dst[at] = pixels[j - first] }
@@ -131,21 +142,41 @@ enum Depthwise {
                                 plane.fill(g, xb + p * inPlane, pad)
                                 let dst = yb + p * outPlane, w = wb + c * kk
                                 let b = SIMD8<Float>(repeating: bias?.data[c] ?? 0)
-                                for oh in 0 ..< g.ho {
+                                func store(_ acc: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ ow: Int) {
+                                    if ow + 8 <= g.wo {
+                                        UnsafeMutableRawPointer(row + ow).storeBytes(of: acc, as: SIMD8<Float>.self)
+                                    } else {
+                                        for i in 0 ..< g.wo - ow { row[ow + i] = acc[i] }
+                                    }
+                                }
+                                var oh = 0
+                                while oh < g.ho {
                                     let row = dst + oh * g.wo, src = pad + oh * rowStep
                                     var ow = 0
+                                    if oh + 1 < g.ho {                 // two rows at once: two independent chains of adds
+                                        while ow < g.wo {
+                                            var acc = b, acc1 = b
+                                            for t in 0 ..< kk {
+                                                let wt = SIMD8(repeating: w[t]), at = src + off[t] + ow
+                                                acc += wt * UnsafeRawPointer(at).loadUnaligned(as: SIMD8<Float>.self)
+                                                acc1 += wt * UnsafeRawPointer(at + rowStep).loadUnaligned(as: SIMD8<Float>.self)
+                                            }
+                                            store(acc, row, ow)
+                                            store(acc1, row + g.wo, ow)
+                                            ow += 8
+                                        }
+                                        oh += 2
+                                        continue
+                                    }
                                     while ow < g.wo {
                                         var acc = b
                                         for t in 0 ..< kk {
                                             acc += SIMD8(repeating: w[t]) * UnsafeRawPointer(src + off[t] + ow).loadUnaligned(as: SIMD8<Float>.self)
                                         }
-                                        if ow + 8 <= g.wo {
-                                            UnsafeMutableRawPointer(row + ow).storeBytes(of: acc, as: SIMD8<Float>.self)
-                                        } else {
-                                            for i in 0 ..< g.wo - ow { row[ow + i] = acc[i] }
-                                        }
+                                        store(acc, row, ow)
                                         ow += 8
                                     }
+                                    oh += 1
                                 }
                                 activation.apply(dst, outPlane)
                             }
