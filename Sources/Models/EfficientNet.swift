@@ -104,7 +104,7 @@ enum EfficientNet {
         for (i, b) in blocks.enumerated() {
             let bs = root.child("_blocks").child(i), hidden = b.input * b.expand
             var calls = 0                                     // the block's _swish module, called once per activation
-            func swish() -> String {
+            @discardableResult func swish() -> String {
                 defer { calls += 1 }
                 return bs.add(calls == 0 ? "_swish" : "_swish_\(calls)", act())
             }
