@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes ConvLens's readers of untrusted files with libFuzzer and AddressSanitizer: the image-decoder wrappers
 # (image), the restricted unpickler (pickle), the zip reader and torch zip checkpoints (zip), the safetensors
-# parser (safetensors), the kernel file of `activations --kernel` (kernels), the ONNX reader (onnx) and class-name files
-# (labels). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
+# parser (safetensors), the kernel file of `activations --kernel` (kernels), the ONNX reader (onnx), class-name files
+# (labels) and Keras files with the HDF5 reader (keras). Each target first replays every input that once crashed it (Fuzz/Regressions/<target>),
 # then runs a fixed number of executions starting from its seed corpus (Fuzz/Corpus/<target>) and those regressions.
 #
 #   bash Scripts/fuzz.sh                      every target, 1,000,000 executions each
@@ -24,7 +24,7 @@ ROOT=$(pwd)
 OUT=$ROOT/.build-fuzz
 RUNS=1000000
 TIME=0
-ALL_TARGETS=(image pickle zip safetensors kernels onnx labels)   # each has Fuzz/Targets/Fuzz<Name>.swift and Fuzz/Entry/<name>.swift
+ALL_TARGETS=(image pickle zip safetensors kernels onnx labels keras)   # each has Fuzz/Targets/Fuzz<Name>.swift and Fuzz/Entry/<name>.swift
 TARGETS=()
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -90,6 +90,7 @@ build_target() {
     kernels) Name=Kernels; lib=TensorIO ;;
     onnx) Name=ONNX; lib=TensorIO ;;
     labels) Name=Labels; lib=TensorIO ;;
+    keras) Name=Keras; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
   local link=("$OUT/obj/Support.o")
@@ -110,7 +111,7 @@ build_target() {
 
 # Largest input libFuzzer makes per target: room for every seed and for the structures each format nests.
 max_len() {
-  case $1 in image) echo 32768 ;; *) echo 16384 ;; esac
+  case $1 in image) echo 32768 ;; keras) echo 40960 ;; *) echo 16384 ;; esac
 }
 
 export SWIFT_BACKTRACE=enable=no  # let libFuzzer and ASan report crashes, not Swift's interactive backtracer

@@ -7,6 +7,7 @@ import Testing
 /// The fuzz targets by directory name.
 let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "image": fuzzImage, "pickle": fuzzPickle, "zip": fuzzZip, "safetensors": fuzzSafetensors, "kernels": fuzzKernels, "onnx": fuzzONNX, "labels": fuzzLabels,
+    "keras": fuzzKeras,
 ]
 
 /// Fuzz/<kind>/<target>/*, sorted.

@@ -145,7 +145,7 @@ public enum FilterPatterns {
     public static func channelCount(_ graph: Graph, layer: String, size: Int) throws -> Int {
         let i = try graph.index(of: layer)
         if i == Graph.inputIndex { return 3 }
-        let shape = try graph.shapes(input: [1, 3, size, size])[i]
+        let shape = try graph.shapes(input: [1, 3, size, size], through: i)[i]
         guard shape.count == 4 else { throw EngineError("layer '\(layer)' has output shape \(shape), not (N, C, H, W): it has no filters to draw") }
         return shape[1]
     }
@@ -168,7 +168,7 @@ public enum FilterPatterns {
     /// this many items fit `memoryBudget`; at most 16, at least 1.
     static func batchSize(_ graph: Graph, layer: String, size: Int) -> Int {
         guard let last = try? graph.index(of: layer), last >= 0,
-              let shapes = try? graph.shapes(input: [1, 3, size + 16, size + 16]) else { return 1 }
+              let shapes = try? graph.shapes(input: [1, 3, size + 16, size + 16], through: last) else { return 1 }
         let perItem = shapes[0 ... last].reduce(0) { $0 + $1.reduce(1, *) } * 4 * 2
         return min(16, max(1, memoryBudget / max(perItem, 1)))
     }

@@ -74,17 +74,29 @@ public enum ActivationsJob {
             throw UsageError("unknown tile scale '\(o.tileScale)'; use each or shared")
         }
         let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
-        _ = try usage { try FigureWriter.Format(path: out) }
+        _ = try Outputs.figureFormat(out)
+        try Outputs.check([("--out", out), ("--raw", o.raw)])
 
         let deepest = try layers.map { try graph.index(of: $0) }.max()!
         let acts = try graph.forward(ImageBatch.tensor([image]), until: graph.nodes[deepest].name)
         var grids: [TileGrid] = [], titles: [String] = []
+        let x = ImageBatch.tensor([image])
+        for layer in layers { try Finite.check(try acts.output(layer).data, "the activations of '\(layer)'", lm: lm, input: x, paths: [image.path]) }
+        // A layer without spatial maps (logits, a pooled vector, a token sequence) is drawn as one strip of its values.
+        if layers.count == 1, let a = try? acts.output(layers[0]), a.rank != 4 {
+            if let raw = o.raw { try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw) }
+            let shape = a.shape.dropFirst().map(String.init).joined(separator: "×")
+            let strip = StripPlot(items: [(label: layers[0], values: a.data)],
+                                  title: "\(layers[0]) · \(shape) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)",
+                                  colormap: colormap)
+            return try Outputs.writeFigure(strip, to: out, scale: o.scale)
+        }
         for layer in layers {
-            let a = try acts.output(layer)                                   // (1, C, H, W)
-            guard a.rank == 4 else {
-                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps")
+            let a = try acts.output(layer)                                   // (1, C, H, W), or (1, K) drawn as K 1×1 tiles
+            guard a.rank == 4 || a.rank == 2 else {
+                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps or (K) vectors")
             }
-            let (c, h, w) = (a.shape[1], a.shape[2], a.shape[3])
+            let (c, h, w) = a.rank == 4 ? (a.shape[1], a.shape[2], a.shape[3]) : (a.shape[1], 1, 1)
             var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
             g.scaling = scaling
             g.tileScale = tileScale

@@ -95,21 +95,17 @@ public enum Benchmark {
     ///   - name: a zoo name; the installed weights when present, else seeded random weights.
     ///   - runs: timed repetitions per workload.
     public static func run(_ name: String, runs: Int = 5, progress: (String) -> Void = { _ in }) throws -> ModelResult {
-        let arch = try Zoo.layouts(name)[0]
-        let model: Model
-        if let path = ModelStore.installedWeights(name), (try? ModelStore.load(name: name, weights: path).model.architecture.layout) == arch.layout {
-            model = try ModelStore.load(name: name, weights: path).model
-        } else {
-            model = Model.random(arch, seed: 0)
-        }
-        let g = model.inference(), s = arch.inputSize
-        let camGraph = model.inference(keeping: [arch.camLayer]), layer = patternLayer(name)
+        let model = try benchModel(name), arch = model.architecture
+        let g = model.inference(), (h, w) = (model.inputShape[2], model.inputShape[3])
+        let camGraph = model.inference(keeping: [arch.camLayer])
+        let layer = arch.layout == "onnx" ? arch.camLayer : patternLayer(name)
         let patternGraph = model.inference(keeping: [layer])
         var rng = SplitMix64(1)
-        func input(_ n: Int, _ side: Int) -> Tensor {
-            Tensor(shape: [n, 3, side, side], data: (0 ..< n * 3 * side * side).map { _ in Float.random(in: -1 ... 1, using: &rng) })
+        func input(_ n: Int, _ side: Int, _ width: Int? = nil) -> Tensor {
+            let wd = width ?? side
+            return Tensor(shape: [n, 3, side, wd], data: (0 ..< n * 3 * side * wd).map { _ in Float.random(in: -1 ... 1, using: &rng) })
         }
-        let x1 = input(1, s), x8 = input(8, s)
+        let x1 = input(1, h, w), x8 = input(8, h, w)
         progress("\(name): forward")
         let fwd = try time(runs: runs) { _ = try g.forward(x1) }
         let fwd8 = try time(runs: max(2, runs / 2)) { _ = try g.forward(x8) }
@@ -147,10 +143,21 @@ public enum Benchmark {
             return sum + item.element.layer.macs(ins, shapes[item.offset])
         }
         let gflop = 2 * Double(macs) / 1e9
-        return ModelResult(model: name, weights: model.source, input: s, forward_ms: round2(fwd.median), forward_min_ms: round2(fwd.min),
+        return ModelResult(model: name, weights: model.source, input: h, forward_ms: round2(fwd.median), forward_min_ms: round2(fwd.min),
                            forward_b8_ms_per_image: round2(fwd8.median / 8), gradcam_ms: round2(cam.median), gradcam_min_ms: round2(cam.min),
                            backward_to_input_ms: round2(back.median), pattern_step_ms: round2(step.median / Double(filters)),
                            pattern_layer: layer, gflop: round2(gflop), gflops: round2(gflop / (fwd.median / 1e3)), peak_rss_mb: round2(peakRSS))
+    }
+
+    /// The model a bench runs: an ONNX file as it is; a zoo name with its installed weights when present, else
+    /// seeded random weights.
+    static func benchModel(_ name: String) throws -> Model {
+        if ModelStore.isModelFile(name) { return try ModelStore.load(name: name).model }
+        let arch = try Zoo.layouts(name)[0]
+        if let path = ModelStore.installedWeights(name), (try? ModelStore.load(name: name, weights: path).model.architecture.layout) == arch.layout {
+            return try ModelStore.load(name: name, weights: path).model
+        }
+        return Model.random(arch, seed: 0)
     }
 
     /// The whole benchmark.
@@ -173,10 +180,8 @@ public enum Benchmark {
 
     /// Time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer, slowest first.
     public static func profile(_ name: String, batch: Int = 1, runs: Int = 5, size: Int? = nil, until: String? = nil) throws -> String {
-        let arch = try Zoo.layouts(name)[0]
-        let model = Model.random(arch, seed: 0)
-        let side = size ?? arch.inputSize
-        let x = Tensor(shape: [batch, 3, side, side], repeating: 0.5)
+        let model = ModelStore.isModelFile(name) ? try ModelStore.load(name: name).model : Model.random(try Zoo.layouts(name)[0], seed: 0)
+        let x = Tensor(shape: [batch, 3, size ?? model.inputShape[2], size ?? model.inputShape[3]], repeating: 0.5)
         let plain = model.graph
         _ = try plain.forward(x, until: until)
         plain.profile = [:]
@@ -209,7 +214,7 @@ public enum Benchmark {
             backByKind[node.layer.kind, default: 0] += back[node.name + " (backward)"] ?? 0
         }
         let total = p.values.reduce(0, +)
-        var s = "\(name) batch \(batch) at \(side)px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
+        var s = "\(name) batch \(batch) at \(x.shape[2])x\(x.shape[3])px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
                                                        total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
         func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
         for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }

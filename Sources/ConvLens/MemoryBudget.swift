@@ -57,9 +57,9 @@ public enum MemoryBudget {
     /// Bytes of Float32 in the outputs of `graph`'s layers up to `last` (all when nil) for one input of `shape`,
     /// from `Graph.shapes` (no allocation). Saturates instead of overflowing.
     public static func activationBytes(_ graph: Graph, input shape: [Int], upTo last: String? = nil) throws -> Int {
-        let shapes = try graph.shapes(input: shape)
-        let end = try last.map { try graph.index(of: $0) } ?? shapes.count - 1
+        let end = try last.map { try graph.index(of: $0) } ?? graph.nodes.count - 1
         guard end >= 0 else { return elements(shape) * 4 }
+        let shapes = try graph.shapes(input: shape, through: end)
         return shapes[0 ... end].reduce(elements(shape) * 4) { $0.addingSaturating(elements($1).multipliedSaturating(4)) }
     }
 

@@ -67,9 +67,16 @@ public enum ModelStore {
         return nil
     }
 
-    /// Whether a `--model` value names a model file (an ONNX export) rather than an architecture of the zoo.
+    /// Whether a `--model` value names a model file (an ONNX export, a Keras model) rather than an architecture of
+    /// the zoo.
     public static func isModelFile(_ name: String) -> Bool {
-        name.lowercased().hasSuffix(".onnx")
+        name.lowercased().hasSuffix(".onnx") || isKerasFile(name)
+    }
+
+    /// Whether a file is a Keras model or weights file (`.keras`, `.h5`, `.hdf5`), by its extension.
+    public static func isKerasFile(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return n.hasSuffix(".keras") || n.hasSuffix(".h5") || n.hasSuffix(".hdf5")
     }
 
     /// Loads a model.
@@ -81,6 +88,9 @@ public enum ModelStore {
     public static func load(name: String? = nil, weights: String? = nil, labels: String? = nil,
                             preprocess: PreprocessChoice = PreprocessChoice()) throws -> LoadedModel {
         let name = name ?? defaultModel
+        if isKerasFile(name) || (weights.map(isKerasFile) ?? false) && KerasImport.applications.contains(name.lowercased()) {
+            return try loadKeras(name: name, weights: weights, labels: labels, preprocess: preprocess)
+        }
         if isModelFile(name) {
             guard weights == nil else { throw UsageError("--weights: \(name) holds its own weights; give only --model") }
             let preset = try usage { try Preprocessing.named(preprocess.preset ?? "torchvision") }
@@ -98,6 +108,32 @@ public enum ModelStore {
         }
         let (model, skipped, reason) = try Model.loadFeatures(name, weights: try stateDict(path), source: path)
         return try wrap(model, labels: labels, skipped: skipped, reason: reason, preprocess: preprocess)
+    }
+
+    /// A Keras model file, or a keras.applications table with a weights-only `.h5`. Without `--preprocess`, a
+    /// keras.applications model gets its own `preprocess_input` numbers (Keras's caffe mean pixel; EfficientNet's
+    /// 0-255 input), any other Keras model pixels / 255; Keras's recipes squash the image (`load_img`) by default.
+    static func loadKeras(name: String, weights: String?, labels: String?, preprocess: PreprocessChoice) throws -> LoadedModel {
+        let preset = try usage { try Preprocessing.named(preprocess.preset ?? "raw") }
+        var options = KerasImport.Options()
+        options.defaultInputSize = (preset.cropSize, preset.cropWidth)
+        let (model, notes): (Model, [String])
+        if isKerasFile(name) {
+            guard weights == nil else { throw UsageError("--weights: \(name) holds its own weights; give only --model") }
+            (model, notes) = try Model.keras(name, preprocessing: preprocess.preset, options: options)
+        } else {
+            (model, notes) = try Model.kerasApplication(name, weights: weights!, preprocessing: preprocess.preset, options: options)
+        }
+        var choice = preprocess
+        if choice.preset == nil, let mode = KerasImport.applicationPreprocessing(model.name), let m = KerasImport.preprocessModes[mode] {
+            if mode == "caffe" || mode == "pixels" {
+                choice.mean = choice.mean ?? (m.bgr ? m.mean.reversed() : m.mean)          // RGB, in the preset's units
+                choice.std = choice.std ?? m.std.map { $0 * (mode == "pixels" ? 1 / 255 : 1) }
+            }
+        }
+        var lm = try wrap(model, labels: labels, preprocess: choice)
+        lm.notes = notes
+        return lm
     }
 
     /// Puts a model together with its preprocessing and labels.
@@ -125,6 +161,7 @@ public enum ModelStore {
         // Overrides are RGB, like the presets' documentation; the tensor holds them in its own channel order.
         if let m = choice.mean { p.mean = p.bgr ? m.reversed() : m }
         if let s = choice.std { p.std = p.bgr ? s.reversed() : s }
+        if model.architecture.layout == "keras" { p.name = "keras-" + p.name }   // Keras's recipes squash (Preprocessing.defaultFit)
         let (h, w) = (model.inputShape[2], model.inputShape[3])
         return h == p.cropSize && w == p.cropWidth ? p : p.sized(height: h, width: w)
     }

@@ -110,10 +110,17 @@ public final class Graph {
     /// The output shape of every node for an input of `inputShape` (N, C, H, W).
     /// - Throws: an error naming the first layer whose input shapes do not fit.
     public func shapes(input inputShape: [Int]) throws -> [[Int]] {
-        if let c = shapeCache, c.input == inputShape { return c.shapes }
+        try shapes(input: inputShape, through: nodes.count - 1)
+    }
+
+    /// The output shapes of nodes 0...`last` for an input of `inputShape`: what a pass that stops at `last` needs,
+    /// so a Keras model with a fixed-size Flatten head still runs its convolutions at another size.
+    /// - Throws: an error naming the first layer whose input shapes do not fit.
+    public func shapes(input inputShape: [Int], through last: Int) throws -> [[Int]] {
+        if let c = shapeCache, c.input == inputShape, c.shapes.count > last { return c.shapes }
         var shapes: [[Int]] = []
-        shapes.reserveCapacity(nodes.count)
-        for node in nodes {
+        shapes.reserveCapacity(last + 1)
+        for node in nodes.prefix(last + 1) {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
             do { shapes.append(try node.layer.outputShape(ins)) } catch {
                 throw EngineError("layer '\(node.name)': \(error)")
@@ -133,7 +140,7 @@ public final class Graph {
     public func forward(_ x: Tensor, until: String? = nil, hooks: [String: (Tensor) -> Void] = [:],
                         retaining: Set<String>? = nil) throws -> Activations {
         let last = try until.map { try index(of: $0) } ?? nodes.count - 1
-        _ = try shapes(input: x.shape)
+        _ = try shapes(input: x.shape, through: last)
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         hookAt[Graph.inputIndex]?.forEach { $0(x) }

@@ -17,8 +17,9 @@ public struct InputRegion: Sendable, Equatable {
 }
 
 extension Preprocessing {
-    /// The fit a preset's models were trained with: squash for Keras's "tf" preset, crop for torchvision and Caffe.
-    public var defaultFit: Fit { name == "tf" ? .squash : .crop }
+    /// The fit a preset's models were trained with: squash for Keras's "tf" preset and for Keras models' recipes
+    /// (named "keras-…"), crop for torchvision and Caffe.
+    public var defaultFit: Fit { name == "tf" || name.hasPrefix("keras-") ? .squash : .crop }
 
     /// The model's input for `image` with the given fit, and the region of `image` it shows.
     /// - Parameters:

@@ -21,8 +21,8 @@ extension ONNXImport {
             self.model = model
             opset = model.opsets[""] ?? model.opsets["ai.onnx"] ?? 0
             guard opset >= 11 else {
-                throw ModelError("\(source): the model declares ai.onnx opset \(opset); ConvLens reads opsets 11 to 21. "
-                    + "HINT: export again with torch.onnx.export(..., opset_version=17)")
+                throw ModelError("\(source): the model declares ai.onnx opset \(opset); ConvLens reads opsets 11 to 21."
+                    + "\nHINT: export again with torch.onnx.export(..., opset_version=17)")
             }
             for (name, t) in model.graph.initializers { values[name] = .known(try Self.folded(t, source: source)) }
             // Inputs that are also initializers are constants with a default (IR < 4); the image is the one left.
@@ -48,7 +48,7 @@ extension ONNXImport {
                 if case .fixed = d {} else if i >= 2 { notes.append("input '\(v.name)' has a dynamic dimension \(i); using \(shape[i])") }
             }
             guard shape[1] == 3 else {
-                throw ModelError("\(source): input '\(v.name)' has \(shape[1]) channels; ConvLens feeds RGB images (3 channels)")
+                throw ModelError("\(source): input '\(v.name)' has \(shape[1]) channel\(shape[1] == 1 ? "" : "s"); ConvLens feeds RGB images (3 channels)")
             }
             guard shape[2] >= 1, shape[3] >= 1, shape[2] <= 8192, shape[3] <= 8192 else {
                 throw ModelError("\(source): input '\(v.name)' is \(shape[2])x\(shape[3]); ConvLens takes 1 to 8192 pixels a side")

@@ -1,3 +1,4 @@
+import Support
 /// Text made safe for HTML.
 public enum HTML {
     /// Escapes `s` for HTML text and for attribute values in either kind of quotes: `& < > " '` become entities,
@@ -6,15 +7,13 @@ public enum HTML {
     public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for u in s.unicodeScalars {
+        for u in s.printable.unicodeScalars {
             switch u {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            case "\u{0}" ... "\u{1F}", "\u{7F}" ... "\u{9F}", "\u{202A}" ... "\u{202E}", "\u{2066}" ... "\u{2069}":
-                out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
             default: out.unicodeScalars.append(u)
             }
         }

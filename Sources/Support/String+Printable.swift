@@ -1,7 +1,7 @@
 extension String {
     /// The string with every control character written as an escape, so that a hostile file name or label can neither
-    /// break an error message into several lines nor move a terminal's cursor: "a\nb" becomes `a\nb`, ESC `\x1b`, a C1
-    /// control `\u{85}`, a bidirectional override (which reorders what a terminal shows) `\u{202e}`. Everything else,
+    /// break an error message into several lines nor move a terminal's cursor: "a\nb" becomes `a\nb`, ESC `\u{1B}`, a C1
+    /// control `\u{85}`, a bidirectional override (which reorders what a terminal shows) `\u{202E}`. Everything else,
     /// backslashes included, is kept, so escaping twice changes nothing more.
     public var printable: String {
         guard unicodeScalars.contains(where: Self.needsEscape) else { return self }
@@ -11,10 +11,7 @@ extension String {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x80 && Self.needsEscape(scalar):
-                let hex = String(scalar.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" : "") + hex
-            case _ where Self.needsEscape(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            case _ where Self.needsEscape(scalar): out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -26,4 +23,23 @@ extension String {
         s.value < 0x20 || (0x7F ... 0x9F).contains(s.value) || (0x202A ... 0x202E).contains(s.value)
             || (0x2066 ... 0x2069).contains(s.value)
     }
+}
+
+/// `text.printable`, the one escaping of messages; with `keepingNewlines`, line breaks stay (multi-line usage text
+/// that is ours) and each line is escaped.
+public func escapingControlCharacters(_ text: String, keepingNewlines: Bool = false) -> String {
+    keepingNewlines ? text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).printable }.joined(separator: "\n")
+                    : text.printable
+}
+
+/// A user's text quoted for a one-line message: `quote` around it, that quote and backslashes escaped, control
+/// characters escaped as `printable` does, and cut after `limit` characters with an ellipsis.
+public func quoted(_ text: String, limit: Int = 80, quote: Character = "'") -> String {
+    var out = "", cut = false
+    for (i, u) in text.unicodeScalars.enumerated() {
+        if i == limit { cut = true; break }
+        if Character(u) == quote || u == "\\" { out += "\\" }
+        out.unicodeScalars.append(u)
+    }
+    return String(quote) + out.printable + (cut ? "…" : "") + String(quote)
 }

@@ -338,18 +338,7 @@ private struct Fields {
 
 extension KernelFile {
     /// A user's text for a message: quoted, control characters escaped, at most 40 characters shown.
-    static func quoted(_ s: String) -> String {
-        var out = ""
-        for (i, u) in s.unicodeScalars.enumerated() {
-            if i == 40 { out += "…"; break }
-            switch u {
-            case "\"", "\\": out += "\\" + String(u)
-            case _ where u.properties.generalCategory == .control: out += "\\u{" + String(u.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return "\"" + out + "\""
-    }
+    static func quoted(_ s: String) -> String { Support.quoted(s, limit: 40, quote: "\"") }
 }
 
 extension JSON {

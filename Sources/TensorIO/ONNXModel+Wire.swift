@@ -1,3 +1,4 @@
+import Support
 // Protobuf's wire format, read without trusting it: every length is checked against the bytes left in its enclosing
 // message before it is used, and unknown fields are skipped by wire type, never by recursion.
 //
@@ -34,21 +35,7 @@ struct ONNXDecodeError: Error, CustomStringConvertible {
 }
 
 /// A name or text quoted for a one-line message: control characters escaped, cut at 80 characters.
-func quoted(_ s: String) -> String {
-    var out = "'"
-    for (i, c) in s.unicodeScalars.enumerated() {
-        if i == 80 { out += "..."; break }
-        switch c {
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "'": out += "\\'"
-        case "\\": out += "\\\\"
-        case _ where c.value < 0x20 || (0x7f ... 0x9f).contains(c.value): out += "\\u{\(String(c.value, radix: 16))}"
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out + "'"
-}
+func quoted(_ s: String) -> String { Support.quoted(s) }
 
 /// Protobuf wire types.
 enum WireType: Int {

@@ -7,13 +7,13 @@ struct Layers: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every named layer with its type, output shape and parameters, then the totals.")
 
-    @Option(help: ArgumentHelp("The model: a name of the zoo, or an ONNX file.", valueName: "name|file")) var model: String = ModelStore.defaultModel
+    @Option(help: ArgumentHelp("The model: a name of the zoo, an ONNX file, or a Keras .keras or .h5 file.", valueName: "name|file")) var model: String = ModelStore.defaultModel
     @Option(help: ArgumentHelp("A weights file, to list the layout and class count it holds (default: the architecture as torchvision builds it).", valueName: "file"))
     var weights: String?
 
     func validate() throws {
         guard ModelStore.isModelFile(model) || Zoo.names.contains(model.lowercased()) else {
-            throw ValidationError(unknownNameMessage("model", model, known: Zoo.names) + "; or give an .onnx file")
+            throw ValidationError(unknownNameMessage("model", model, known: Zoo.names) + "; or give an .onnx, .keras or .h5 file")
         }
     }
 

@@ -8,9 +8,11 @@ import Support
 
 /// The options every model-running command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model: a name of the zoo, or an ONNX file (net.onnx, its external data beside it).", valueName: "name|file"))
+    @Option(help: ArgumentHelp("The model: a name of the zoo, an ONNX file (net.onnx, its external data beside it), or a Keras "
+                               + "model (.keras, or a legacy .h5).", valueName: "name|file"))
     var model: String = ModelStore.defaultModel
-    @Option(help: ArgumentHelp("A weights file: torchvision .pth, .safetensors, legacy .pt or an ndf pickle.", valueName: "file"))
+    @Option(help: ArgumentHelp("A weights file: torchvision .pth, .safetensors, legacy .pt or an ndf pickle; or keras.applications' "
+                               + ".h5 for --model vgg16, vgg19, resnet50 or mobilenet_v2.", valueName: "file"))
     var weights: String?
     @Option(help: ArgumentHelp("Class names, one per line (UTF-8).", valueName: "file")) var labels: String?
     @Option(help: "Refuse images with more pixels than this (a guard against decompression bombs).")
@@ -20,7 +22,8 @@ struct ModelOptions: ParsableArguments {
                                + "torchvision and Caffe models).", valueName: "crop|squash"))
     var fit: Fit?
     @Option(help: ArgumentHelp("The input recipe: torchvision (/255, ImageNet mean and std), caffe (BGR, 0-255 minus the mean pixel), "
-                               + "tf (/127.5 - 1) or raw (/255 only). Default: the model's own; torchvision for ONNX files.",
+                               + "tf (/127.5 - 1), raw (/255 only) or efficientnet-lite ((x - 127) / 128, bicubic resize). "
+                               + "Default: the model's own; torchvision for ONNX files.",
                                valueName: "preset"))
     var preprocess: String?
     @Option(help: ArgumentHelp("Per-channel mean to subtract, R,G,B, in the preset's units (after its scale: 0.485,0.456,0.406 for torchvision).",
@@ -60,7 +63,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         guard ModelStore.isModelFile(model) || Zoo.names.contains(model.lowercased()) else {
-            throw ValidationError(unknownNameMessage("model", model, known: Zoo.names) + "; or give an .onnx file")
+            throw ValidationError(unknownNameMessage("model", model, known: Zoo.names) + "; or give an .onnx, .keras or .h5 file")
         }
         try validating { try OptionLimits.maxPixels.check(maxPixels) }
         if let p = preprocess, !Preprocessing.presets.contains(where: { $0.name == p }) {

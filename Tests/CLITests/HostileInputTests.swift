@@ -75,7 +75,7 @@ struct HostileInputTests {
         let labels = s.write("labels.txt", Array(names.joined(separator: "\n").utf8))
         let outcome = try Self.classify("labels", labels)
         #expect(outcome.code == 0, "\(outcome.stderr)")
-        #expect(outcome.stdout.contains("cat\\x1b[2J\\x07"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("cat\\u{1B}[2J\\u{7}"), "\(outcome.stdout)")
         #expect(!outcome.stdout.contains("\u{1b}") && !outcome.stdout.contains("\u{07}"))
     }
 

@@ -7,7 +7,7 @@ import Testing
     @Test func helpListsTheOptions() {
         let help = Patterns.helpMessage(columns: 200)
         for option in ["--layer <name>", "--filters <list>", "--recipe <recipe>", "--size <size>", "--steps <steps>", "--seed <seed>",
-                       "--per-row <per-row>", "--out <file>", "--raw <file.npy>", "--model <name>", "--weights <file>"] {
+                       "--per-row <per-row>", "--out <file>", "--raw <file.npy>", "--model <name|file>", "--weights <file>"] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         #expect(help.contains("0..15,32"))

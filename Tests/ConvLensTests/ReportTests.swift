@@ -162,6 +162,6 @@ import TestSupport
         #expect(found["title"] as? String == "ConvLens report · squeezenet1_1")
         let shown = #"a&amp;b 'q' \u{1}\u{1B}[31m\u{202E}gnp.png"#
         #expect((found["cells"] as? [String])?.contains(shown) == true, "\(found["cells"] ?? "")")
-        #expect((found["captions"] as? [String])?.contains(#"new\u{A}line.png"#) == true, "\(found["captions"] ?? "")")
+        #expect((found["captions"] as? [String])?.contains(#"new\nline.png"#) == true, "\(found["captions"] ?? "")")
     }
 }

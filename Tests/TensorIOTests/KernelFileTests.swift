@@ -54,7 +54,7 @@ private func expectRefusal(_ text: String, _ parts: String..., sourceLocation: S
     (#", "sise": 160"#, #"has an unknown key "sise"; the keys are kernels, title, size, stride, padding"#),
     (#", "size": 160, "size": 161"#, #"has the key "size" twice"#),
     (#", "title": 7"#, #""title" must be text, got 7"#),
-    (#", "ti\u001btle": 1"#, #"unknown key "ti\u{1b}tle""#),
+    (#", "ti\u001btle": 1"#, #"unknown key "ti\u{1B}tle""#),
 ])
 func refusesOutOfRangeKeys(_ extra: String, _ message: String) {
     expectRefusal(file(extra), message)
@@ -80,7 +80,7 @@ func refusesOutOfRangeKeys(_ extra: String, _ message: String) {
     expectRefusal(file(kernels: edge + #", {"weights": [[[1]], [[1]], [[1]]]}"#), "is 3x1x1 but kernels[0].weights is 3x3")
     expectRefusal(file(kernels: #"{"weights": [[1]], "bias": "x"}"#), #"kernels[0].bias must be a number with |x| <= 1e6, got the text "x""#)
     expectRefusal(file(kernels: #"{"weights": [[1]], "wieghts": 1}"#), #"kernels[0] has an unknown key "wieghts"; the keys are name, weights, bias"#)
-    expectRefusal(file(kernels: #"{"weights": [[1]], "name": "a\nb"}"#), #"kernels[0].name "a\u{a}b" holds a control character"#)
+    expectRefusal(file(kernels: #"{"weights": [[1]], "name": "a\nb"}"#), #"kernels[0].name "a\nb" holds a control character"#)
     expectRefusal(file(kernels: "7"), "kernels[0] must be a JSON object, got 7")
 }
 

@@ -32,7 +32,7 @@ import Testing
 @Test func labelsControlCharactersAreEscaped() throws {
     let text = "plain\ncat\u{1b}[2J\u{07}\ntab\there\nlone\rreturn\nrtl\u{202E}txt.exe\nкошка\n"
     #expect(try Labels.parse(Array(text.utf8), file: "l.txt", count: 6)
-            == ["plain", "cat\\x1b[2J\\x07", "tab\\there", "lone\\rreturn", "rtl\\u{202e}txt.exe", "кошка"])
+            == ["plain", "cat\\u{1B}[2J\\u{7}", "tab\\there", "lone\\rreturn", "rtl\\u{202E}txt.exe", "кошка"])
 }
 
 /// What is not a regular file, or too large, is refused before reading: a FIFO (whose open would block), /dev/zero

@@ -283,7 +283,7 @@ func externalModel(location: String, dims: [Int] = [2], offset: String? = nil, l
     #expect(try ONNXModel.load(ok + "/model/model.onnx").graph.initializers["w"]?.floats == [2, 3])
     for (location, problem) in [("/etc/passwd", "outside the model's folder"), ("../secret.bin", "outside the model's folder"),
                                 ("sub/../../secret.bin", "outside the model's folder"), ("link.bin", "resolves to"),
-                                ("missing.bin", "which is not there"), ("dirlink", "is not a regular file")] {
+                                ("missing.bin", "which is not there"), ("dirlink", "which is a directory")] {
         let dir = try externalModel(location: location)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createSymbolicLink(atPath: dir + "/model/link.bin", withDestinationPath: dir + "/secret.bin")
