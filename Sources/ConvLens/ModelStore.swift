@@ -53,8 +53,9 @@ public struct PreprocessChoice: Sendable {
 
 /// Finds, reads and checks weights, labels and preprocessing for a model name.
 public enum ModelStore {
-    /// The model used when none is named.
-    public static let defaultModel = "squeezenet1_1"
+    /// The model used when none is named: EfficientNet-Lite0 (75% top-1 on ImageNet, where SqueezeNet 1.1, the
+    /// default before it, has 58%).
+    public static let defaultModel = "efficientnet_lite0"
 
     /// Where setup installs a model's weights, if it is one of the installed ones.
     public static func installedWeights(_ name: String) -> String? {
@@ -80,7 +81,7 @@ public enum ModelStore {
 
     /// Loads a model.
     /// - Parameters:
-    ///   - name: a zoo name (default squeezenet1_1), or a model file (`isModelFile`).
+    ///   - name: a zoo name (default efficientnet_lite0), or a model file (`isModelFile`).
     ///   - weights: a weights file in any supported format; default the installed weights for `name`.
     ///   - labels: a class-name file, one per line; default Weights/imagenet_classes.txt for 1000 classes.
     ///   - preprocess: the input recipe asked for, if not the model's own.
@@ -103,7 +104,7 @@ public enum ModelStore {
         _ = try usage { try Zoo.layouts(name) }
         guard let path = weights ?? installedWeights(name) else {
             throw FileError(path: name, message: "no weights for '\(name)' are installed; pass --weights FILE "
-                + "(a torchvision .pth or a .safetensors file). HINT: run `bash Scripts/setup.sh` to install SqueezeNet and MobileNetV2")
+                + "(a torchvision .pth or a .safetensors file). HINT: run `bash Scripts/setup.sh` to install EfficientNet-Lite0, SqueezeNet and MobileNetV2")
         }
         let (model, skipped, reason) = try Model.loadFeatures(name, weights: try stateDict(path), source: path)
         return try wrap(model, labels: labels, skipped: skipped, reason: reason, preprocess: preprocess)

@@ -37,7 +37,7 @@ extension Preprocessing {
     /// The whole image resized to the model's input, `cropWidth` x `cropSize` (Pillow's bilinear, as `Image.resize`).
     public func squashed(_ image: RGBImage) -> RGBImage {
         if image.width == cropWidth && image.height == cropSize { return image }
-        return image.resized(width: cropWidth, height: cropSize)
+        return image.resized(width: cropWidth, height: cropSize, filter: resample)
     }
 
     /// The region of a `width` x `height` image that `prepare(_:fit:)` shows the model. For a crop it is the centre

@@ -1,16 +1,18 @@
 // Shapes: images are (H, W, 3) UInt8 RGB; pixel planes and tensors are (3, H, W) Float32, one channel after another.
 
-/// A model's input recipe: resize the shorter side, centre-crop, scale, channel order, mean/std.
+/// A model's input recipe: resize the shorter side (bilinear or bicubic), centre-crop, scale, channel order, mean/std.
 ///
 /// In the model's input space a value is `(pixel * scale - mean[c]) / std[c]`, with `pixel` in 0...255 and `c`
 /// counted in the tensor's channel order (B, G, R when `bgr`).
 public struct Preprocessing: Sendable, Equatable {
-    /// "caffe", "torchvision", "tf".
+    /// "caffe", "torchvision", "tf", "efficientnet-lite".
     public var name: String
     /// The shorter side after resizing (torchvision's `Resize(n)`).
     public var resizeShorterSide: Int
     /// The height of the centre crop (its side, for the zoo's square inputs).
     public var cropSize: Int
+    /// The filter of the resize (Pillow's).
+    public var resample: Resampling
     /// The width of the centre crop: `cropSize` unless the model's input is not square.
     public var cropWidth: Int
     /// Channel order of the tensor: B, G, R when true.
@@ -22,12 +24,13 @@ public struct Preprocessing: Sendable, Equatable {
     /// (3) divided after that, in the tensor's channel order.
     public var std: [Float]
 
-    public init(name: String, resizeShorterSide: Int, cropSize: Int, cropWidth: Int? = nil, bgr: Bool, scale: Float, mean: [Float],
-                std: [Float]) {
+    public init(name: String, resizeShorterSide: Int, cropSize: Int, cropWidth: Int? = nil, resample: Resampling = .bilinear, bgr: Bool,
+                scale: Float, mean: [Float], std: [Float]) {
         precondition(mean.count == 3 && std.count == 3, "Preprocessing: mean and std need 3 values each")
         self.name = name
         self.resizeShorterSide = resizeShorterSide
         self.cropSize = cropSize
+        self.resample = resample
         self.cropWidth = cropWidth ?? cropSize
         self.bgr = bgr
         self.scale = scale
@@ -45,11 +48,17 @@ public struct Preprocessing: Sendable, Equatable {
     /// Keras "tf" mode: x / 127.5 - 1, RGB, 224 x 224.
     public static let tf = Preprocessing(name: "tf", resizeShorterSide: 224, cropSize: 224, bgr: false,
                                          scale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1])
+    /// EfficientNet-Lite as TensorFlow's eval pipeline feeds it (efficientnet/lite: MEAN_RGB 127, STDDEV_RGB 128 in
+    /// pixel units; preprocessing.py's centre crop of 224 / (224 + 32) of the shorter side, resized BICUBIC), done
+    /// the torchvision way: shorter side to 256 with Pillow's BICUBIC, centre crop 224. EfficientNet-Lite-PyTorch
+    /// itself ships no preprocessing (its docstring's ImageNet mean/std is not what the weights were trained with).
+    public static let efficientNetLite = Preprocessing(name: "efficientnet-lite", resizeShorterSide: 256, cropSize: 224, resample: .bicubic,
+                                                       bgr: false, scale: 1, mean: [127, 127, 127], std: [128, 128, 128])
     /// Pixels / 255 and nothing else (no mean, no std), for models that normalise inside; 224 x 224.
     public static let raw = Preprocessing(name: "raw", resizeShorterSide: 224, cropSize: 224, bgr: false,
                                           scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
     /// Every preset, in the order they are listed to users.
-    public static let presets = [caffe, torchvision, tf, raw]
+    public static let presets = [caffe, torchvision, tf, raw, efficientNetLite]
 
     /// The same recipe for a model input of `height` x `width`: the crop takes that size, and the shorter side is
     /// resized in the preset's proportion to the longer crop side (torchvision's 256 for 224 becomes 110 for 96), so
@@ -64,7 +73,7 @@ public struct Preprocessing: Sendable, Equatable {
 
     /// The preset called `name`.
     /// - Parameters:
-    ///   - name: "caffe", "torchvision" or "tf".
+    ///   - name: "caffe", "torchvision", "tf" or "efficientnet-lite".
     public static func named(_ name: String) throws -> Preprocessing {
         guard let preset = presets.first(where: { $0.name == name }) else {
             throw PreprocessingError(message: "unknown preprocessing '\(name)'; valid names are: "
@@ -73,14 +82,15 @@ public struct Preprocessing: Sendable, Equatable {
         return preset
     }
 
-    /// Resizes the shorter side to `resizeShorterSide`, then centre-crops `cropSize` x `cropSize` (torchvision's
-    /// Resize + CenterCrop on a PIL image), computing only the pixels the crop keeps. An image already `cropSize` x
-    /// `cropSize` passes through untouched.
+    /// Resizes the shorter side to `resizeShorterSide` with `resample`, then centre-crops `cropSize` x `cropSize`
+    /// (torchvision's Resize + CenterCrop on a PIL image), computing only the pixels the crop keeps. An image already
+    /// `cropSize` x `cropSize` passes through untouched, and one whose shorter side is already `resizeShorterSide`
+    /// is only cropped.
     /// - Parameters:
     ///   - image: any size, any aspect ratio.
     public func prepare(_ image: RGBImage) -> RGBImage {
         if image.width == cropWidth && image.height == cropSize { return image }
-        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropWidth, height: cropSize)
+        return image.resizedShorterSide(to: resizeShorterSide, centerCropped: cropWidth, height: cropSize, filter: resample)
     }
 
     /// The model input for an already prepared image.

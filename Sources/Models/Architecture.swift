@@ -4,9 +4,10 @@ import Engine
 public struct Architecture: Sendable {
     /// The name users type, e.g. "resnet18" (several layouts may share it).
     public let name: String
-    /// Which key layout the graph uses: "torchvision", "caffe" or "deep-sort" (the MobileNetV2 backbone file).
+    /// Which key layout the graph uses: "torchvision", "caffe", "deep-sort" (the MobileNetV2 backbone file),
+    /// "efficientnet_pytorch" or "efficientnet_lite_pytorch".
     public let layout: String
-    /// The preprocessing preset's name: "caffe", "torchvision" or "tf".
+    /// The preprocessing preset's name: "caffe", "torchvision", "tf" or "efficientnet-lite".
     public let preprocessing: String
     /// The side of the square input, e.g. 224 or 227.
     public let inputSize: Int

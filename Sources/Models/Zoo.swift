@@ -3,6 +3,7 @@ public enum Zoo {
     /// Every architecture and layout.
     public static let architectures: [Architecture] =
         SqueezeNet.architectures + ResNet.architectures + VGG.architectures + MobileNetV2.architectures + AlexNet.architectures
+        + EfficientNet.architectures + MobileNetV3.architectures
 
     /// The distinct model names, in listing order.
     public static var names: [String] {

@@ -6,7 +6,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time forward, batch-8 forward, Grad-CAM, backward to the input and a filter-pattern step, against this machine's sgemm peak.")
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("A model to time; repeat for several (default: resnet18, vgg16, squeezenet1_1).", valueName: "name"))
+    /// The models timed when none is named: the default model first.
+    static let defaultModels = [ModelStore.defaultModel, "resnet18", "vgg16", "squeezenet1_1"]
+
+    @Option(name: .customLong("model"), help: ArgumentHelp("A model to time; repeat for several (default: efficientnet_lite0, resnet18, vgg16, squeezenet1_1).", valueName: "name"))
     var models: [String] = []
     @Option(help: "Timed repetitions per workload (after one warm-up); the median resists a busy neighbour better with more.") var runs = 9
     @Flag(help: "Print JSON.") var json = false
@@ -33,10 +36,10 @@ struct Bench: ParsableCommand {
             return
         }
         if profile {
-            for name in models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models { print(try Benchmark.profile(name, batch: batch, runs: runs, size: size, until: until)) }
+            for name in models.isEmpty ? Self.defaultModels : models { print(try Benchmark.profile(name, batch: batch, runs: runs, size: size, until: until)) }
             return
         }
-        let names = models.isEmpty ? ["resnet18", "vgg16", "squeezenet1_1"] : models
+        let names = models.isEmpty ? Self.defaultModels : models
         let report = try Benchmark.run(models: names, runs: runs) { if !json { warn("bench: \($0)") } }
         if json {
             let enc = JSONEncoder()

@@ -22,7 +22,8 @@ struct ModelOptions: ParsableArguments {
                                + "torchvision and Caffe models).", valueName: "crop|squash"))
     var fit: Fit?
     @Option(help: ArgumentHelp("The input recipe: torchvision (/255, ImageNet mean and std), caffe (BGR, 0-255 minus the mean pixel), "
-                               + "tf (/127.5 - 1) or raw (/255 only). Default: the model's own; torchvision for ONNX files.",
+                               + "tf (/127.5 - 1), raw (/255 only) or efficientnet-lite ((x - 127) / 128, bicubic resize). "
+                               + "Default: the model's own; torchvision for ONNX files.",
                                valueName: "preset"))
     var preprocess: String?
     @Option(help: ArgumentHelp("Per-channel mean to subtract, R,G,B, in the preset's units (after its scale: 0.485,0.456,0.406 for torchvision).",

@@ -70,16 +70,16 @@ struct ClassifierAndFiniteTests {
             d["conv10.fc.weight"] = Tensor(zeros: [10, 512])
             d["conv10.fc.bias"] = Tensor(zeros: [10])
         }
-        let refused = try convlens(["classify", Self.chelsea, "--weights", weights])
+        let refused = try convlens(["classify", "--model", "squeezenet1_1", Self.chelsea, "--weights", weights])
         #expect(refused.code == 2, "\(refused.stderr)")
         #expect(refused.lines.count == 2 && refused.lines[0].hasPrefix("note: \(weights): the classifier does not fit squeezenet1_1"),
                 "\(refused.stderr)")
         #expect(refused.lines.first?.contains("skipped 4 keys (conv10.bias, conv10.fc.bias, conv10.fc.weight, conv10.weight)") == true)
         #expect(refused.lines.last?.hasPrefix("error: classify needs a classifier, but the classifier in \(weights) does not fit") == true)
         // The features are the installed ones: the pooled fire9 embeddings match the intact model's.
-        let a = try convlens(["correlate", Self.chelsea, CLI.path("Samples/coffee.png"), "--weights", weights, "--label-by", "file",
+        let a = try convlens(["correlate", "--model", "squeezenet1_1", Self.chelsea, CLI.path("Samples/coffee.png"), "--weights", weights, "--label-by", "file",
                               "--out", s.out + "/a.png", "--save-embeddings", s.out + "/a.npy"])
-        let b = try convlens(["correlate", Self.chelsea, CLI.path("Samples/coffee.png"), "--label-by", "file",
+        let b = try convlens(["correlate", "--model", "squeezenet1_1", Self.chelsea, CLI.path("Samples/coffee.png"), "--label-by", "file",
                               "--out", s.out + "/b.png", "--save-embeddings", s.out + "/b.npy"])
         #expect(a.code == 0 && b.code == 0, "\(a.stderr) \(b.stderr)")
         #expect(a.lines.count == 1 && a.lines[0].hasPrefix("note: "), "one note line: \(a.stderr)")
@@ -95,11 +95,11 @@ struct ClassifierAndFiniteTests {
             d["fire5.squeeze1x1.weight"] = d["fire5.squeeze1x1.weight"].map { Tensor(shape: $0.shape, data: $0.data.map { $0 * 3e38 }) }
         }
         let layer = "the output of layer 'fire5.squeeze1x1'"
-        expectRefusal(try convlens(["classify", Self.chelsea, "--weights", weights]), code: 1,
+        expectRefusal(try convlens(["classify", "--model", "squeezenet1_1", Self.chelsea, "--weights", weights]), code: 1,
                       weights + ": the class probabilities of chelsea.png hold NaN or infinite values", layer, "nothing was written")
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--weights", weights, "--json", "--out", s.out + "/g.png", "--raw", s.out + "/g.npy"]),
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--weights", weights, "--json", "--out", s.out + "/g.png", "--raw", s.out + "/g.npy"]),
                       code: 1, "the logits of chelsea.png hold NaN or infinite values", layer, scratch: s)
-        expectRefusal(try convlens(["correlate", Self.chelsea, Self.chelsea, "--weights", weights, "--out", s.out + "/c.png"]),
+        expectRefusal(try convlens(["correlate", "--model", "squeezenet1_1", Self.chelsea, Self.chelsea, "--weights", weights, "--out", s.out + "/c.png"]),
                       code: 1, "the embeddings of chelsea.png hold NaN or infinite values", layer, scratch: s)
     }
 }

@@ -17,7 +17,7 @@ struct FigureOutputTests {
     /// the size of the input"; now the page is split between rows of tiles, with an index.
     @Test func activationsOfEveryLayerSplitIntoPages() throws {
         let s = try Scratch()
-        let r = try convlens(["activations", Self.chelsea, "--all", "--out", s.out + "/all.png"], timeout: 300)
+        let r = try convlens(["activations", "--model", "squeezenet1_1", Self.chelsea, "--all", "--out", s.out + "/all.png"], timeout: 300)
         #expect(r.code == 0, "\(r.stderr)")
         #expect(s.outputs == ["all-1.png", "all-2.png", "all-index.html"], "\(s.outputs)")
         #expect(r.stdout == ["all-1.png", "all-2.png", "all-index.html"].map { "wrote \(s.out)/\($0)\n" }.joined())
@@ -30,7 +30,7 @@ struct FigureOutputTests {
 
     @Test func jpegIsAFigureFormat() throws {
         let s = try Scratch()
-        let r = try convlens(["activations", Self.chelsea, "--layer", "fire2", "--out", s.out + "/fire2.jpg"])
+        let r = try convlens(["activations", "--model", "squeezenet1_1", Self.chelsea, "--layer", "fire2", "--out", s.out + "/fire2.jpg"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(s.outputs == ["fire2.jpg"])
         #expect(Array([UInt8](FileManager.default.contents(atPath: s.out + "/fire2.jpg") ?? Data()).prefix(3)) == [0xFF, 0xD8, 0xFF])
@@ -39,7 +39,7 @@ struct FigureOutputTests {
     @Test(arguments: ["gif", "PNG.bak", "jpg2"])
     func anUnknownFigureExtensionIsBadUsage(_ ext: String) throws {
         let s = try Scratch()
-        expectRefusal(try convlens(["activations", Self.chelsea, "--layer", "fire2", "--out", s.out + "/fire2.\(ext)"]), code: 2,
+        expectRefusal(try convlens(["activations", "--model", "squeezenet1_1", Self.chelsea, "--layer", "fire2", "--out", s.out + "/fire2.\(ext)"]), code: 2,
                       "error: cannot tell the figure format of '\(s.out)/fire2.\(ext)'; use a path ending in .png, .jpg, .svg or .pdf", scratch: s)
     }
 
@@ -47,9 +47,9 @@ struct FigureOutputTests {
     @Test func reportIntoAFileIsOneLine() throws {
         let s = try Scratch()
         let file = s.write("notes.txt", Array("not a folder\n".utf8))
-        expectRefusal(try convlens(["report", Self.chelsea, "--patterns", "none", "--out", file]), code: 1,
+        expectRefusal(try convlens(["report", "--model", "squeezenet1_1", Self.chelsea, "--patterns", "none", "--out", file]), code: 1,
                       "error: \(file): is a file, not a folder; --out names the folder for index.html", scratch: s)
-        expectRefusal(try convlens(["report", Self.chelsea, "--patterns", "none", "--out", file + "/report"]), code: 1,
+        expectRefusal(try convlens(["report", "--model", "squeezenet1_1", Self.chelsea, "--patterns", "none", "--out", file + "/report"]), code: 1,
                       "error: \(file)/report: cannot make the report folder: '\(file)' is a file", scratch: s)
         #expect(readText(file) == "not a folder\n")
     }

@@ -9,7 +9,7 @@ import TestSupport
 struct HostileImageTests {
     /// `convlens gradcam <image> --out <scratch>/out/map.png` plus `extra`.
     static func gradcam(_ image: String, _ s: Scratch, _ extra: [String] = []) throws -> Outcome {
-        try convlens(["gradcam", image, "--out", s.out + "/map.png"] + extra)
+        try convlens(["gradcam", "--model", "squeezenet1_1", image, "--out", s.out + "/map.png"] + extra)
     }
 
     @Test func emptyFile() throws {

@@ -14,9 +14,9 @@ struct HostileInputTests {
     /// `convlens classify` with `file` in the given role: the image, `--weights` or `--labels`.
     static func classify(_ role: String, _ file: String, timeout: Double = 30) throws -> Outcome {
         switch role {
-        case "image": return try convlens(["classify", file], timeout: timeout)
+        case "image": return try convlens(["classify", "--model", "squeezenet1_1", file], timeout: timeout)
         case "weights": return try convlens(["classify", chelsea, "--model", "squeezenet1_1", "--weights", file], timeout: timeout)
-        default: return try convlens(["classify", chelsea, "--labels", file], timeout: timeout)
+        default: return try convlens(["classify", "--model", "squeezenet1_1", chelsea, "--labels", file], timeout: timeout)
         }
     }
 

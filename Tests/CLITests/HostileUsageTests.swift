@@ -9,7 +9,7 @@ struct HostileUsageTests {
     static let chelsea = CLI.path("Samples/chelsea.png")
 
     static func gradcam(_ s: Scratch, out: String? = nil, _ extra: [String] = [], through prefix: [String] = []) throws -> Outcome {
-        try convlens(["gradcam", chelsea, "--out", out ?? s.out + "/map.png"] + extra, through: prefix)
+        try convlens(["gradcam", "--model", "squeezenet1_1", chelsea, "--out", out ?? s.out + "/map.png"] + extra, through: prefix)
     }
 
     @Test func unknownLayerListsTheValidOnesAndSuggests() throws {
@@ -32,7 +32,7 @@ struct HostileUsageTests {
     func labelsFileWithTheWrongNumberOfLines(_ count: Int) throws {
         let s = try Scratch()
         let labels = s.write("labels.txt", Array((0 ..< count).map { "class \($0)\n" }.joined().utf8))
-        let outcome = try convlens(["classify", Self.chelsea, "--labels", labels])
+        let outcome = try convlens(["classify", "--model", "squeezenet1_1", Self.chelsea, "--labels", labels])
         expectRefusal(outcome, code: 1, labels + ": labels file has \(count) lines, but the model has 1000 classes", scratch: s)
     }
 

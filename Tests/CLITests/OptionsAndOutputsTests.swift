@@ -18,19 +18,19 @@ struct OptionsAndOutputsTests {
     /// One per numeric option and command; on today's main `--scale=-1` crashed (SIGILL in FigureWriter), `--filters
     /// 0..999999999` allocated 8 GB, `--size 60000` asked for terabytes, and the rest had other messages or none.
     static let outOfRange: [Case] = [
-        Case(arguments: ["activations", chelsea, "--layer", "fire2", "--scale=-1"], message: "--scale must be in (0, 16], got -1"),
-        Case(arguments: ["activations", chelsea, "--layer", "fire2", "--per-row", "0"], message: "--per-row must be in [1, 1024], got 0"),
-        Case(arguments: ["gradcam", chelsea, "--scale", "17"], message: "--scale must be in (0, 16], got 17"),
-        Case(arguments: ["gradcam", chelsea, "--scale", "nan"], message: "--scale must be in (0, 16], got nan"),
-        Case(arguments: ["gradcam", chelsea, "--alpha", "1.5"], message: "--alpha must be in [0, 1], got 1.5"),
-        Case(arguments: ["gradcam", chelsea, "--top", "0"], message: "--top must be in [1, 1000], got 0"),
-        Case(arguments: ["classify", chelsea, "--top", "0"], message: "--top must be in [1, 1000], got 0"),
-        Case(arguments: ["classify", chelsea, "--max-pixels", "0"], message: "--max-pixels must be in [1, 4294967296], got 0"),
-        Case(arguments: ["patterns", "--layer", "conv1", "--size", "8"], message: "--size must be in [16, 65536], got 8"),
-        Case(arguments: ["patterns", "--layer", "conv1", "--steps", "0"], message: "--steps must be in [1, 100000], got 0"),
-        Case(arguments: ["patterns", "--layer", "conv1", "--per-row", "0"], message: "--per-row must be in [1, 1024], got 0"),
-        Case(arguments: ["patterns", "--layer", "conv1", "--filters", "0..999999999"], message: "--filters must be in [0, 65535], got 999999999"),
-        Case(arguments: ["correlate", chelsea, chelsea, "--scale", "0"], message: "--scale must be in (0, 16], got 0"),
+        Case(arguments: ["activations", "--model", "squeezenet1_1", chelsea, "--layer", "fire2", "--scale=-1"], message: "--scale must be in (0, 16], got -1"),
+        Case(arguments: ["activations", "--model", "squeezenet1_1", chelsea, "--layer", "fire2", "--per-row", "0"], message: "--per-row must be in [1, 1024], got 0"),
+        Case(arguments: ["gradcam", "--model", "squeezenet1_1", chelsea, "--scale", "17"], message: "--scale must be in (0, 16], got 17"),
+        Case(arguments: ["gradcam", "--model", "squeezenet1_1", chelsea, "--scale", "nan"], message: "--scale must be in (0, 16], got nan"),
+        Case(arguments: ["gradcam", "--model", "squeezenet1_1", chelsea, "--alpha", "1.5"], message: "--alpha must be in [0, 1], got 1.5"),
+        Case(arguments: ["gradcam", "--model", "squeezenet1_1", chelsea, "--top", "0"], message: "--top must be in [1, 1000], got 0"),
+        Case(arguments: ["classify", "--model", "squeezenet1_1", chelsea, "--top", "0"], message: "--top must be in [1, 1000], got 0"),
+        Case(arguments: ["classify", "--model", "squeezenet1_1", chelsea, "--max-pixels", "0"], message: "--max-pixels must be in [1, 4294967296], got 0"),
+        Case(arguments: ["patterns", "--model", "squeezenet1_1", "--layer", "conv1", "--size", "8"], message: "--size must be in [16, 65536], got 8"),
+        Case(arguments: ["patterns", "--model", "squeezenet1_1", "--layer", "conv1", "--steps", "0"], message: "--steps must be in [1, 100000], got 0"),
+        Case(arguments: ["patterns", "--model", "squeezenet1_1", "--layer", "conv1", "--per-row", "0"], message: "--per-row must be in [1, 1024], got 0"),
+        Case(arguments: ["patterns", "--model", "squeezenet1_1", "--layer", "conv1", "--filters", "0..999999999"], message: "--filters must be in [0, 65535], got 999999999"),
+        Case(arguments: ["correlate", "--model", "squeezenet1_1", chelsea, chelsea, "--scale", "0"], message: "--scale must be in (0, 16], got 0"),
         Case(arguments: ["bench", "--runs", "0"], message: "--runs must be in [1, 1000], got 0"),
         Case(arguments: ["bench", "--profile", "--batch", "100000"], message: "--batch must be in [1, 1024], got 100000"),
     ]
@@ -45,12 +45,12 @@ struct OptionsAndOutputsTests {
     /// The budget is computed from the graph's shapes before anything large exists; the hint names a size that fits.
     @Test func planPastTheMemoryBudgetIsRefusedWithTheFigureAndAHint() throws {
         let s = try Scratch()
-        let big = try convlens(["patterns", "--layer", "conv1", "--size", "60000", "--out", s.out + "/p.png"], timeout: 60)
+        let big = try convlens(["patterns", "--model", "squeezenet1_1", "--layer", "conv1", "--size", "60000", "--out", s.out + "/p.png"], timeout: 60)
         expectRefusal(big, code: 2, "error: patterns --size 60000 of 64 filters would need ~", ", past the limit of ",
                       "; try --size ", " or fewer --filters", scratch: s)
         #expect(big.peakBytes < 500 << 20, "the refusal itself took \(big.peakBytes >> 20) MB")
         // The limit can be set: gradcam's plan for one image is well above 1 MB.
-        let small = try convlens(["gradcam", Self.chelsea, "--out", s.out + "/g.png"], through: ["/usr/bin/env", "CONVLENS_MEMORY_LIMIT=1M"])
+        let small = try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--out", s.out + "/g.png"], through: ["/usr/bin/env", "CONVLENS_MEMORY_LIMIT=1M"])
         expectRefusal(small, code: 2, "error: gradcam --method gradcam of 1 image would need ~", "past the limit of 1 MB",
                       "try fewer images at a time or --view input", scratch: s)
     }
@@ -61,7 +61,7 @@ struct OptionsAndOutputsTests {
         let s = try Scratch()
         let fifo = s.out + "/map.png"
         #expect(mkfifo(fifo, 0o644) == 0)
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--out", fifo]), code: 1, fifo + ": is a FIFO, not a regular file")
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--out", fifo]), code: 1, fifo + ": is a FIFO, not a regular file")
         var st = stat()
         #expect(lstat(fifo, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
         #expect(s.outputs == ["map.png"], "left \(s.outputs)")
@@ -83,7 +83,7 @@ struct OptionsAndOutputsTests {
     @Test func aLongValidOutputNameIsWritten() throws {
         let s = try Scratch()
         let name = String(repeating: "x", count: 246) + ".png"
-        let outcome = try convlens(["gradcam", Self.chelsea, "--no-metrics", "--out", s.out + "/" + name])
+        let outcome = try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--no-metrics", "--out", s.out + "/" + name])
         #expect(outcome.code == 0, "\(outcome.stderr)")
         #expect(s.outputs == [name])
     }
@@ -91,11 +91,11 @@ struct OptionsAndOutputsTests {
     /// Two outputs of one command on one file: today's main wrote the figure, then the .npy over it.
     @Test func twoOutputsOnOneFileAreRefusedUpFront() throws {
         let s = try Scratch()
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--out", s.out + "/m.png", "--raw", s.out + "/./m.png"]), code: 2,
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--out", s.out + "/m.png", "--raw", s.out + "/./m.png"]), code: 2,
                       "error: --out and --raw name the same file", scratch: s)
         s.write("out/old.png", [1, 2, 3])
         #expect(link(s.out + "/old.png", s.out + "/hard.npy") == 0)
-        expectRefusal(try convlens(["correlate", Self.chelsea, Self.chelsea, "--out", s.out + "/old.png", "--save-embeddings", s.out + "/hard.npy"]),
+        expectRefusal(try convlens(["correlate", "--model", "squeezenet1_1", Self.chelsea, Self.chelsea, "--out", s.out + "/old.png", "--save-embeddings", s.out + "/hard.npy"]),
                       code: 2, "error: --out and --save-embeddings name the same file")
         #expect(s.outputs == ["hard.npy", "old.png"])
     }
@@ -105,13 +105,13 @@ struct OptionsAndOutputsTests {
     @Test func badNamesAndValuesAllExit2WithASuggestion() throws {
         let s = try Scratch()
         let out = ["--out", s.out + "/m.png"]
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--colormap", "jett"] + out), code: 2,
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--colormap", "jett"] + out), code: 2,
                       "error: unknown colormap 'jett'; did you mean 'jet'? colormaps are: viridis", scratch: s)
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--method", "gradcamm++"] + out), code: 2,
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--method", "gradcamm++"] + out), code: 2,
                       "error: unknown CAM method 'gradcamm++'; did you mean 'gradcam++'", scratch: s)
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--layer", "logits"] + out), code: 2,
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--layer", "logits"] + out), code: 2,
                       "error: layer 'logits' has shape 1000; gradcam needs a layer with spatial extent", scratch: s)
-        expectRefusal(try convlens(["gradcam", Self.chelsea, "--out", s.out + "/m.xyz"]), code: 2,
+        expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--out", s.out + "/m.xyz"]), code: 2,
                       "error: cannot tell the figure format of '\(s.out)/m.xyz'", scratch: s)
         expectRefusal(try convlens(["gradcamm", Self.chelsea]), code: 2,
                       "error: unknown command 'gradcamm'; did you mean 'gradcam'? commands are: classify, gradcam")
@@ -125,7 +125,7 @@ struct OptionsAndOutputsTests {
     @Test func controlCharactersInErrorsAreEscaped() throws {
         let s = try Scratch()
         let name = s.dir + "/no\u{1B}[31mcat\nline.png"
-        let outcome = try convlens(["gradcam", name, "--out", s.out + "/m.png"])
+        let outcome = try convlens(["gradcam", "--model", "squeezenet1_1", name, "--out", s.out + "/m.png"])
         expectRefusal(outcome, code: 1, "no\\u{1B}[31mcat\\nline.png", scratch: s)
         #expect(!outcome.stderr.contains("\u{1B}"))
     }
@@ -204,7 +204,7 @@ struct OptionsAndOutputsTests {
         let s = try Scratch()
         for (view, size) in [("photo", [640, 427]), ("input", [227, 227])] {
             let out = s.out + "/\(view).png"
-            let outcome = try convlens(["gradcam", CLI.path("Samples/rocket.jpg"), "--no-metrics", "--view", view, "--out", out])
+            let outcome = try convlens(["gradcam", "--model", "squeezenet1_1", CLI.path("Samples/rocket.jpg"), "--no-metrics", "--view", view, "--out", out])
             #expect(outcome.code == 0, "\(outcome.stderr)")
             #expect(pngSize(out) == size, "\(view)")
         }

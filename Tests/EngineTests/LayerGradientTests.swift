@@ -26,6 +26,8 @@ import Testing
         ("dilated 3x3 d2 p2", 2, 3, (3, 3), (1, 1), (2, 2), (2, 2), 1, [1, 2, 7, 8]),
         ("groups 2", 4, 6, (3, 3), (1, 1), (1, 1), (1, 1), 2, [2, 4, 5, 5]),
         ("depthwise s2 p1", 5, 5, (3, 3), (2, 2), (1, 1), (1, 1), 5, [2, 5, 7, 6]),
+        ("depthwise 5x5 s1 p2, rows past 8", 3, 3, (5, 5), (1, 1), (2, 2), (1, 1), 3, [2, 3, 6, 13]),
+        ("depthwise dilated d2 p1", 2, 2, (3, 3), (1, 1), (1, 1), (2, 2), 2, [1, 2, 7, 11]),
         ("7x7 s2 p3", 3, 2, (7, 7), (2, 2), (3, 3), (1, 1), 1, [1, 3, 11, 9]),
     ] as [(String, Int, Int, (Int, Int), (Int, Int), (Int, Int), (Int, Int), Int, [Int])])
     func convGradients(_ c: (String, Int, Int, (Int, Int), (Int, Int), (Int, Int), (Int, Int), Int, [Int])) {

@@ -45,6 +45,7 @@ import Testing
         (Padding(top: 1, left: 2, bottom: 0, right: 1), (1, 1), 1, [2, 2, 5, 6]),
         (Padding(top: 2, left: 0, bottom: 1, right: 3), (2, 1), 2, [1, 4, 7, 5]),      // groups, rectangular stride
         (Padding(top: 0, left: 1, bottom: 2, right: 0), (2, 2), 4, [1, 4, 9, 7]),      // depthwise
+        (Padding(top: 1, left: 2, bottom: 2, right: 1), (1, 1), 4, [2, 4, 6, 19]),     // depthwise, rows past 8 lanes
     ] as [(Padding, (Int, Int), Int, [Int])])
     func asymmetricConv(_ c: (Padding, (Int, Int), Int, [Int])) throws {
         let (pad, stride, groups, shape) = c

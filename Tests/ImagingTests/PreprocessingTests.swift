@@ -48,8 +48,16 @@ import Testing
         do {
             _ = try Preprocessing.named("caffee")
         } catch {
-            #expect("\(error)" == "unknown preprocessing 'caffee'; valid names are: caffe, torchvision, tf, raw")
+            #expect("\(error)" == "unknown preprocessing 'caffee'; valid names are: caffe, torchvision, tf, raw, efficientnet-lite")
         }
+    }
+
+    /// TensorFlow's EfficientNet-Lite input (efficientnet/lite/efficientnet_lite_builder.py: MEAN_RGB = [127.0] * 3,
+    /// STDDEV_RGB = [128.0] * 3 in pixel units): 0 -> -127/128, 127 -> 0, 255 -> 1, in RGB order; bicubic, 256 -> 224.
+    @Test func efficientNetLitePreset() throws {
+        let p = try Preprocessing.named("efficientnet-lite")
+        #expect(p.tensor(pixels: [0, 127, 255], height: 1, width: 1) == [-127 / 128, 0, 1])
+        #expect(p.resample == .bicubic && p.resizeShorterSide == 256 && p.cropSize == 224 && !p.bgr)
     }
 
     @Test func prepareShapesAndPassThrough() throws {

@@ -16,19 +16,21 @@ import Testing
         var rng = SplitMix64(state: 7)
         var checked = 0
         for c in Self.cases {
-            let image = EncodeTests.noise(width: c.from.0, height: c.from.1, seed: UInt64(c.from.0 * 31 + c.from.1))
-            let (w, h) = c.to
-            let whole = w * h <= 4_000_000 ? image.resized(width: w, height: h) : nil
-            for _ in 0 ..< 12 {
-                let x0 = Int.random(in: 0 ..< w, using: &rng), y0 = Int.random(in: 0 ..< h, using: &rng)
-                let x1 = Int.random(in: x0 + 1 ... min(w, x0 + 40), using: &rng)
-                let y1 = Int.random(in: y0 + 1 ... min(h, y0 + 40), using: &rng)
-                let part = image.resized(width: w, height: h, columns: x0 ..< x1, rows: y0 ..< y1)
-                #expect(part.width == x1 - x0 && part.height == y1 - y0)
-                if let whole {
-                    let want = whole.cropped(left: x0, top: y0, width: x1 - x0, height: y1 - y0)
-                    #expect(part == want, "\(c.from) -> \(c.to), window \(x0)..<\(x1) x \(y0)..<\(y1)")
-                    checked += 1
+            for filter in [Resampling.bilinear, .bicubic] {
+                let image = EncodeTests.noise(width: c.from.0, height: c.from.1, seed: UInt64(c.from.0 * 31 + c.from.1))
+                let (w, h) = c.to
+                let whole = w * h <= 4_000_000 ? image.resized(width: w, height: h, filter: filter) : nil
+                for _ in 0 ..< 12 {
+                    let x0 = Int.random(in: 0 ..< w, using: &rng), y0 = Int.random(in: 0 ..< h, using: &rng)
+                    let x1 = Int.random(in: x0 + 1 ... min(w, x0 + 40), using: &rng)
+                    let y1 = Int.random(in: y0 + 1 ... min(h, y0 + 40), using: &rng)
+                    let part = image.resized(width: w, height: h, columns: x0 ..< x1, rows: y0 ..< y1, filter: filter)
+                    #expect(part.width == x1 - x0 && part.height == y1 - y0)
+                    if let whole {
+                        let want = whole.cropped(left: x0, top: y0, width: x1 - x0, height: y1 - y0)
+                        #expect(part == want, "\(filter) \(c.from) -> \(c.to), window \(x0)..<\(x1) x \(y0)..<\(y1)")
+                        checked += 1
+                    }
                 }
             }
         }
@@ -39,7 +41,7 @@ import Testing
     func prepareEqualsResizeThenCrop(_ size: (Int, Int)) throws {
         let image = EncodeTests.noise(width: size.0, height: size.1, seed: UInt64(size.0 * 977 + size.1))
         for preset in Preprocessing.presets {
-            let want = image.resizedShorterSide(to: preset.resizeShorterSide)
+            let want = image.resizedShorterSide(to: preset.resizeShorterSide, filter: preset.resample)
                 .centerCropped(width: preset.cropSize, height: preset.cropSize)
             #expect(preset.prepare(image) == want, "\(preset.name) on \(size.0)x\(size.1)")
         }
