@@ -22,11 +22,15 @@ public struct LBFGS: Sendable {
     ///   - x: (n) the start, replaced by the best point found.
     ///   - iterations: steps to take; it stops earlier when the line search finds no lower value.
     ///   - f: x ↦ (value, gradient (n)).
+    ///   - project: maps every trial point into the feasible set before it is evaluated (a box: clip to [0, 1]), as
+    ///     the PyTorch style-transfer tutorial clamps inside its closure; the steps and gradient changes the history
+    ///     keeps are those between projected points.
     ///   - each: called after every iteration with (iteration, value, evaluations so far).
     /// - Returns: the number of function evaluations.
     @discardableResult
     public func minimise(_ x: inout [Float], iterations: Int, _ f: ([Float]) throws -> (Float, [Float]),
-                         each: (Int, Float, Int) -> Void = { _, _, _ in }) throws -> Int {
+                         project: (inout [Float]) -> Void = { _ in }, each: (Int, Float, Int) -> Void = { _, _, _ in }) throws -> Int {
+        project(&x)
         var (fx, g) = try f(x)
         var evaluations = 1
         var pairs: [(s: [Float], y: [Float], rho: Double)] = []
@@ -44,6 +48,7 @@ public struct LBFGS: Sendable {
             var xn = x, fn = fx, gn = g
             for _ in 0 ... maxHalvings {
                 for j in 0 ..< x.count { xn[j] = x[j] + t * d[j] }
+                project(&xn)
                 (fn, gn) = try f(xn)
                 evaluations += 1
                 if fn.isFinite && Double(fn) <= Double(fx) + 1e-4 * Double(t) * slope { accepted = true; break }

@@ -9,7 +9,8 @@ import Foundation
 ///     L = β · (1/L) Σ_l style_l + α · content + γ · TV(image)
 ///
 /// with the losses of `Objective.style`, `Objective.content` and `Objective.totalVariation`, on the RGB image in
-/// [0, 1] seen through the model's preprocessing; by L-BFGS (`LBFGS`), or Adam for comparison.
+/// [0, 1] seen through the model's preprocessing; by L-BFGS (`LBFGS`), or Adam for comparison, each step projected
+/// back into [0, 1] (so every image evaluated, and the result, is a valid one).
 public enum StyleTransfer {
     /// How to minimise.
     public enum Method: String, Sendable, CaseIterable {
@@ -20,12 +21,12 @@ public enum StyleTransfer {
     public struct Settings: Sendable, Equatable {
         public var styleLayers: [String]
         public var contentLayer: String
-        /// β, α and γ.
-        public var styleWeight: Float = 1, contentWeight: Float = 1, tvWeight: Float = 1
+        /// β, α and γ; the defaults are `convlens style`'s, chosen on SqueezeNet (README, "Style transfer").
+        public var styleWeight: Float = 30, contentWeight: Float = 1, tvWeight: Float = 10
         /// Iterations (L-BFGS) or steps (Adam).
         public var steps = 100
         public var method: Method = .lbfgs
-        /// Adam's step size, in [0, 1] pixel units.
+        /// Adam's step size, in [0, 1] pixel units: the best of 0.005, 0.01, 0.02 and 0.05 on SqueezeNet and MobileNetV2.
         public var adamRate: Float = 0.01
 
         public init(styleLayers: [String], contentLayer: String) {
@@ -52,10 +53,13 @@ public enum StyleTransfer {
     public struct Result {
         /// (1, 3, H, W) RGB in [0, 1], clipped.
         public let image: Tensor
-        /// The losses at the start, after each step, and of the clipped result (last).
+        /// The losses at the start and after each step; the last are the result's.
         public let curve: [Losses]
         /// The objective maximised, −L, as its description.
         public let objective: String
+        /// The content loss of the style photo itself: how far from the content an image made only of the style is,
+        /// the scale against which the result's content loss reads.
+        public let styleContentLoss: Float
     }
 
     /// White noise, uniform in [0, 1), to start from instead of the content photo (Gatys's start), seeded.
@@ -95,7 +99,7 @@ public enum StyleTransfer {
     /// Runs the transfer.
     /// - Parameters:
     ///   - content: (1, 3, H, W) RGB in [0, 1]; the result has its size.
-    ///   - style: (1, 3, H', W') RGB in [0, 1].
+    ///   - style: (1, 3, H', W') RGB in [0, 1]; the result's `styleContentLoss` needs H' = H and W' = W (else NaN).
     ///   - start: (1, 3, H, W), where the image starts; the content photo when nil.
     ///   - progress: called after every step with (steps done, steps in all, the current losses).
     public static func run(_ graph: Graph, content: Tensor, style: Tensor, start: Tensor? = nil, toModel: [ImageOp], settings s: Settings,
@@ -118,24 +122,27 @@ public enum StyleTransfer {
             curve.append(l)
             progress?(step, s.steps, l)
         }
+        /// Projected steps: every point evaluated is a valid image.
+        func clip(_ x: inout [Float]) { for j in x.indices { x[j] = min(max(x[j], 0), 1) } }
         var x = (start ?? content).data                                   // (1, 3, H, W) flat
         switch s.method {
         case .lbfgs:
-            try LBFGS().minimise(&x, iterations: s.steps, loss) { it, _, _ in record(it) }
+            try LBFGS().minimise(&x, iterations: s.steps, loss, project: clip) { it, _, _ in record(it) }
         case .adam:
             let update = Optimiser.adam(lr: s.adamRate).start()
             var p = Tensor(shape: shape, data: x)                         // (1, 3, H, W)
             var g = try loss(x).1                                         // ∇L
             for it in 0 ..< s.steps {
                 update(&p, Tensor(shape: shape, data: g.map { -$0 }))     // Adam climbs; −∇L is the way down
+                clip(&p.data)
                 g = try loss(p.data).1
                 record(it + 1)
             }
             x = p.data
         }
-        let image = Tensor(shape: shape, data: x.map { min(max($0, 0), 1) })
-        let (scores, _) = try objective.evaluate(graph, image: image, toModel: toModel)
-        let final = losses(scores, s, step: curve.last!.step, evaluations: evaluations)
-        return Result(image: image, curve: curve + [final], objective: objective.description)
+        let image = Tensor(shape: shape, data: x)                         // every point evaluated was clipped
+        let reference = style.shape == content.shape
+            ? try objective.evaluate(graph, image: style, toModel: toModel).scores[0][0] : Float.nan
+        return Result(image: image, curve: curve, objective: objective.description, styleContentLoss: reference)
     }
 }
