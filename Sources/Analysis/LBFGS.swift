@@ -22,9 +22,9 @@ public struct LBFGS: Sendable {
     ///   - x: (n) the start, replaced by the best point found.
     ///   - iterations: steps to take; it stops earlier when the line search finds no lower value.
     ///   - f: x ↦ (value, gradient (n)).
-    ///   - project: maps every trial point into the feasible set before it is evaluated (a box: clip to [0, 1]), as
-    ///     the PyTorch style-transfer tutorial clamps inside its closure; the steps and gradient changes the history
-    ///     keeps are those between projected points.
+    ///   - project: maps a point into a convex feasible set (a box: clip to [0, 1]). Each direction d is replaced by
+    ///     project(x + d) − x before the line search (a projected quasi-Newton step, as gradient-projection methods
+    ///     take), so every point evaluated is feasible and a coordinate held at a bound does not stall the search.
     ///   - each: called after every iteration with (iteration, value, evaluations so far).
     /// - Returns: the number of function evaluations.
     @discardableResult
@@ -35,20 +35,27 @@ public struct LBFGS: Sendable {
         var evaluations = 1
         var pairs: [(s: [Float], y: [Float], rho: Double)] = []
         guard iterations > 0 else { return evaluations }
+        /// The step from x to the projection of x + d: what is left of d once the feasible set has cut it.
+        func feasible(_ d: [Float]) -> [Float] {
+            var end = x
+            for j in 0 ..< x.count { end[j] += d[j] }
+            project(&end)
+            for j in 0 ..< x.count { end[j] -= x[j] }
+            return end
+        }
         for it in 1 ... iterations {
-            var d = direction(g, pairs)
+            var d = feasible(direction(g, pairs))
             var slope = dot(g, d)
             if !(slope < 0) {                                             // not downhill: forget the history
                 pairs.removeAll()
-                d = direction(g, [])
+                d = feasible(direction(g, []))
                 slope = dot(g, d)
-                guard slope < 0 else { break }                            // a zero gradient: a stationary point
+                guard slope < 0 else { break }                            // a stationary point (of the feasible set)
             }
             var t: Float = 1, accepted = false
             var xn = x, fn = fx, gn = g
             for _ in 0 ... maxHalvings {
-                for j in 0 ..< x.count { xn[j] = x[j] + t * d[j] }
-                project(&xn)
+                for j in 0 ..< x.count { xn[j] = x[j] + t * d[j] }      // inside a convex set, as x and x + d are
                 (fn, gn) = try f(xn)
                 evaluations += 1
                 if fn.isFinite && Double(fn) <= Double(fx) + 1e-4 * Double(t) * slope { accepted = true; break }

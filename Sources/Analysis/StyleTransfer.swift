@@ -134,8 +134,10 @@ public enum StyleTransfer {
             var g = try loss(x).1                                         // ∇L
             for it in 0 ..< s.steps {
                 update(&p, Tensor(shape: shape, data: g.map { -$0 }))     // Adam climbs; −∇L is the way down
-                clip(&p.data)
-                g = try loss(p.data).1
+                var q = p.data
+                clip(&q)
+                p.data = q
+                g = try loss(q).1
                 record(it + 1)
             }
             x = p.data
