@@ -24,7 +24,7 @@ public enum StyleTransfer {
         /// β, α and γ; the defaults are `convlens style`'s, chosen on SqueezeNet (README, "Style transfer").
         public var styleWeight: Float = 30, contentWeight: Float = 1, tvWeight: Float = 10
         /// Iterations (L-BFGS) or steps (Adam).
-        public var steps = 100
+        public var steps = 200
         public var method: Method = .lbfgs
         /// Adam's step size, in [0, 1] pixel units: the best of 0.005, 0.01, 0.02 and 0.05 on SqueezeNet and MobileNetV2.
         public var adamRate: Float = 0.01

@@ -87,14 +87,21 @@ public enum GramJob {
         return GramOutcome(layer: o.layer, images: paths, grams: all, distances: distances, out: out, raw: o.raw)
     }
 
-    /// The Grams in rows of up to four, each on its own scale, then the distance matrix.
+    /// The Grams in rows of up to four, then the distance matrix. The Grams share one colour scale, from the 1st to
+    /// the 99th percentile of all their entries (a few large entries would otherwise leave the rest dark), and one
+    /// channel order, by the channels' mean energy (the diagonal), so the images compare cell by cell.
     static func figure(_ grams: Tensor, _ distances: [Float], paths: [String], lm: LoadedModel, options o: GramOptions) -> Panels {
         let (n, c) = (grams.shape[0], grams.shape[1])
         let names = paths.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let energy = (0 ..< c).map { k in (0 ..< n).reduce(Float(0)) { $0 + grams.data[($1 * c + k) * c + k] } }
+        let order = (0 ..< c).sorted { energy[$0] > energy[$1] }
+        let sorted = grams.data.sorted()
+        let (lo, hi) = (min(0, sorted[sorted.count / 100]), sorted[sorted.count * 99 / 100])
         let plots: [any Figure] = (0 ..< n).map { i in
             var p = MatrixPlot(values: Array(grams.data[i * c * c ..< (i + 1) * c * c]), rows: c, columns: c)
             p.colormap = .viridis
-            p.range = .minmax
+            p.range = .fixed(lo, hi > lo ? hi : lo + 1)
+            p.rowOrder = order
             p.annotate = false
             p.cellSize = max(0.25, min(12, 200 / Double(c)))
             p.title = names[i]
@@ -105,8 +112,8 @@ public enum GramJob {
         d.range = .minmax
         d.colorbarLabel = "style distance"
         d.title = "style distance: Σ(Gᵢ − Gⱼ)² / mean(Σ Gᵢ², Σ Gⱼ²)"
-        let columns = min(4, n)
+        let columns = n <= 5 ? n : 4
         let rows = stride(from: 0, to: n, by: columns).map { Array(plots[$0 ..< min($0 + columns, n)]) } + [[d]]
-        return Panels(rows: rows, title: o.title ?? "\(lm.model.name) Gram matrices at \(o.layer) (\(c)×\(c), channels in order) and the style distances")
+        return Panels(rows: rows, title: o.title ?? "\(lm.model.name) Gram matrices at \(o.layer) (\(c)×\(c), channels by energy, colours to the 99th percentile) and the style distances")
     }
 }

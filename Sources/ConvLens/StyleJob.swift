@@ -13,7 +13,7 @@ public struct StyleOptions {
     public var contentLayer: String?
     /// β, α, γ of `StyleTransfer`.
     public var styleWeight: Float = 30, contentWeight: Float = 1, tvWeight: Float = 10
-    public var steps = 100
+    public var steps = 200
     /// The result's longer side, in pixels; the style photo is squashed to the result's size (as Keras does).
     public var size = 256
     public var method = StyleTransfer.Method.lbfgs

@@ -24,7 +24,7 @@ struct Style: ParsableCommand {
     @Option(help: "Weight of the style loss.") var styleWeight: Double = 30
     @Option(help: "Weight of the content loss.") var contentWeight: Double = 1
     @Option(help: "Weight of the image's total variation (smoothness).") var tvWeight: Double = 10
-    @Option(help: "Iterations of the optimiser.") var steps: Int = 100
+    @Option(help: "Iterations of the optimiser.") var steps: Int = 200
     @Option(help: "lbfgs (Gatys's, the default) or adam (lr 0.01 in [0, 1] pixel units), for comparison.")
     var method: StyleTransfer.Method = .lbfgs
     @Option(help: "The result's longer side, in pixels.") var size: Int = 256

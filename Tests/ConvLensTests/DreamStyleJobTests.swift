@@ -125,7 +125,9 @@ import TestSupport
     }
 
     /// The acceptance, run small: chelsea's content in coffee's style on the installed SqueezeNet, from the
-    /// content photo, at 96 px and 60 L-BFGS steps (README, "Style transfer", for the defaults' 256 px and 100 steps).
+    /// content photo, at 96 px and 60 L-BFGS steps. At this size the content layer is 6x6, so its loss runs higher
+    /// than at the defaults; the bound here is relative to the style photo's own content loss (styleAcceptanceAtTheDefaults
+    /// checks the stated bound, content ≤ 1, at the defaults).
     @Test(.enabled(if: Fixture.installedSqueezeNet != nil, "needs Weights/squeezenet1_1.safetensors (run the setup)"))
     func styleTransferLowersTheStyleLossTenfoldAndKeepsTheContent() throws {
         let dir = try Self.scratch("style")
@@ -153,5 +155,23 @@ import TestSupport
         o.out = dir + "/n2.png"
         let b = try StyleJob.run(try Self.installed(), content: Self.chelsea, style: Self.coffee, options: o)
         #expect(a.result.image == b.result.image && a.start.content > 0)
+    }
+
+    /// The acceptance at the defaults (256 px, 200 L-BFGS steps, style 30, content 1, tv 10) on four pairs of
+    /// Samples/ photos: the style loss falls ≥ 10x from the content photo while the content loss stays ≤ 1 (the
+    /// content layer's squared error below its own energy). About a minute in debug, so opt-in:
+    /// CONVLENS_STYLE_ACCEPTANCE=1 swift test -c release -Xswiftc -enable-testing --filter styleAcceptanceAtTheDefaults
+    @Test(.enabled(if: Fixture.installedSqueezeNet != nil && ProcessInfo.processInfo.environment["CONVLENS_STYLE_ACCEPTANCE"] != nil))
+    func styleAcceptanceAtTheDefaults() throws {
+        let dir = try Self.scratch("acceptance")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for style in ["coffee.png", "rocket.jpg", "astronaut.png", "grace_hopper.jpg"] {
+            var o = StyleOptions()
+            o.out = dir + "/\(style).png"
+            let r = try StyleJob.run(try Self.installed(), content: Self.chelsea, style: Fixture.root + "/Samples/" + style, options: o)
+            print("chelsea in the style of \(style): style \(r.start.style) → \(r.final.style) (\(r.start.style / r.final.style)x), "
+                  + "content \(r.final.content) (the style photo's \(r.result.styleContentLoss))")
+            #expect(r.start.style / r.final.style >= 10 && r.final.content <= 1, "\(style)")
+        }
     }
 }
