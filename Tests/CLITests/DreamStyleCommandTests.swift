@@ -48,6 +48,22 @@ import Testing
 struct DreamStyleCommandTests {
     static let chelsea = CLI.path("Samples/chelsea.png"), coffee = CLI.path("Samples/coffee.png")
 
+    /// Each new numeric option against its row of OptionLimits, in the one format.
+    @Test(arguments: [
+        (["dream", chelsea, "--octaves", "0"], "--octaves must be in [1, 10], got 0"),
+        (["dream", chelsea, "--octave-scale", "1"], "--octave-scale must be in (1, 4], got 1"),
+        (["dream", chelsea, "--step-size", "2"], "--step-size must be in (0, 1], got 2"),
+        (["dream", chelsea, "--size", "8"], "--size must be in [16, 65536], got 8"),
+        (["style", chelsea, coffee, "--style-weight=-1"], "--style-weight must be in [0, 1000000], got -1"),
+        (["style", chelsea, coffee, "--tv-weight", "nan"], "--tv-weight must be in [0, 1000000], got nan"),
+        (["style", chelsea, coffee, "--steps", "0"], "--steps must be in [1, 100000], got 0"),
+        (["patterns", "--objective", "fire8:1", "--batch", "2000"], "--batch must be in [1, 1024], got 2000"),
+    ])
+    func numericOptionOutOfRange(_ arguments: [String], _ message: String) throws {
+        let s = try Scratch()
+        expectRefusal(try convlens(arguments + ["--out", s.out + "/x.png"]), code: 2, "error: " + message, scratch: s)
+    }
+
     @Test func anObjectiveWithBadSyntaxSaysWhere() throws {
         let s = try Scratch()
         expectRefusal(try convlens(["patterns", "--objective", "fire8:12 + * 3", "--out", s.out + "/o.png"]), code: 2,

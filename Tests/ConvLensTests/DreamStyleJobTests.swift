@@ -114,6 +114,12 @@ import TestSupport
         #expect(r.results[0].objective == "channel 3 of fire4 (pre-ReLU) − 0.001·TV(image) + 10·diversity of fire4")
         #expect(try NPY.read(dir + "/o.npy").shape == [4, 3, 32, 32])
         #expect(FileManager.default.fileExists(atPath: r.out) && r.out.hasSuffix("o.png"))
+        // The same seed gives the same images; another seed others.
+        o.raw = nil
+        #expect(try PatternsJob.run(lm, options: o).results[0].inputs == r.results[0].inputs)
+        o.seed = 1
+        #expect(try PatternsJob.run(lm, options: o).results[0].inputs != r.results[0].inputs)
+        o.seed = 0
         o.batch = 1
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) } == "--objective: diversity compares the images of a batch; give --batch 2 or more")
         o.batch = nil
