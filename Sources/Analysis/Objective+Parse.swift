@@ -18,7 +18,7 @@ import Foundation
 /// LAYER is a layer's name (letters, digits, `_`, `.`, `/`; quote others, 'like-this'); with a default layer (the
 /// command's `--layer`) it may be left out: `:12`, `neuron(12)`, `diversity`. The same objective in JSON is a list
 /// of terms, `[{"type": "channel", "layer": "fire8", "channel": 12}, {"type": "tv", "weight": -0.001}]`.
-public struct ObjectiveSpec: Equatable, CustomStringConvertible {
+public struct ObjectiveSpec: Equatable {
     /// One quantity; a nil layer stands for the default layer.
     public enum Atom: Equatable {
         case channel(layer: String?, channel: Int)
@@ -37,7 +37,10 @@ public struct ObjectiveSpec: Equatable, CustomStringConvertible {
         a.terms.count == b.terms.count && zip(a.terms, b.terms).allSatisfy { $0.weight == $1.weight && $0.atom == $1.atom }
     }
 
-    public var description: String { "\(terms.count) terms" }
+    /// Whether a term compares the items of a batch (diversity), so the batch needs two or more.
+    public var comparesItems: Bool {
+        terms.contains { if case .diversity = $0.atom { return true } else { return false } }
+    }
 
     /// The grammar, for `--help`.
     public static let help = """

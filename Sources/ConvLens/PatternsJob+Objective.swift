@@ -38,7 +38,7 @@ extension PatternsJob {
         // The clear recipe's network sees the image padded by 12 and jittered by 8 and 4: shapes at that size.
         let side = recipe.name == "clear" ? o.size + 12 : o.size
         let objective = try Self.objective(text, lm, defaultLayer: o.layers.first, input: [1, 3, side, side], preReLU: recipe.name == "clear")
-        let hasDiversity = objective.terms.contains { $0.label.hasPrefix("diversity") }
+        let hasDiversity = (try? ObjectiveSpec.parse(text))?.comparesItems ?? false
         let batch = o.batch ?? (hasDiversity ? 4 : 1)
         try OptionLimits.batch.check(batch)
         if hasDiversity && batch < 2 { throw UsageError("--objective: diversity compares the images of a batch; give --batch 2 or more") }
@@ -72,7 +72,8 @@ extension PatternsJob {
     public static func spread(_ lm: LoadedModel, _ r: FilterPatterns.Result) throws -> (flat: Float, pooled: Float) {
         let n = r.inputs.shape[0]
         guard n > 1 else { return (.nan, .nan) }
-        let a = try lm.model.inference(keeping: [r.layer]).forward(r.inputs, until: r.layer).output(r.layer)   // (N, C, h, w)
+        let a = r.layer == Graph.inputName ? r.inputs                                                       // (N, C, h, w)
+            : try lm.model.inference(keeping: [r.layer]).forward(r.inputs, until: r.layer).output(r.layer)
         let plane = a.rank == 4 ? a.shape[2] * a.shape[3] : 1
         let flat = a.reshaped([n, a.count / n])                                                             // (N, C·h·w)
         let pooled = Tensor(shape: [n, a.count / n / plane], data: stride(from: 0, to: a.count, by: plane).map {

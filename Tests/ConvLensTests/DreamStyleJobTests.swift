@@ -120,6 +120,16 @@ import TestSupport
         o.seed = 1
         #expect(try PatternsJob.run(lm, options: o).results[0].inputs != r.results[0].inputs)
         o.seed = 0
+        let d = try PatternsJob.spread(lm, r.results[0])
+        #expect(d.flat > 0 && d.flat <= 2 && d.pooled.isFinite)
+        // An objective on the image alone reads no layer: its spread is of the images themselves.
+        o.objective = "-1*tv - l2"
+        o.batch = 2
+        let t = try PatternsJob.run(lm, options: o)
+        let spread = try PatternsJob.spread(lm, t.results[0])
+        #expect(t.results[0].layer == "input" && spread.flat.isFinite)
+        o.objective = "fire4:3 - 1e-3*tv + 10*diversity(fire4)"
+        o.batch = nil
         o.batch = 1
         #expect(Self.usageMessage { _ = try PatternsJob.run(lm, options: o) } == "--objective: diversity compares the images of a batch; give --batch 2 or more")
         o.batch = nil
