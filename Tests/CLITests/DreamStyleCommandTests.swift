@@ -46,6 +46,7 @@ import Testing
 
 @Suite(.serialized, .enabled(if: CLI.hasWeights, "run `bash Scripts/setup.sh` first: these cases run SqueezeNet"))
 struct DreamStyleCommandTests {
+    // Every case names its model: the default model may change, these cases read SqueezeNet's layer names.
     static let chelsea = CLI.path("Samples/chelsea.png"), coffee = CLI.path("Samples/coffee.png")
 
     /// Each new numeric option against its row of OptionLimits, in the one format.
@@ -61,56 +62,56 @@ struct DreamStyleCommandTests {
     ])
     func numericOptionOutOfRange(_ arguments: [String], _ message: String) throws {
         let s = try Scratch()
-        expectRefusal(try convlens(arguments + ["--out", s.out + "/x.png"]), code: 2, "error: " + message, scratch: s)
+        expectRefusal(try convlens(arguments + ["--model", "squeezenet1_1", "--out", s.out + "/x.png"]), code: 2, "error: " + message, scratch: s)
     }
 
     @Test func anObjectiveWithBadSyntaxSaysWhere() throws {
         let s = try Scratch()
-        expectRefusal(try convlens(["patterns", "--objective", "fire8:12 + * 3", "--out", s.out + "/o.png"]), code: 2,
+        expectRefusal(try convlens(["patterns", "--model", "squeezenet1_1", "--objective", "fire8:12 + * 3", "--out", s.out + "/o.png"]), code: 2,
                       "error: --objective: cannot read the objective 'fire8:12 + * 3': expected a term", "at character 12, found '* 3'", scratch: s)
     }
 
     @Test func anObjectiveWithAnUnknownLayerSuggestsOne() throws {
         let s = try Scratch()
-        expectRefusal(try convlens(["patterns", "--objective", "fire88:12 - 1e-3*tv", "--out", s.out + "/o.png"]), code: 2,
+        expectRefusal(try convlens(["patterns", "--model", "squeezenet1_1", "--objective", "fire88:12 - 1e-3*tv", "--out", s.out + "/o.png"]), code: 2,
                       "error: --objective: unknown layer 'fire88'; did you mean 'fire8'", scratch: s)
-        expectRefusal(try convlens(["dream", Self.chelsea, "--objective", "l2(fire2) + fire9:600", "--out", s.out + "/d.png"]), code: 2,
+        expectRefusal(try convlens(["dream", "--model", "squeezenet1_1", Self.chelsea, "--objective", "l2(fire2) + fire9:600", "--out", s.out + "/d.png"]), code: 2,
                       "error: --objective: channel 600 is out of range: 'fire9' has 512 channels (0…511)", scratch: s)
     }
 
     @Test func aMissingPhotoIsNamed() throws {
         let s = try Scratch()
         let missing = s.dir + "/nope.png"
-        expectRefusal(try convlens(["dream", missing, "--out", s.out + "/d.png"]), code: 1, missing, scratch: s)
-        expectRefusal(try convlens(["style", Self.chelsea, missing, "--out", s.out + "/s.png"]), code: 1, missing, scratch: s)
-        expectRefusal(try convlens(["gram", Self.chelsea, missing, "--layer", "fire2", "--out", s.out + "/g.png"]), code: 1, missing, scratch: s)
+        expectRefusal(try convlens(["dream", "--model", "squeezenet1_1", missing, "--out", s.out + "/d.png"]), code: 1, missing, scratch: s)
+        expectRefusal(try convlens(["style", "--model", "squeezenet1_1", Self.chelsea, missing, "--out", s.out + "/s.png"]), code: 1, missing, scratch: s)
+        expectRefusal(try convlens(["gram", "--model", "squeezenet1_1", Self.chelsea, missing, "--layer", "fire2", "--out", s.out + "/g.png"]), code: 1, missing, scratch: s)
     }
 
     @Test func styleLayersMustExistAndHaveMaps() throws {
         let s = try Scratch()
-        expectRefusal(try convlens(["style", Self.chelsea, Self.coffee, "--style-layers", "fire2,fire44", "--out", s.out + "/s.png"]), code: 2,
+        expectRefusal(try convlens(["style", "--model", "squeezenet1_1", Self.chelsea, Self.coffee, "--style-layers", "fire2,fire44", "--out", s.out + "/s.png"]), code: 2,
                       "error: unknown layer 'fire44'; did you mean 'fire4'", scratch: s)
-        expectRefusal(try convlens(["style", Self.chelsea, Self.coffee, "--content-layer", "logits", "--out", s.out + "/s.png"]), code: 2,
+        expectRefusal(try convlens(["style", "--model", "squeezenet1_1", Self.chelsea, Self.coffee, "--content-layer", "logits", "--out", s.out + "/s.png"]), code: 2,
                       "layer 'logits' has no feature maps (C, H, W) to compare; give a convolutional layer such as fire9", scratch: s)
-        expectRefusal(try convlens(["gram", Self.chelsea, "--layer", "fire2", "--out", s.out + "/g.gif"]), code: 2, ".gif", scratch: s)
+        expectRefusal(try convlens(["gram", "--model", "squeezenet1_1", Self.chelsea, "--layer", "fire2", "--out", s.out + "/g.gif"]), code: 2, ".gif", scratch: s)
     }
 
     @Test func aHugeDreamIsRefusedFromItsShapes() throws {
         let s = try Scratch()
-        let o = try convlens(["dream", Self.chelsea, "--size", "60000", "--out", s.out + "/d.png"])
+        let o = try convlens(["dream", "--model", "squeezenet1_1", Self.chelsea, "--size", "60000", "--out", s.out + "/d.png"])
         expectRefusal(o, code: 2, "dream of a 60000x39911 image would need", "try --size ", scratch: s)
         #expect(o.peakBytes < 500 << 20, "took \(o.peakBytes >> 20) MB to refuse")
     }
 
     @Test func smallRunsWriteWhatTheySay() throws {
         let s = try Scratch()
-        let d = try convlens(["dream", Self.chelsea, "--size", "64", "--octaves", "2", "--steps", "2", "--layer", "fire4", "--out", s.out + "/d.png"])
+        let d = try convlens(["dream", "--model", "squeezenet1_1", Self.chelsea, "--size", "64", "--octaves", "2", "--steps", "2", "--layer", "fire4", "--out", s.out + "/d.png"])
         #expect(d.code == 0 && d.stdout.contains("dreamt L2(fire4) on a 64x43 image"), "\(d.stderr)")
-        let st = try convlens(["style", Self.chelsea, Self.coffee, "--size", "48", "--steps", "3", "--json", "--out", s.out + "/s.jpg"])
+        let st = try convlens(["style", "--model", "squeezenet1_1", Self.chelsea, Self.coffee, "--size", "48", "--steps", "3", "--json", "--out", s.out + "/s.jpg"])
         #expect(st.code == 0, "\(st.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(st.stdout.utf8)) as? [String: Any]
         #expect((doc?["curve"] as? [Any])?.count == 4 && doc?["method"] as? String == "lbfgs" && doc?["content_layer"] as? String == "fire7")
-        let g = try convlens(["gram", Self.chelsea, Self.coffee, "--layer", "fire4", "--json", "--out", s.out + "/g.png"])
+        let g = try convlens(["gram", "--model", "squeezenet1_1", Self.chelsea, Self.coffee, "--layer", "fire4", "--json", "--out", s.out + "/g.png"])
         let gram = try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as? [String: Any]
         #expect(g.code == 0 && gram?["channels"] as? Int == 256 && (gram?["distances"] as? [[Double]])?.count == 2, "\(g.stderr)")
         #expect(s.outputs == ["d.png", "g.png", "s.jpg"])
