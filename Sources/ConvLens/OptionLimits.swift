@@ -70,6 +70,17 @@ public enum OptionLimits {
     /// `bench --size`: the side of the profiled input.
     public static let inputSize = OptionLimit("--size", 16, 4096)
 
+    /// DeepDream's scales; each is 1.4 times smaller than the last, so past 10 the image is a few pixels.
+    public static let octaves = OptionLimit("--octaves", 1, 10)
+    public static let octaveScale = OptionLimit("--octave-scale", 1, 4, excludesLower: true)
+    /// DeepDream's mean change of a pixel per step, in [0, 1] units.
+    public static let stepSize = OptionLimit("--step-size", 0, 1, excludesLower: true)
+    /// Style transfer's weights; the losses are relative (about 1 at the start), so weights past 1e6 only drown the others.
+    public static let styleWeight = OptionLimit("--style-weight", 0, 1e6)
+    public static let contentWeight = OptionLimit("--content-weight", 0, 1e6)
+    public static let tvWeight = OptionLimit("--tv-weight", 0, 1e6)
+
     /// The table, for listings and tests.
-    public static let all = [scale, alpha, size, steps, perRow, top, maxPixels, filter, runs, batch, inputSize]
+    public static let all = [scale, alpha, size, steps, perRow, top, maxPixels, filter, runs, batch, inputSize, octaves, octaveScale,
+                             stepSize, styleWeight, contentWeight, tvWeight]
 }

@@ -27,6 +27,11 @@ public struct PatternsOptions {
     public var raw: String?
     /// A title over the figure instead of the default.
     public var title: String?
+    /// An objective (`ObjectiveSpec`'s grammar or JSON) instead of one channel per filter; `layers` then holds at
+    /// most its default layer.
+    public var objective: String?
+    /// Images optimised together for `objective`; 1, or 4 when it has a diversity term, when nil.
+    public var batch: Int?
     public init() {}
 }
 
@@ -86,7 +91,7 @@ public enum PatternsJob {
     ///   - options: what to draw.
     ///   - progress: called after every optimisation step with the totals over all layers.
     public static func run(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws -> PatternsOutcome {
-        let name = o.layers.joined(separator: "+").replacingOccurrences(of: "/", with: "_")
+        let name = (o.layers.isEmpty ? "objective" : o.layers.joined(separator: "+")).replacingOccurrences(of: "/", with: "_")
         let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
         _ = try Outputs.figureFormat(out)
         try Outputs.check([("--out", out), ("--raw", o.raw)])
@@ -109,11 +114,12 @@ public enum PatternsJob {
     public static func compute(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws
         -> (results: [FilterPatterns.Result], figure: any Figure, scale: Double, warnings: [String], seconds: Double) {
         let graph = lm.model.graph
-        guard !o.layers.isEmpty else { throw UsageError("give at least one --layer; `convlens layers` lists them") }
         try OptionLimits.size.check(o.size)
         try OptionLimits.perRow.check(o.perRow)
         try OptionLimits.steps.check(o.steps)
         let recipe = try recipe(o.recipe, preprocessing: lm.preprocessing, steps: o.steps)
+        if let text = o.objective { return try computeObjective(lm, text: text, options: o, recipe: recipe, progress: progress) }
+        guard !o.layers.isEmpty else { throw UsageError("give at least one --layer; `convlens layers` lists them") }
         // Check everything before the long part.
         var plan: [(layer: String, filters: [Int])] = []
         for layer in o.layers {

@@ -9,9 +9,10 @@ import Support
 struct ConvLensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
-        abstract: "See what convolutional networks see: classification, Grad-CAM, activations, filter patterns, correlations.",
-        subcommands: [Classify.self, GradCAM.self, Activations.self, Patterns.self, Correlate.self, Report.self, Layers.self,
-                      WeightsCommand.self, Bench.self])
+        abstract: "See what convolutional networks see: classification, Grad-CAM, activations, filter patterns, correlations, "
+            + "DeepDream, style transfer.",
+        subcommands: [Classify.self, GradCAM.self, Activations.self, Patterns.self, Dream.self, Style.self, GramCommand.self,
+                      Correlate.self, Report.self, Layers.self, WeightsCommand.self, Bench.self])
 
     /// Runs the command. A failure prints one line on stderr, "error: …" with control characters escaped, and exits
     /// 2 for bad usage (a bad option or name), 1 for the rest (a bad file, a failed write).

@@ -1,9 +1,11 @@
+import Analysis
 import ArgumentParser
 import ConvLens
 
 struct Patterns: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw the input pattern each filter of a layer responds to most (gradient ascent on the image).")
+        abstract: "Draw the input pattern each filter of a layer responds to most (gradient ascent on the image).",
+        discussion: "With --objective, --batch images are optimised together for one objective instead.\n\n" + ObjectiveSpec.help)
 
     enum Recipe: String, ExpressibleByArgument, CaseIterable {
         case clear, keras
@@ -20,6 +22,10 @@ struct Patterns: ParsableCommand {
     @Option(help: "Optimisation steps (default: clear 64, keras 40).") var steps: Int?
     @Option(help: "Random seed; the same seed gives the same patterns.") var seed: UInt64 = 0
     @Option(help: "Patterns per row.") var perRow: Int = 8
+    @Option(help: ArgumentHelp("An objective instead of one channel per filter, e.g. \"fire8:12 + 0.5*fire8:40 - 1e-3*tv\" (grammar below).",
+                               valueName: "expr"))
+    var objective: String?
+    @Option(help: "Images optimised together for --objective (default 1; 4 with a diversity term).") var batch: Int?
     @Option(help: ArgumentHelp("A title over the figure.", valueName: "text")) var title: String?
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/patterns_<model>_<layer>.png).", valueName: "file"))
     var out: String?
@@ -27,8 +33,10 @@ struct Patterns: ParsableCommand {
     var raw: String?
 
     func validate() throws {
-        guard !layer.isEmpty else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
+        guard !layer.isEmpty || objective != nil else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
         try validating {
+            try OptionLimits.batch.check(batch)
+            if let objective { _ = try Self.checkSyntax(objective) }
             try OptionLimits.size.check(size)
             try OptionLimits.steps.check(steps)
             try OptionLimits.perRow.check(perRow)
@@ -46,15 +54,28 @@ struct Patterns: ParsableCommand {
         o.steps = steps
         o.seed = seed
         o.perRow = perRow
+        o.objective = objective
+        o.batch = batch
         o.title = title
         o.out = out
         o.raw = raw
         let bar = ProgressBar.ifTerminal()
         let r = try PatternsJob.run(lm, options: o, progress: bar.map { b in { b.update($0) } })
         let n = r.results.reduce(0) { $0 + $1.filters.count }
-        print("\(n) patterns of \(o.layers.joined(separator: ", ")) (\(recipe.rawValue) recipe) in "
+        let what = objective == nil ? o.layers.joined(separator: ", ") : r.results[0].objective
+        print("\(n) patterns of \(what) (\(recipe.rawValue) recipe) in "
               + String(format: "%.1f s (%.2f s per filter)", r.seconds, r.seconds / Double(max(n, 1))))
+        if objective != nil && n > 1 {
+            let d = try PatternsJob.spread(lm, r.results[0])
+            print(String(format: "the %d images' activations at %@ differ by a mean pairwise cosine distance of %.3f (%.3f averaged over positions)",
+                         n, r.results[0].layer, d.flat, d.pooled))
+        }
         print("wrote \(r.out)" + (r.raw.map { " and \($0)" } ?? ""))
         r.warnings.forEach { warn("warning: \($0)") }
+    }
+
+    /// Reads an objective's text for its syntax alone, before the model is loaded: "--objective: cannot read …".
+    static func checkSyntax(_ text: String) throws -> ObjectiveSpec {
+        do { return try ObjectiveSpec.parse(text) } catch { throw ValidationError("--objective: \(error)") }
     }
 }
