@@ -1,4 +1,5 @@
 import Engine
+import Resampling
 
 /// The gradient-free CAM methods, which score masked or ablated copies of the input with extra forward passes.
 extension CAMMethod {

@@ -1,4 +1,5 @@
 import Engine
+import Resampling
 
 /// What a CAM method receives for one target layer. Shapes: activations and gradients (N, C, h, w).
 public struct CAMInputs {
