@@ -34,16 +34,14 @@ public enum ActivationsJob {
     /// dropout.
     public static func tileLayers(_ graph: Graph, input: [Int]) throws -> [String] {
         let shapes = try graph.shapes(input: input)
-        var consumers = [[Int]](repeating: [], count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() { for j in node.inputs where j >= 0 { consumers[j].append(i) } }
         var names = [String: [String]]()
         for (alias, target) in graph.aliases { names[target, default: []].append(alias) }
         var out: [String] = []
         for (i, node) in graph.nodes.enumerated() {
             let s = shapes[i]
             guard s.count == 4, s[2] > 1 || s[3] > 1, !(node.layer is Dropout) else { continue }
-            if consumers[i].count == 1 {
-                let next = graph.nodes[consumers[i][0]].layer
+            if graph.consumers[i].count == 1 {
+                let next = graph.nodes[graph.consumers[i][0]].layer
                 if next is ActivationLayer || next is BatchNorm2d { continue }
             }
             let name = ([node.name] + (names[node.name] ?? [])).min { dots($0) < dots($1) }!

@@ -21,6 +21,8 @@ public final class Graph {
     public static let inputIndex = -1
 
     public private(set) var nodes: [Node] = []
+    /// Per node: the indices of the nodes that read its output, in order (computed as nodes are added).
+    public private(set) var consumers: [[Int]] = []
     /// Per node: whether its output does not depend on the graph's input (see `isConstant`).
     private var constant: [Bool] = []
     /// Extra names for node outputs, e.g. "layer4" for "layer4.1".
@@ -66,6 +68,8 @@ public final class Graph {
             return try index(of: n)
         }
         indexByName[name] = nodes.count
+        for j in ins where j >= 0 { consumers[j].append(nodes.count) }
+        consumers.append([])
         nodes.append(Node(name: name, layer: layer, inputs: ins))
         constant.append(layer is Constant || !ins.isEmpty && ins.allSatisfy { $0 >= 0 && constant[$0] })
         workspace.append(Tensor(zeros: [0]))
@@ -150,9 +154,7 @@ public final class Graph {
         var retained = Set<Int>()
         if let keep = retaining {
             retained = try Set(keep.map { try index(of: $0) }).union([last])
-            var uses = Array(0 ..< nodes.count)
-            for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { uses[j] = Swift.max(uses[j], i) } }
-            lastUse = uses
+            lastUse = consumers.enumerated().map { i, readers in readers.last ?? i }
         }
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
         if last >= 0 {
