@@ -74,6 +74,7 @@ extension Graph {
             }
         }
         g.profile = profile
+        g.passes = passes
         return g
     }
 }

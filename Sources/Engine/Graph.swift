@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A network as a DAG of named layers in topological order. Names are data: the same string is the weight-key
 /// prefix, the hook key and the `--layer` value (`fire9`, `layer4.1.conv2`, `features.29`).
@@ -34,6 +35,8 @@ public final class Graph {
     public var profile: [String: Double]?
     /// The last input shape and the node output shapes it gave.
     private var shapeCache: (input: [Int], shapes: [[Int]])?
+    /// The passes run so far; a fused copy (`fused(keeping:)`) counts into its source's.
+    public internal(set) var passes = PassCounts()
 
     public init() {}
 
@@ -145,6 +148,7 @@ public final class Graph {
                         retaining: Set<String>? = nil) throws -> Activations {
         let last = try until.map { try index(of: $0) } ?? nodes.count - 1
         _ = try shapes(input: x.shape, through: last)
+        passes.countForward()
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         hookAt[Graph.inputIndex]?.forEach { $0(x) }
@@ -208,6 +212,7 @@ public final class Graph {
             throw EngineError("backward: '\(name)' comes after '\(at)', so no gradient flows to it")
         }
         let lowest = targetIndex.keys.min() ?? start
+        passes.countBackward()
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         let linear = try Set(linearThrough.map { try index(of: $0) })
@@ -265,6 +270,7 @@ extension Graph {
             throw EngineError("resume: replacement shape \(value.shape) does not fit the output of '\(name)' \(old.shape)")
         }
         let batch = value.shape[0]
+        passes.countForward()
         var outputs = acts.outputs
         outputs[start] = value
         func fit(_ t: Tensor) throws -> Tensor {
@@ -291,6 +297,17 @@ extension Graph {
         for i in (last + 1) ..< max(last + 1, nodes.count) { outputs[i] = nil }
         return Activations(graph: self, input: acts.input, outputs: outputs)
     }
+}
+
+/// How many passes a graph has run, one per call whatever the batch: forward passes (a `resume` is one too) and
+/// backward passes. Safe to read and count from any thread.
+public final class PassCounts: Sendable {
+    private let forwards = Atomic<Int>(0), backwards = Atomic<Int>(0)
+    public init() {}
+    public var forward: Int { forwards.load(ordering: .relaxed) }
+    public var backward: Int { backwards.load(ordering: .relaxed) }
+    func countForward() { forwards.add(1, ordering: .relaxed) }
+    func countBackward() { backwards.add(1, ordering: .relaxed) }
 }
 
 extension Layer {
