@@ -80,9 +80,9 @@ public enum ReportJob {
         for (k, image) in images.enumerated() {
             let x = ImageBatch.tensor([image])                                               // (1, 3, H, W)
             let cam = try CAM.compute(.gradcam, graph: graph, input: x, layers: [camLayer])
-            let c = cam.classes[0]
+            let c = cam.classes[0] ?? 0
             var overlay = Overlay(image: image.crop, heat: Heatmap(width: x.shape[3], height: x.shape[2], values: cam.maps.data),
-                                  caption: "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", cam.probabilities[0]))  ·  gradcam @ \(camLayer)")
+                                  caption: "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", cam.confidences[0]))  ·  gradcam @ \(camLayer)")
             overlay.panel = true
             try html.figure(overlay, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
             advance(2, "Grad-CAM \(k + 1)/\(n)")
