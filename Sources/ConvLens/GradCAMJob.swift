@@ -15,7 +15,7 @@ public struct GradCAMOptions {
         /// The model's input (the crop or the squashed image).
         case input
     }
-    public var method = "gradcam"
+    public var method = CAMMethod.gradcam
     /// Target layers; the architecture's default when empty. Several are averaged as pytorch-grad-cam does.
     public var layers: [String] = []
     /// What to explain: one target for all images, or one per image; the top class when empty.
@@ -25,7 +25,7 @@ public struct GradCAMOptions {
     /// Token layouts: read a layer's (T, C) output as an (H, W) grid of its last H·W tokens.
     public var reshape: Grid?
     public var alpha: Float = 0.4
-    public var colormap = "jet"
+    public var colormap = Colormap.jet
     /// Draw input | heatmap | overlay with a caption instead of the bare overlay; with several classes, the input
     /// once and then one overlay per class.
     public var panel = false
@@ -80,7 +80,22 @@ public enum GradCAMJob {
     ///   - progress: for methods that run many extra passes (Score-CAM, Ablation-CAM): the fraction done and a label.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
                            progress: ((Double, String) -> Void)? = nil) throws -> GradCAMOutcome {
-        let method = try usage { try CAMMethod.named(o.method) }
+        let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: o.method.name)
+        _ = try Outputs.figureFormat(out)
+        try Outputs.check([("--out", out), ("--raw", o.raw)])                 // before the work, not after
+        let r = try compute(lm, images: images, options: o, progress: progress)
+        try Outputs.writeFigure(r.figure, to: out, scale: r.scale)
+        if let raw = o.raw { try NPY.write(r.maps, to: raw) }
+        return GradCAMOutcome(entries: r.entries, out: out, raw: o.raw)
+    }
+
+    /// Checks everything, computes every map and lays out the figure, writing nothing.
+    /// - Returns: the entries; the figure and the PNG scale to write it at; the maps at the model's input, (H, W)
+    ///   for one map, (N·K, H, W) for several, with a trailing 3 for image methods.
+    public static func compute(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
+                               progress: ((Double, String) -> Void)? = nil) throws
+        -> (entries: [CAMEntry], figure: any Figure, scale: Double, maps: TensorData) {
+        let method = o.method
         if method.needsClass && o.targets.isEmpty { try lm.requireClassifier("gradcam --method \(method.name)") }
         if !lm.hasClassifier && o.top != 1 { try lm.requireClassifier("--top") }
         let layers = o.layers.isEmpty ? [lm.model.architecture.camLayer] : o.layers
@@ -93,10 +108,6 @@ public enum GradCAMJob {
         try OptionLimits.top.check(o.top, upper: lm.model.classes)
         try OptionLimits.alpha.check(Double(o.alpha))
         if let s = o.scale { try OptionLimits.scale.check(s) }
-        let colormap = try Lookup.colormap(o.colormap)
-        let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: method.name)
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw)])                 // before the work, not after
         try MemoryBudget.check(try estimate(lm, images: images, method: method, layers: layers, options: o),
                                "gradcam --method \(method.name) of \(images.count) image\(images.count == 1 ? "" : "s")",
                                hint: "try fewer images at a time" + (o.view == .photo ? " or --view input" : ""))
@@ -163,16 +174,11 @@ public enum GradCAMJob {
                 maps.append(CAMFigure.Map(image: images[i], heat: map, side: (w, h), picture: picture, caption: caption))
             }
         }
-        let style = CAMFigure.Style(view: o.view, colormap: colormap, alpha: o.alpha, panel: o.panel,
+        let style = CAMFigure.Style(view: o.view, colormap: o.colormap, alpha: o.alpha, panel: o.panel,
                                     title: o.title ?? (n > 1 || ranks.count > 1 ? "\(method.name) · \(lm.model.name)" : nil))
         let (figure, scale) = CAMFigure.make(maps, images: n, ranks: ranks.count, style: style, scale: o.scale)
-        try Outputs.writeFigure(figure, to: out, scale: scale)
-        if let raw = o.raw {
-            let channels = method.output == .image ? [3] : []
-            let shape = (rawMaps.count == 1 ? [h, w] : [rawMaps.count, h, w]) + channels
-            try NPY.write(TensorData(shape: shape, values: rawMaps.flatMap { $0 }), to: raw)
-        }
-        return GradCAMOutcome(entries: entries, out: out, raw: o.raw)
+        let shape: [Int] = (rawMaps.count == 1 ? [h, w] : [rawMaps.count, h, w]) + (method.output == .image ? [3] : [])
+        return (entries, figure, scale, TensorData(shape: shape, values: rawMaps.flatMap { $0 }))
     }
 
     /// Every target layer must exist and have spatial extent (C, h, w), or be (T, C) tokens with `reshape`:
@@ -205,7 +211,7 @@ public enum GradCAMJob {
         let graph = lm.model.graph, one = [1, 3, s, w]
         let pass = try MemoryBudget.activationBytes(graph, input: one)
         let largest = try MemoryBudget.largestOutputBytes(graph, input: one)
-        let extra = (method.name == "scorecam" || method.name == "ablationcam" ? CAMMethod.chunk : 16) * 3 * largest
+        let extra = (method.reruns && method.usesLayer ? CAMMethod.chunk : 16) * 3 * largest
         let maps = n * o.top * s * w * 4 * 4
         let photos = o.view == .photo
             ? images.reduce(0) { $0.addingSaturating(($1.photoSize.width * $1.photoSize.height).multipliedSaturating(3 + 3 + 4 + 4)) } : 0

@@ -13,7 +13,8 @@ struct GradCAM: ParsableCommand {
 
     @Argument(help: "Images (PNG or JPEG); they run as one batch.") var images: [String]
     @OptionGroup var model: ModelOptions
-    @Option(help: ArgumentHelp("The method.", valueName: "name")) var method = "gradcam"
+    @Option(help: ArgumentHelp("The method (default: gradcam).", valueName: "name"), transform: { try CAMMethod.named($0) })
+    var method = CAMMethod.gradcam
     @Option(help: ArgumentHelp("Target layer; repeat for several, averaged (default: the architecture's last conv block, e.g. fire9).", valueName: "name"))
     var layer: [String] = []
     @Option(name: .customLong("class"), parsing: .upToNextOption,
@@ -28,7 +29,8 @@ struct GradCAM: ParsableCommand {
     var reshape: Grid?
     @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
-    @Option(help: ArgumentHelp("Colormap of the heatmap.", valueName: "name")) var colormap = "jet"
+    @Option(help: ArgumentHelp("Colormap of the heatmap (default: jet).", valueName: "name"), transform: { try Lookup.colormap($0) })
+    var colormap = GradCAMOptions().colormap
     @Flag(help: "Draw input | heatmap | overlay with a caption; with --top K, the input once and then one overlay per class.")
     var panel = false
     @Option(help: ArgumentHelp("Draw over the whole photo (photo) or over the model's input, the crop (input).", valueName: "photo|input"))
@@ -49,7 +51,6 @@ struct GradCAM: ParsableCommand {
             try OptionLimits.alpha.check(Double(alpha))
             if let scale { try OptionLimits.scale.check(scale) }
             try OptionLimits.top.check(top)
-            _ = try CAMMethod.named(method)
         }
         guard [top != nil, !classes.isEmpty, !target.isEmpty].filter({ $0 }).count <= 1 else {
             throw ValidationError("give one of --class, --target and --top")

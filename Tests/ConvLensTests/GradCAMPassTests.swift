@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Analysis
 import ConvLens
 import TestSupport
 
@@ -19,7 +20,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var o = GradCAMOptions()
-        o.method = method
+        o.method = try CAMMethod.named(method)
         o.top = top
         o.metrics = false
         o.view = .input
