@@ -5,7 +5,7 @@
 //   Resampling (the one bilinear map resize, no dependencies)
 //   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine, Resampling; Render -> Support, CCairo, Imaging, Resampling
 //   ConvLens (the jobs a user runs) -> all of the above
-//   convlens (command line) -> ConvLens + ArgumentParser
+//   convlens (command line) -> ConvLens (and the value types of Engine, Render, Support) + ArgumentParser
 import PackageDescription
 
 let package = Package(
@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging", "Resampling"]),
         .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render", "Resampling"]),
         .executableTarget(name: "convlens", dependencies: [
-            "ConvLens", "Engine", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ConvLens", "Engine", "Render", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.

@@ -12,7 +12,7 @@ public struct CAMPass {
     /// The model's output, (N, ...): logits (N, K) for a classifier.
     public let output: Tensor
     /// Token layouts: the (H, W) grid that (N, T, C) layer outputs are read as (the last H·W tokens).
-    public let reshape: (height: Int, width: Int)?
+    public let reshape: CAMGrid?
 
     /// Runs the forward pass.
     /// - Parameters:
@@ -20,7 +20,7 @@ public struct CAMPass {
     ///   - input: preprocessed images, (N, C, H, W).
     ///   - output: the layer the targets read ("logits", which every model names).
     ///   - reshape: the grid of a token layout, for layers whose output is (N, T, C).
-    public init(graph: Graph, input: Tensor, output: String = "logits", reshape: (height: Int, width: Int)? = nil) throws {
+    public init(graph: Graph, input: Tensor, output: String = "logits", reshape: CAMGrid? = nil) throws {
         self.graph = graph
         activations = try graph.forward(input)
         outputName = output
@@ -100,7 +100,7 @@ public struct CAMPass {
     func layout(_ t: Tensor, of layer: String) throws -> Tensor {
         let shape = t.shape.dropFirst().map(String.init).joined(separator: "x")
         if layer == "input" || t.rank == 4 && reshape == nil { return t }
-        guard t.rank == 3, let (h, w) = reshape else {
+        guard t.rank == 3, let (h, w) = reshape.map({ ($0.height, $0.width) }) else {
             throw EngineError("layer '\(layer)' has shape \(shape); CAM needs a layer with spatial extent (C, h, w)"
                 + (t.rank == 3 ? ", or --reshape HxW to read its (tokens, channels) as a grid" : ""))
         }

@@ -19,11 +19,11 @@ public struct GradCAMOptions {
     /// Target layers; the architecture's default when empty. Several are averaged as pytorch-grad-cam does.
     public var layers: [String] = []
     /// What to explain: one target for all images, or one per image; the top class when empty.
-    public var targets: [TargetSpec] = []
+    public var targets: [CAMTargetSpec] = []
     /// Explain the K best classes of each image, side by side (ignored when `targets` are given).
     public var top = 1
     /// Token layouts: read a layer's (T, C) output as an (H, W) grid of its last H·W tokens.
-    public var reshape: Grid?
+    public var reshape: CAMGrid?
     public var alpha: Float = 0.4
     public var colormap = Colormap.jet
     /// Draw input | heatmap | overlay with a caption instead of the bare overlay; with several classes, the input
@@ -115,7 +115,7 @@ public enum GradCAMJob {
         let x = ImageBatch.tensor(images)                                     // (N, 3, S, S)
         let n = images.count, paths = images.map(\.path)
         // One forward pass; each rank of targets adds only its backward passes.
-        let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape.map { ($0.height, $0.width) })
+        let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
         try Finite.check(pass.output.data, "logits", lm: lm, input: x, paths: paths)
         let ranks: [[CAMTarget]] = try given.isEmpty
             ? pass.top(lm.hasClassifier ? o.top : 1)                          // (K, N)
@@ -184,7 +184,7 @@ public enum GradCAMJob {
     /// Every target layer must exist and have spatial extent (C, h, w), or be (T, C) tokens with `reshape`:
     /// `--layer logits` is bad usage, like an unknown name.
     /// - Returns: the shape of one image's output, without the batch axis.
-    static func checkLayers(_ layers: [String], _ lm: LoadedModel, input: RGBImage, reshape: Grid?) throws -> [Int] {
+    static func checkLayers(_ layers: [String], _ lm: LoadedModel, input: RGBImage, reshape: CAMGrid?) throws -> [Int] {
         let graph = lm.model.graph, shapes = try graph.shapes(input: [1, 3, input.height, input.width])
         for layer in layers {
             let i = try usage { try graph.index(of: layer) }

@@ -22,11 +22,11 @@ struct GradCAM: ParsableCommand {
     var classes: [Int] = []
     @Option(help: ArgumentHelp("What to explain: class:C (a logit), prob:C, classes:C1,C2 (summed), sigmoid:I, output:I (a raw "
         + "output element), mask:C@FILE (class C over a PNG mask of a segmentation output); one for all images or one per image.",
-        valueName: "kind:value"), transform: TargetSpec.init(parsing:))
-    var target: [TargetSpec] = []
+        valueName: "kind:value"), transform: { try CAMTargetSpec(parsing: $0) })
+    var target: [CAMTargetSpec] = []
     @Option(help: ArgumentHelp("Read a (tokens, channels) layer as an HxW grid of its last HxW tokens (ViT-style layouts).",
-                               valueName: "HxW"), transform: Grid.init(parsing:))
-    var reshape: Grid?
+                               valueName: "HxW"), transform: { try CAMGrid(parsing: $0) })
+    var reshape: CAMGrid?
     @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
     @Option(help: ArgumentHelp("Colormap of the heatmap (default: jet).", valueName: "name"), transform: { try Lookup.colormap($0) })

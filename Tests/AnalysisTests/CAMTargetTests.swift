@@ -65,7 +65,7 @@ import TestSupport
         default: "classifier"
         }
         let pass = try CAMPass(graph: try Self.model(head), input: try Fixture.load("cam_targets/input"), output: "out",
-                               reshape: name == "tokens" ? (6, 6) : nil)
+                               reshape: name == "tokens" ? CAMGrid(height: 6, width: 6) : nil)
         let layer = name == "tokens" ? "tokens" : "conv2"
         for (method, fixture) in [(CAMMethod.gradcam, "gradcam"), (.gradcamPlusPlus, "gradcampp")] {
             let r = try pass.explain(method, layers: [layer], targets: targets)
