@@ -23,7 +23,7 @@ public struct CAMInputs {
 
 /// A class activation mapping method: a name and one function that gives the raw map (N, h, w) before the shared
 /// ReLU, normalisation and resize. A method defined by channel weights uses `CAMMethod.weighted`.
-public struct CAMMethod {
+public struct CAMMethod: Sendable {
     /// What `map` returns.
     public enum Output: Sendable {
         /// A raw single-channel map (N, h, w), which the shared steps rectify, normalise and resize.
@@ -53,10 +53,10 @@ public struct CAMMethod {
     public let needsClass: Bool
     public let output: Output
     /// The raw map, (N, h, w), or the image (N, 3, H, W).
-    public let map: (CAMInputs) throws -> Tensor
+    public let map: @Sendable (CAMInputs) throws -> Tensor
 
     public init(name: String, reference: String, gradients: Set<Gradient>, usesLayer: Bool = true, reruns: Bool = false,
-                needsClass: Bool = true, output: Output = .map, map: @escaping (CAMInputs) throws -> Tensor) {
+                needsClass: Bool = true, output: Output = .map, map: @escaping @Sendable (CAMInputs) throws -> Tensor) {
         self.name = name
         self.reference = reference
         self.gradients = gradients
@@ -73,7 +73,7 @@ public struct CAMMethod {
     /// A method that weights the activation channels: map = Σ_c w[n, c] · A[n, c].
     /// - Parameter weights: gives w (N, C) from the activations and gradients (N, C, h, w).
     public static func weighted(_ name: String, reference: String, gradients: Set<Gradient> = [.plain], reruns: Bool = false,
-                                weights: @escaping (CAMInputs) throws -> [Float]) -> CAMMethod {
+                                weights: @escaping @Sendable (CAMInputs) throws -> [Float]) -> CAMMethod {
         CAMMethod(name: name, reference: reference, gradients: gradients, reruns: reruns) { inputs in
             let a = inputs.activations                                   // (N, C, h, w)
             let (n, c, h, w) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
