@@ -2,9 +2,12 @@
 // ConvLens: a CNN interpretability toolkit. Targets depend one way, top to bottom:
 //   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib); Support (atomic files)
 //   Engine -> CBLAS; TensorIO -> Support, CZlib; Models -> Engine, TensorIO
-//   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine; Render -> Support, CCairo, Imaging
+//   Resampling (the one bilinear map resize, no dependencies)
+//   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine, Resampling; Render -> Support, CCairo, Imaging, Resampling
 //   ConvLens (the jobs a user runs) -> all of the above
-//   convlens (command line) -> ConvLens + ArgumentParser
+//   convlens (command line) -> ConvLens (and the value types of Engine, Render, Support) + ArgumentParser
+// Analysis, ConvLens and convlens build in the Swift 6 language mode (complete concurrency checking); the lower
+// targets move to it on their own branch (issue #16).
 import PackageDescription
 
 let package = Package(
@@ -26,16 +29,18 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "Support"),
+        .target(name: "Resampling"),
         .target(name: "Engine", dependencies: ["CBLAS"]),
         .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
         .target(name: "Models", dependencies: ["Engine", "TensorIO"]),
         .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"]),
-        .target(name: "Analysis", dependencies: ["Engine"]),
-        .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging"]),
-        .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render"]),
+        .target(name: "Analysis", dependencies: ["Engine", "Resampling"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging", "Resampling"]),
+        .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render", "Resampling"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "convlens", dependencies: [
-            "ConvLens", "Engine", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+            "ConvLens", "Engine", "Render", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.
         .target(name: "TestSupport", dependencies: ["Engine", "TensorIO"], path: "Tests/TestSupport"),
@@ -43,7 +48,7 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "TensorIO", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "TensorIO", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "Models", "Resampling", "TensorIO", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Imaging"], exclude: ["Golden"]),
         .testTarget(name: "ConvLensTests", dependencies: ["ConvLens", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["convlens", "TestSupport"]),

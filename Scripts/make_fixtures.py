@@ -241,6 +241,69 @@ def cam_family():
     save("cam_integrated-gradients_raw", ig.sum(1).abs().detach().numpy().astype(np.float16))   # |sum over channels|
 
 
+def cam_targets():
+    """Grad-CAM and Grad-CAM++ (not scale-invariant, so a target's derivative shows) of each kind of target, on small
+    seeded models sharing one trunk (conv1 -> ReLU -> conv2 [the target layer] -> ReLU), two 12x12 images, against
+    pytorch-grad-cam 1.5.7's model targets. Saves each model's weights, the input, the mask, and per case the maps
+    (2, 12, 12) and the targets' values (2), under Tests/Fixtures/cam_targets/."""
+    print("cam_targets:")
+    gc = import_grad_cam()
+    from pytorch_grad_cam.utils.model_targets import (BinaryClassifierOutputTarget, ClassifierOutputSoftmaxTarget,
+                                                      ClassifierOutputTarget, RawScoresOutputTarget,
+                                                      SemanticSegmentationTarget)
+    os.makedirs(os.path.join(OUT, "cam_targets"), exist_ok=True)
+    torch.manual_seed(16)
+
+    class Net(nn.Module):
+        """The trunk and one head: classifier (5 logits), regression (1 output), segmentation (3 classes per pixel), or
+        tokens (conv2 with stride 2, its (6, 6, 6) output read as 36 tokens of 6 channels, mean-pooled, 5 logits)."""
+        def __init__(self, head):
+            super().__init__()
+            self.head = head
+            self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+            self.conv2 = nn.Conv2d(4, 6, 3, padding=1, stride=2 if head == "tokens" else 1)
+            self.tokens = nn.Identity()
+            self.out = nn.Conv2d(6, 3, 1) if head == "segmentation" else nn.Linear(6, 1 if head == "regression" else 5)
+
+        def forward(self, x):
+            a = torch.relu(self.conv2(torch.relu(self.conv1(x))))
+            if self.head == "segmentation":
+                return self.out(a)                                                   # (N, 3, 12, 12)
+            if self.head == "tokens":
+                return self.out(self.tokens(a.flatten(2).transpose(1, 2)).mean(1))    # tokens (N, 36, 6)
+            return self.out(a.mean((2, 3)))                                          # (N, 5) or (N, 1)
+
+    models = {}
+    for head in ["classifier", "regression", "segmentation", "tokens"]:
+        m = Net(head).eval()
+        models[head] = m
+        for k, v in m.state_dict().items():
+            save(f"cam_targets/{head}_{k}", v.numpy())
+    x = torch.randn(2, 3, 12, 12, generator=torch.Generator().manual_seed(17))
+    mask = (torch.rand(12, 12, generator=torch.Generator().manual_seed(18)) > 0.6).float().numpy()
+    save("cam_targets/input", x.numpy())
+    save("cam_targets/mask", mask)
+    binary = nn.Sequential(models["regression"], nn.Sigmoid()).eval()            # a one-output binary classifier
+    cases = {   # name: (model, target layer, targets of the two images, reshape_transform)
+        "logit": (models["classifier"], "conv2", [ClassifierOutputTarget(2), ClassifierOutputTarget(4)], None),
+        "prob": (models["classifier"], "conv2", [ClassifierOutputSoftmaxTarget(2), ClassifierOutputSoftmaxTarget(4)], None),
+        "classes": (models["classifier"], "conv2", [lambda o: o[1] + o[3]] * 2, None),        # several classes, summed
+        "sigmoid": (binary, "conv2", [BinaryClassifierOutputTarget(1)] * 2, None),            # sigma(y[0])
+        "output": (models["regression"], "conv2", [RawScoresOutputTarget()] * 2, None),
+        "mask": (models["segmentation"], "conv2", [SemanticSegmentationTarget(1, mask)] * 2, None),
+        "tokens": (models["tokens"], "tokens", [ClassifierOutputTarget(2), ClassifierOutputTarget(4)],
+                   lambda t: t.reshape(t.shape[0], 6, 6, t.shape[2]).permute(0, 3, 1, 2)),
+    }
+    for name, (model, layer, targets, reshape) in cases.items():
+        trunk = model[0] if isinstance(model, nn.Sequential) else model
+        for method, cls in [("gradcam", gc.GradCAM), ("gradcampp", gc.GradCAMPlusPlus)]:
+            maps = cls(model=model, target_layers=[getattr(trunk, layer)], reshape_transform=reshape)(input_tensor=x, targets=targets)
+            save(f"cam_targets/{name}_{method}", maps.astype(np.float32))                    # (2, 12, 12)
+        with torch.no_grad():
+            y = model(x)
+        save(f"cam_targets/{name}_scores", np.array([float(t(y[i])) for i, t in enumerate(targets)], np.float32))
+
+
 def torchvision_input(path):
     """torchvision's preset on a Pillow image: Resize(256) (bilinear, antialiased), CenterCrop(224), ToTensor,
     Normalize(ImageNet mean, std), written out without torchvision (which does not install beside torch 2.13)."""
@@ -294,7 +357,8 @@ def mobilenet_real():
     save("corr_leaves", sch.leaves_list(z).astype(np.int64))
 
 
-GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize, "cam_family": cam_family, "mobilenet_real": mobilenet_real}
+GROUPS = {"squeezenet_slice": squeezenet_slice, "resize": resize, "cam_family": cam_family, "cam_targets": cam_targets,
+          "mobilenet_real": mobilenet_real}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or GROUPS:

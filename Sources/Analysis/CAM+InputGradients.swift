@@ -1,12 +1,13 @@
 import Engine
 
-/// Methods built on the gradient of the class score with respect to the input pixels.
+/// Methods built on the gradient of the target score with respect to the input pixels. Saliency and guided
+/// backpropagation read the explanation's own backward pass; SmoothGrad and integrated gradients rerun the network
+/// on noisy or scaled images by definition.
 extension CAMMethod {
     /// Saliency (Simonyan et al., 2014, §3.1): M_ij = max_c |∂y^c/∂x_cij|.
     public static let saliency = CAMMethod(name: "saliency", reference: "Simonyan et al., ICLR Workshop 2014",
-                                           usesGradients: true, usesLayer: false) { x in
-        let g = try inputGradients(x.context.graph, x.context.activations.input, classes: x.context.classes)
-        return channelMax(g) { abs($0) }
+                                           gradients: [.plain], usesLayer: false) { x in
+        channelMax(x.gradients) { abs($0) }
     }
 
     /// SmoothGrad (Smilkov et al., 2017, eq. 3): the saliency averaged over noisy copies x + N(0, σ²), with
@@ -18,8 +19,8 @@ extension CAMMethod {
     ///   - seed: the noise's seed.
     ///   - fixedNoise: unit-variance noise to use instead of drawing it, (samples, C, H, W) (tests supply captum's).
     public static func smoothgrad(samples: Int = 25, noise: Float = 0.15, seed: UInt64 = 0, fixedNoise: Tensor? = nil) -> CAMMethod {
-        CAMMethod(name: "smoothgrad", reference: "Smilkov et al., 2017", usesGradients: true, usesLayer: false) { x in
-            let input = x.context.activations.input
+        CAMMethod(name: "smoothgrad", reference: "Smilkov et al., 2017", gradients: [], usesLayer: false, reruns: true) { x in
+            let input = x.input, rerun = try x.rerun.unwrap("smoothgrad")
             let (n, per) = (input.shape[0], input.count / input.shape[0])
             var rng = NormalRandom(seed: seed)
             var out: [Float] = []
@@ -36,7 +37,7 @@ extension CAMMethod {
                             batch.data[b * per + j] = image[j] + sigma * z
                         }
                     }
-                    let g = try inputGradients(x.context.graph, batch, classes: [Int](repeating: x.context.classes[i], count: count))
+                    let g = try rerun.inputGradients(batch, x.targets[i])              // (count, C, H, W)
                     for b in 0 ..< count { for j in 0 ..< per { mean[j] += abs(g.data[b * per + j]) / Float(samples) } }
                 }
                 out += channelMax(Tensor(shape: [1] + input.shape.dropFirst(), data: mean)) { $0 }.data
@@ -50,8 +51,9 @@ extension CAMMethod {
     /// zero baseline x′ = 0 (in the model's input space), the integral by `steps`-point Gauss–Legendre quadrature as
     /// captum's default; the map is |Σ_channels attribution|.
     public static func integratedGradients(steps: Int = 50) -> CAMMethod {
-        CAMMethod(name: "integrated-gradients", reference: "Sundararajan et al., ICML 2017", usesGradients: true, usesLayer: false) { x in
-            let input = x.context.activations.input
+        CAMMethod(name: "integrated-gradients", reference: "Sundararajan et al., ICML 2017", gradients: [], usesLayer: false,
+                  reruns: true) { x in
+            let input = x.input, rerun = try x.rerun.unwrap("integrated-gradients")
             let (n, per) = (input.shape[0], input.count / input.shape[0])
             let (nodes, weights) = gaussLegendre(steps)
             var out: [Float] = []
@@ -62,7 +64,7 @@ extension CAMMethod {
                     let count = Swift.min(10, steps - start)
                     var batch = Tensor(zeros: [count] + input.shape.dropFirst())
                     for b in 0 ..< count { for j in 0 ..< per { batch.data[b * per + j] = Float(nodes[start + b]) * image[j] } }
-                    let g = try inputGradients(x.context.graph, batch, classes: [Int](repeating: x.context.classes[i], count: count))
+                    let g = try rerun.inputGradients(batch, x.targets[i])              // (count, C, H, W)
                     for b in 0 ..< count { for j in 0 ..< per { total[j] += Float(weights[start + b]) * g.data[b * per + j] } }
                 }
                 let attribution = Tensor(shape: [1] + input.shape.dropFirst(), data: zip(image, total).map { $0 * $1 })
@@ -76,32 +78,22 @@ extension CAMMethod {
     /// Guided backpropagation (Springenberg et al., 2015): the input gradient with ReLUs passing only positive
     /// gradients, shown as an image after pytorch-grad-cam's deprocess_image (standardise, ×0.1, +0.5, clip).
     public static let guidedBackprop = CAMMethod(name: "guided-backprop", reference: "Springenberg et al., ICLR Workshop 2015",
-                                                 usesGradients: true, usesLayer: false, output: .image) { x in
-        let g = try inputGradients(x.context.graph, x.context.activations.input, classes: x.context.classes, guided: true)
-        return deprocess(g)
+                                                 gradients: [.guided], usesLayer: false, output: .image) { x in
+        deprocess(x.guided!)
     }
 
     /// Guided Grad-CAM (Selvaraju et al., 2017, §3.2): guided backpropagation times the Grad-CAM map of the layer,
-    /// per pixel, then deprocessed as an image.
+    /// per pixel, then deprocessed as an image. Both come from the explanation's pass: the plain backward pass to
+    /// the layer and the guided one to the input.
     public static let guidedGradcam = CAMMethod(name: "guided-gradcam", reference: "Selvaraju et al., ICCV 2017",
-                                                usesGradients: true, output: .image) { x in
-        let ctx = x.context, input = ctx.activations.input
-        let cam = try CAM.compute(.gradcam, graph: ctx.graph, input: input, layers: [ctx.layer], classes: ctx.classes).maps
-        var g = try inputGradients(ctx.graph, input, classes: ctx.classes, guided: true)     // (N, 3, H, W)
+                                                gradients: [.plain, .guided], output: .image) { x in
+        let input = x.input
+        let cam = CAM.finish([("layer", try CAMMethod.gradcam.map(x))], method: "gradcam", size: (input.shape[2], input.shape[3])).maps
+        var g = x.guided!                                                                      // (N, 3, H, W)
         let (c, plane) = (input.shape[1], input.shape[2] * input.shape[3])
         for i in 0 ..< input.shape[0] { for k in 0 ..< c { for p in 0 ..< plane { g.data[(i * c + k) * plane + p] *= cam.data[i * plane + p] } } }
         return deprocess(g)
     }
-}
-
-/// ∂ logit[class_i] / ∂ input for each image i of a batch, (N, C, H, W).
-func inputGradients(_ graph: Graph, _ input: Tensor, classes: [Int], guided: Bool = false) throws -> Tensor {
-    let acts = try graph.forward(input)
-    let logits = try acts.output("logits")
-    let k = logits.count / input.shape[0]
-    var seed = Tensor(zeros: logits.shape)
-    for (i, c) in classes.enumerated() { seed.data[i * k + c] = 1 }
-    return try graph.backward(acts, seed: seed, at: "logits", to: ["input"], guidedReLU: guided)["input"]!
 }
 
 /// max over channels of f(value), (N, C, H, W) → (N, H, W).

@@ -35,19 +35,19 @@ extension CAMMethod {
 
     /// HiResCAM (Draelos & Carin, 2020, eq. 3): the map is Σ_k G^k ⊙ A^k, the gradient times the activation
     /// elementwise, without spatial averaging.
-    public static let hirescam = CAMMethod(name: "hirescam", reference: "Draelos & Carin, 2020", usesGradients: true) { x in
+    public static let hirescam = CAMMethod(name: "hirescam", reference: "Draelos & Carin, 2020", gradients: [.plain]) { x in
         channelSum(x.activations) { j in x.gradients.data[j] * x.activations.data[j] }
     }
 
     /// LayerCAM (Jiang et al., 2021, eq. 5): the map is Σ_k ReLU(G^k) ⊙ A^k.
-    public static let layercam = CAMMethod(name: "layercam", reference: "Jiang et al., IEEE TIP 2021", usesGradients: true) { x in
+    public static let layercam = CAMMethod(name: "layercam", reference: "Jiang et al., IEEE TIP 2021", gradients: [.plain]) { x in
         channelSum(x.activations) { j in Swift.max(x.gradients.data[j], 0) * x.activations.data[j] }
     }
 
     /// Eigen-CAM (Muhammad & Yeasin, 2020, eq. 5): the projection of the centred activations (hw, C) on their first
     /// right singular vector; gradient-free. The SVD is LAPACK's dgesdd, as numpy's, so the sign agrees with
     /// pytorch-grad-cam's.
-    public static let eigencam = CAMMethod(name: "eigencam", reference: "Muhammad & Yeasin, IJCNN 2020", usesGradients: false,
+    public static let eigencam = CAMMethod(name: "eigencam", reference: "Muhammad & Yeasin, IJCNN 2020", gradients: [],
                                            needsClass: false) { x in
         let a = x.activations
         let (n, c, h, w) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])

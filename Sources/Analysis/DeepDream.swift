@@ -1,4 +1,5 @@
 import Engine
+import Resampling
 import Foundation
 
 /// DeepDream (Mordvintsev, Olah & Tyka, 2015) as the Keras example does it (keras.io/examples/generative/deep_dream,

@@ -1,7 +1,8 @@
 import Engine
 
 /// How well a saliency map explains the model's confidence, by removing or keeping the pixels it ranks highest.
-/// Confidence is the softmax probability of the explained class. Pixels are "removed" by setting them to 0 in the
+/// Confidence is the target's (`CAMTarget.confidence`: the softmax probability of an explained class). The
+/// perturbed images run through `CAMRerun`, the one interface for methods that rerun the network. Pixels are "removed" by setting them to 0 in the
 /// model's input space (the dataset mean colour for mean-subtracted inputs).
 public struct Faithfulness: Codable, Sendable {
     /// Confidence on the unmodified image.
@@ -17,12 +18,12 @@ public struct Faithfulness: Codable, Sendable {
 
     /// Computes the figures for one image.
     /// - Parameters:
-    ///   - graph: the network ("logits" is its output).
+    ///   - rerun: the network.
     ///   - image: one preprocessed image, (1, C, H, W).
     ///   - map: the saliency map at the input's size, (H, W).
-    ///   - classIndex: the explained class.
+    ///   - target: what the map explains.
     ///   - steps: points on the deletion and insertion curves.
-    public static func measure(graph: Graph, image: Tensor, map: [Float], classIndex: Int, steps: Int = 20) throws -> Faithfulness {
+    public static func measure(_ rerun: CAMRerun, image: Tensor, map: [Float], target: CAMTarget, steps: Int = 20) throws -> Faithfulness {
         let (c, h, w) = (image.shape[1], image.shape[2], image.shape[3]), plane = h * w
         precondition(map.count == plane, "Faithfulness: map has \(map.count) values, image is \(h)x\(w)")
         let order = map.indices.sorted { map[$0] > map[$1] || map[$0] == map[$1] && $0 < $1 }   // most salient first
@@ -41,10 +42,7 @@ public struct Faithfulness: Codable, Sendable {
         var p: [Float] = []
         for start in stride(from: 0, to: variants.count, by: 16) {
             let chunk = Array(variants[start ..< min(start + 16, variants.count)])
-            let logits = try graph.forward(Tensor.batch(chunk), retaining: ["logits"]).output("logits")
-            let probs = Softmax.rows(logits)
-            let k = logits.count / chunk.count
-            p += (0 ..< chunk.count).map { probs.data[$0 * k + classIndex] }
+            p += try rerun.confidences(Tensor.batch(chunk), target)
         }
         func auc(_ ys: ArraySlice<Float>) -> Float {
             let y = Array(ys)

@@ -10,15 +10,15 @@ import Foundation
 /// Calling an op returns its output and a closure mapping the output gradient to the input gradient; the closure
 /// keeps what the backward needs from the forward. Random ops draw from one generator per batch item, so a
 /// pattern does not depend on which other filters share its batch.
-public struct ImageOp {
+public struct ImageOp: Sendable {
     /// A short name for descriptions, e.g. "jitter(8)".
     public let name: String
-    let body: (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)
+    let body: @Sendable (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)
 
     /// - Parameters:
     ///   - name: for descriptions.
     ///   - body: (x, one generator per item) ↦ (y, dy ↦ dx).
-    public init(_ name: String, _ body: @escaping (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)) {
+    public init(_ name: String, _ body: @escaping @Sendable (Tensor, inout [PatternRandom]) -> (Tensor, (Tensor) -> Tensor)) {
         self.name = name
         self.body = body
     }
@@ -29,7 +29,7 @@ public struct ImageOp {
     }
 
     /// An op without randomness or shape change that applies `f` to every value; `df(x, y)` is its derivative.
-    static func elementwise(_ name: String, _ f: @escaping (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> ImageOp {
+    static func elementwise(_ name: String, _ f: @escaping @Sendable (Float) -> Float, _ df: @escaping @Sendable (Float, Float) -> Float) -> ImageOp {
         ImageOp(name) { x, _ in
             let y = Tensor(shape: x.shape, data: x.data.map(f))
             return (y, { dy in
@@ -82,6 +82,7 @@ extension ImageOp {
                 scale[i * width + j] = 1 / pow(max((fh[i] * fh[i] + fw[j] * fw[j]).squareRoot(), floor), decay) / 4
             }
         }
+        let scales = scale                                              // (H, W), fixed from here on
         return ImageOp(decay == 1 ? "fourier(1/f)" : "fourier(1/f^\(decay))") { a, _ in
             precondition(a.rank == 4 && a.shape[2] == height && a.shape[3] == width,
                          "fourier: parameters \(a.shape) do not fit (N, C, \(height), \(width))")
@@ -89,13 +90,13 @@ extension ImageOp {
             // Two GEMMs over all planes at once, with a transpose of every plane between them:
             // Xᵀ = ((S ⊙ A) · B_Wᵀ)ᵀ · B_Hᵀ.
             var sa = a                                                   // (P, H, W) S ⊙ A
-            multiplyPlanes(&sa, by: scale)
+            multiplyPlanes(&sa, by: scales)
             let t = matmul(sa, bw, rows: planes * h, n: w, k: w, transB: true)            // (P, H, W)
             let xt = matmul(transposePlanes(t, h, w), bh, rows: planes * w, n: h, k: h, transB: true)   // (P, W, H)
             return (transposePlanes(xt, w, h).reshaped(a.shape), { dx in
                 let dt = matmul(transposePlanes(dx, h, w), bh, rows: planes * w, n: h, k: h, transB: false)   // (P, W, H)
                 var da = matmul(transposePlanes(dt, w, h), bw, rows: planes * h, n: w, k: w, transB: false)   // (P, H, W)
-                multiplyPlanes(&da, by: scale)
+                multiplyPlanes(&da, by: scales)
                 return da.reshaped(a.shape)
             })
         }
@@ -121,7 +122,7 @@ extension ImageOp {
 
     /// y[c] = Σ_d m[c][d] · x[d] at every pixel of (N, 3, H, W).
     static func channelMix(_ name: String, _ m: [[Float]]) -> ImageOp {
-        func mix(_ x: Tensor, _ m: [[Float]]) -> Tensor {
+        @Sendable func mix(_ x: Tensor, _ m: [[Float]]) -> Tensor {
             precondition(x.rank == 4 && x.shape[1] == 3, "\(name): expects (N, 3, H, W), got \(x.shape)")
             let plane = x.shape[2] * x.shape[3]
             var y = Tensor(zeros: x.shape)

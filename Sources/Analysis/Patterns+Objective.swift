@@ -7,9 +7,9 @@ import Foundation
 ///
 ///     let o = Objective.channel("fire4", filters: [3, 7]) - 0.05 * Objective.totalVariation
 ///     o.description   // "channel mean of fire4 − 0.05·TV(image)"
-public struct Objective: CustomStringConvertible {
+public struct Objective: CustomStringConvertible, Sendable {
     /// One scored quantity.
-    public struct Term {
+    public struct Term: Sendable {
         /// A layer name, or nil for the image (the parameterisation's output, before the random transforms).
         public var layer: String?
         /// Activation layers whose gradient is taken as the identity on the way down (`Graph.backward`'s
@@ -19,7 +19,7 @@ public struct Objective: CustomStringConvertible {
         /// For descriptions, e.g. "channel mean of fire4".
         public var label: String
         /// Scores (N) of a batch (N, ...) and their gradients, shaped like the batch.
-        public var score: (Tensor) -> (scores: [Float], gradient: Tensor)
+        public var score: @Sendable (Tensor) -> (scores: [Float], gradient: Tensor)
     }
 
     public var terms: [Term]
@@ -28,7 +28,7 @@ public struct Objective: CustomStringConvertible {
 
     /// A single term.
     public init(layer: String?, label: String, linearThrough: Set<String> = [],
-                score: @escaping (Tensor) -> (scores: [Float], gradient: Tensor)) {
+                score: @escaping @Sendable (Tensor) -> (scores: [Float], gradient: Tensor)) {
         terms = [Term(layer: layer, linearThrough: linearThrough, label: label, score: score)]
     }
 

@@ -58,7 +58,7 @@ extension ImageOp {
     /// Resamples each item through a 2×2 map about the image centre, drawn per item: the output pixel at offset
     /// (dy, dx) from the centre reads the input at (m00·dy + m01·dx, m10·dy + m11·dx) from the centre, bilinearly;
     /// taps outside the image read `fill`. Same shape out. Backward: each tap's weight times dy, scattered back.
-    static func warp(_ name: String, fill: Float, _ draw: @escaping (inout PatternRandom) -> (Float, Float, Float, Float)) -> ImageOp {
+    static func warp(_ name: String, fill: Float, _ draw: @escaping @Sendable (inout PatternRandom) -> (Float, Float, Float, Float)) -> ImageOp {
         ImageOp(name) { x, rng in
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]), plane = h * w
             let taps = (0 ..< n).map { i in BilinearTaps(h: h, w: w, map: draw(&rng[i])) }

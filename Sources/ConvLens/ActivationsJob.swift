@@ -12,11 +12,11 @@ public struct ActivationsOptions {
     public var all = false
     /// Tiles per row; 16 (the Keras book's), or 32 above 256 channels, when nil.
     public var perRow: Int?
-    /// "minmax" or "standardize" (the Keras book's per-tile standardisation).
-    public var normalize = "minmax"
-    public var colormap = "viridis"
-    /// "each" (every tile on its own colour scale) or "shared" (one scale for a layer's whole grid, with a colorbar).
-    public var tileScale = "each"
+    /// Per-tile scaling: minmax, or standardize (the Keras book's per-tile standardisation).
+    public var normalize = Scaling.minmax
+    public var colormap = Colormap.viridis
+    /// Every tile on its own colour scale, or one scale for a layer's whole grid, with a colorbar.
+    public var tileScale = TileScale.each
     /// Write one file per layer ("<out stem>_<layer>.<ext>") instead of one tall page.
     public var split = false
     public var out: String?
@@ -34,16 +34,14 @@ public enum ActivationsJob {
     /// dropout.
     public static func tileLayers(_ graph: Graph, input: [Int]) throws -> [String] {
         let shapes = try graph.shapes(input: input)
-        var consumers = [[Int]](repeating: [], count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() { for j in node.inputs where j >= 0 { consumers[j].append(i) } }
         var names = [String: [String]]()
         for (alias, target) in graph.aliases { names[target, default: []].append(alias) }
         var out: [String] = []
         for (i, node) in graph.nodes.enumerated() {
             let s = shapes[i]
             guard s.count == 4, s[2] > 1 || s[3] > 1, !(node.layer is Dropout) else { continue }
-            if consumers[i].count == 1 {
-                let next = graph.nodes[consumers[i][0]].layer
+            if graph.consumers[i].count == 1 {
+                let next = graph.nodes[graph.consumers[i][0]].layer
                 if next is ActivationLayer || next is BatchNorm2d { continue }
             }
             let name = ([node.name] + (names[node.name] ?? [])).min { dots($0) < dots($1) }!
@@ -62,17 +60,6 @@ public enum ActivationsJob {
         for l in layers { _ = try usage { try lm.model.graph.index(of: l) } }
         let graph = lm.model.inference(keeping: Set(layers))
         if o.raw != nil && layers.count != 1 { throw UsageError("--raw saves one layer's activations; pass a single --layer") }
-        let scaling: Scaling = try {
-            switch o.normalize {
-            case "minmax": return .minmax
-            case "standardize": return .standardize
-            default: throw UsageError("unknown normalisation '\(o.normalize)'; use minmax or standardize")
-            }
-        }()
-        let colormap = try usage { try Colormap.named(o.colormap) }
-        guard let tileScale = TileScale(rawValue: o.tileScale) else {
-            throw UsageError("unknown tile scale '\(o.tileScale)'; use each or shared")
-        }
         let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
         _ = try Outputs.figureFormat(out)
         try Outputs.check([("--out", out), ("--raw", o.raw)])
@@ -88,7 +75,7 @@ public enum ActivationsJob {
             let shape = a.shape.dropFirst().map(String.init).joined(separator: "×")
             let strip = StripPlot(items: [(label: layers[0], values: a.data)],
                                   title: "\(layers[0]) · \(shape) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)",
-                                  colormap: colormap)
+                                  colormap: o.colormap)
             return try Outputs.writeFigure(strip, to: out, scale: o.scale)
         }
         for layer in layers {
@@ -98,10 +85,10 @@ public enum ActivationsJob {
             }
             let (c, h, w) = a.rank == 4 ? (a.shape[1], a.shape[2], a.shape[3]) : (a.shape[1], 1, 1)
             var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
-            g.scaling = scaling
-            g.tileScale = tileScale
-            g.colorbar = tileScale == .shared
-            g.colormap = colormap
+            g.scaling = o.normalize
+            g.tileScale = o.tileScale
+            g.colorbar = o.tileScale == .shared
+            g.colormap = o.colormap
             g.captions = c <= 256 ? .index : .none
             let title = "\(layer) · \(c)×\(h)×\(w)"
             if !o.all && layers.count == 1 { g.title = "\(title) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)" }

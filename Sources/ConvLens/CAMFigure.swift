@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Render
+import Resampling
 
 /// The figures of `convlens gradcam`: maps over the whole photo (the region the model saw, the rest dimmed) or over
 /// the model's input, bare or captioned, one panel per (image, class).
@@ -114,22 +115,18 @@ enum CAMFigure {
     static func overPhoto(_ photo: RGBImage, heat: [Float], side: (width: Int, height: Int), region: InputRegion,
                           colormap: Colormap, alpha: Float) -> RGBImage {
         let (pw, ph) = (photo.width, photo.height), (sw, sh) = side
+        // The photo's rows and columns whose pixel centres lie within the region, and where they read the map.
+        let rows = (0 ..< ph).filter { Double($0) + 0.5 >= region.y && Double($0) + 0.5 < region.y + region.height }
+        let columns = (0 ..< pw).filter { Double($0) + 0.5 >= region.x && Double($0) + 0.5 < region.x + region.width }
+        let fx = Double(sw) / region.width, fy = Double(sh) / region.height
+        let inner = Resample.bilinear(heat, h: sh, w: sw,                // (rows, columns)
+                                      rows: Resample.taps(sh, at: rows.map { (Double($0) + 0.5 - region.y) * fy - 0.5 }),
+                                      columns: Resample.taps(sw, at: columns.map { (Double($0) + 0.5 - region.x) * fx - 0.5 }))
         var full = [Float](repeating: 0, count: pw * ph)               // (H, W) heat over the photo
         var inside = [Bool](repeating: false, count: pw * ph)          // (H, W) pixel centre within the region
-        let fx = Double(sw) / region.width, fy = Double(sh) / region.height
-        for y in 0 ..< ph {
-            let cy = Double(y) + 0.5
-            guard cy >= region.y && cy < region.y + region.height else { continue }
-            let v = min(max((cy - region.y) * fy - 0.5, 0), Double(sh - 1))
-            let y0 = Int(v), y1 = min(y0 + 1, sh - 1), ty = Float(v - Double(y0))
-            for x in 0 ..< pw {
-                let cx = Double(x) + 0.5
-                guard cx >= region.x && cx < region.x + region.width else { continue }
-                let u = min(max((cx - region.x) * fx - 0.5, 0), Double(sw - 1))
-                let x0 = Int(u), x1 = min(x0 + 1, sw - 1), tx = Float(u - Double(x0))
-                let top = heat[y0 * sw + x0] + (heat[y0 * sw + x1] - heat[y0 * sw + x0]) * tx
-                let bottom = heat[y1 * sw + x0] + (heat[y1 * sw + x1] - heat[y1 * sw + x0]) * tx
-                full[y * pw + x] = top + (bottom - top) * ty
+        for (i, y) in rows.enumerated() {
+            for (j, x) in columns.enumerated() {
+                full[y * pw + x] = inner[i * columns.count + j]
                 inside[y * pw + x] = true
             }
         }

@@ -25,7 +25,7 @@ public struct CorrelateOptions {
     public var saveEmbeddings: String?
     public var scale = 2.0
     /// The matrix's colormap (a diverging one suits correlations in [-1, 1]).
-    public var colormap = "rdbu"
+    public var colormap = Colormap.rdbu
     /// A title over the figure instead of the default.
     public var title: String?
     public init() {}
@@ -132,7 +132,6 @@ public enum CorrelateJob {
         if o.labelByFile == false { try lm.requireClassifier("correlate --label-by class") }
         if o.walkthrough { try lm.requireClassifier("correlate --walkthrough") }
         let labelByFile = o.labelByFile ?? !lm.hasClassifier
-        let colormap = try Lookup.colormap(o.colormap)
         try OptionLimits.scale.check(o.scale)
         let out = try o.out ?? Environment.defaultOutput(for: images[0], suffix: "correlation")
         _ = try Outputs.figureFormat(out)
@@ -146,7 +145,7 @@ public enum CorrelateJob {
         let m = Correlation.matrix(a.embeddings, b.embeddings, metric: o.metric)     // (n, m), input order
         let title = o.title ?? "\(o.metric.rawValue) correlation of \(feature.caption) · \(lm.model.name)"
         var plot = matrixPlot(m, rows: a.labels, columns: versus.isEmpty ? [] : b.labels, title: title, metric: o.metric,
-                              colormap: colormap)
+                              colormap: o.colormap)
         if o.cluster {
             if versus.isEmpty {
                 let merges = Clustering.averageLinkage(m.data.map { 1 - $0 }, n: m.shape[0])
@@ -160,7 +159,7 @@ public enum CorrelateJob {
         if o.walkthrough, let logits = a.logits {
             let lc = Correlation.matrix(logits, logits, metric: o.metric)
             let lplot = matrixPlot(lc, rows: a.labels, columns: [], title: "\(o.metric.rawValue) correlation of logits", metric: o.metric,
-                                   colormap: colormap)
+                                   colormap: o.colormap)
             let strips = [StripPlot(items: zip(a.labels, rows(a.embeddings)).map { ($0, $1) }, title: feature.caption),
                           StripPlot(items: zip(a.labels, rows(logits)).map { ($0, $1) }, title: "logits")]
             if o.title != nil { plot.title = "\(o.metric.rawValue) correlation of \(feature.caption)" }

@@ -15,15 +15,17 @@ public struct GradCAMOptions {
         /// The model's input (the crop or the squashed image).
         case input
     }
-    public var method = "gradcam"
+    public var method = CAMMethod.gradcam
     /// Target layers; the architecture's default when empty. Several are averaged as pytorch-grad-cam does.
     public var layers: [String] = []
-    /// The class to explain: one for all images, or one per image; the top class when empty.
-    public var classes: [Int] = []
-    /// Explain the K best classes of each image, side by side (ignored when `classes` is given).
+    /// What to explain: one target for all images, or one per image; the top class when empty.
+    public var targets: [CAMTargetSpec] = []
+    /// Explain the K best classes of each image, side by side (ignored when `targets` are given).
     public var top = 1
+    /// Token layouts: read a layer's (T, C) output as an (H, W) grid of its last H·W tokens.
+    public var reshape: CAMGrid?
     public var alpha: Float = 0.4
-    public var colormap = "jet"
+    public var colormap = Colormap.jet
     /// Draw input | heatmap | overlay with a caption instead of the bare overlay; with several classes, the input
     /// once and then one overlay per class.
     public var panel = false
@@ -48,6 +50,8 @@ public struct CAMEntry: Codable {
     public let image: String
     public let method: String
     public let layers: [String]
+    /// What the map explains, e.g. "class 281", "σ(3)", "output[3]".
+    public let target: String?
     public let classIndex: Int?
     public let label: String?
     public let probability: Float?
@@ -55,7 +59,7 @@ public struct CAMEntry: Codable {
     public let faithfulness: Faithfulness?
     public let warnings: [String]
     enum CodingKeys: String, CodingKey {
-        case image, method, layers, classIndex = "class", label, probability, score, faithfulness, warnings
+        case image, method, layers, target, classIndex = "class", label, probability, score, faithfulness, warnings
     }
 }
 
@@ -76,80 +80,85 @@ public enum GradCAMJob {
     ///   - progress: for methods that run many extra passes (Score-CAM, Ablation-CAM): the fraction done and a label.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
                            progress: ((Double, String) -> Void)? = nil) throws -> GradCAMOutcome {
-        let method = try usage { try CAMMethod.named(o.method) }
-        if method.needsClass { try lm.requireClassifier("gradcam --method \(method.name)") }
-        if !lm.hasClassifier && (!o.classes.isEmpty || o.top != 1) { try lm.requireClassifier("--class and --top") }
-        let k = lm.model.classes
-        let layers = o.layers.isEmpty ? [lm.model.architecture.camLayer] : o.layers
-        try checkLayers(layers, lm, input: images[0].crop)
-        for c in o.classes where c < 0 || c >= k {
-            throw UsageError("class index \(c) is out of range: the model has \(k) classes (0…\(k - 1))")
-        }
-        guard o.classes.count <= 1 || o.classes.count == images.count else {
-            throw UsageError("\(o.classes.count) classes given for \(images.count) images; give one class, or one per image")
-        }
-        try OptionLimits.top.check(o.top, upper: k)
-        try OptionLimits.alpha.check(Double(o.alpha))
-        if let s = o.scale { try OptionLimits.scale.check(s) }
-        let colormap = try Lookup.colormap(o.colormap)
-        let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: method.name)
+        let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: o.method.name)
         _ = try Outputs.figureFormat(out)
         try Outputs.check([("--out", out), ("--raw", o.raw)])                 // before the work, not after
+        let r = try compute(lm, images: images, options: o, progress: progress)
+        try Outputs.writeFigure(r.figure, to: out, scale: r.scale)
+        if let raw = o.raw { try NPY.write(r.maps, to: raw) }
+        return GradCAMOutcome(entries: r.entries, out: out, raw: o.raw)
+    }
+
+    /// Checks everything, computes every map and lays out the figure, writing nothing.
+    /// - Returns: the entries; the figure and the PNG scale to write it at; the maps at the model's input, (H, W)
+    ///   for one map, (N·K, H, W) for several, with a trailing 3 for image methods.
+    public static func compute(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
+                               progress: ((Double, String) -> Void)? = nil) throws
+        -> (entries: [CAMEntry], figure: any Figure, scale: Double, maps: TensorData) {
+        let method = o.method
+        if method.needsClass && o.targets.isEmpty { try lm.requireClassifier("gradcam --method \(method.name)") }
+        if !lm.hasClassifier && o.top != 1 { try lm.requireClassifier("--top") }
+        let layers = o.layers.isEmpty ? [lm.model.architecture.camLayer] : o.layers
+        let output = try checkLayers(layers, lm, input: images[0].crop, reshape: o.reshape)
+        let given = try o.targets.map { try $0.resolve() }                   // a mask file is read here
+        try usage { for t in given { try t.check(output: output) } }
+        guard o.targets.count <= 1 || o.targets.count == images.count else {
+            throw UsageError("\(o.targets.count) targets given for \(images.count) image\(images.count == 1 ? "" : "s"); give one target, or one per image")
+        }
+        try OptionLimits.top.check(o.top, upper: lm.model.classes)
+        try OptionLimits.alpha.check(Double(o.alpha))
+        if let s = o.scale { try OptionLimits.scale.check(s) }
         try MemoryBudget.check(try estimate(lm, images: images, method: method, layers: layers, options: o),
                                "gradcam --method \(method.name) of \(images.count) image\(images.count == 1 ? "" : "s")",
                                hint: "try fewer images at a time" + (o.view == .photo ? " or --view input" : ""))
 
         let x = ImageBatch.tensor(images)                                     // (N, 3, S, S)
         let n = images.count, paths = images.map(\.path)
-        // Targets per image: the given classes, or the K best.
-        var targets: [[Int]] = Array(repeating: [0], count: n)
-        if lm.hasClassifier {
-            let logits = try lm.model.logits(x)                               // (N, K)
-            try Finite.check(logits.data, "logits", lm: lm, input: x, paths: paths)
-            targets = o.classes.isEmpty
-                ? (0 ..< n).map { i in
-                    let row = Array(logits.data[i * k ..< (i + 1) * k])
-                    return Array(row.indices.sorted { row[$0] > row[$1] }.prefix(o.top))
-                }
-                : (0 ..< n).map { [o.classes.count == 1 ? o.classes[0] : o.classes[$0]] }
-        }
-        let ranks = targets[0].count
+        // One forward pass; each rank of targets adds only its backward passes.
+        let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
+        try Finite.check(pass.output.data, "logits", lm: lm, input: x, paths: paths)
+        let ranks: [[CAMTarget]] = try given.isEmpty
+            ? pass.top(lm.hasClassifier ? o.top : 1)                          // (K, N)
+            : [given.count == 1 ? Array(repeating: given[0], count: n) : given]
         var results: [CAMResult] = []                                         // [rank], each over the batch
         var reported = false
-        for r in 0 ..< ranks {
-            let res = try CAM.compute(method, graph: lm.model.inference(keeping: Set(layers)), input: x, layers: layers,
-                                      classes: targets.map { $0[r] }) { done, total in
+        for (r, targets) in ranks.enumerated() {
+            let res = try pass.explain(method, layers: layers, targets: targets) { done, total in
                 reported = true
-                progress?((Double(r) + Double(done) / Double(max(total, 1))) / Double(ranks), "\(method.name): map \(r + 1)/\(ranks)")
+                progress?((Double(r) + Double(done) / Double(max(total, 1))) / Double(ranks.count),
+                          "\(method.name): map \(r + 1)/\(ranks.count)")
             }
             if let bad = res.nonFinite.first {
                 throw Finite.error("\(method.name) map at '\(bad.layer)'", lm: lm, input: x, row: bad.image, path: paths[bad.image])
             }
             results.append(res)
         }
-        if reported { progress?(1, "\(method.name): \(ranks) map\(ranks == 1 ? "" : "s")") }
+        if reported { progress?(1, "\(method.name): \(ranks.count) map\(ranks.count == 1 ? "" : "s")") }
 
         let (h, w) = (x.shape[2], x.shape[3])
         var entries: [CAMEntry] = [], maps: [CAMFigure.Map] = [], rawMaps: [[Float]] = []
         for i in 0 ..< n {
-            for r in 0 ..< ranks {
-                let res = results[r], c = res.classes[i]
+            for (r, res) in results.enumerated() {
+                let target = ranks[r][i], c = target.classIndex
+                let explained = lm.hasClassifier || !o.targets.isEmpty      // a class-free map explains nothing
                 let map = Array(res.maps.data[i * h * w ..< (i + 1) * h * w])    // (H, W)
                 var faith: Faithfulness?
-                if o.metrics && method.output == .map && lm.hasClassifier {
-                    let f = try Faithfulness.measure(graph: lm.model.inference(), image: x.item(i), map: map, classIndex: c)
+                if o.metrics && method.output == .map && explained {
+                    let f = try Faithfulness.measure(CAMRerun(graph: lm.model.inference()), image: x.item(i), map: map, target: target)
                     let values = [f.confidence, f.dropRemovingTop20, f.dropKeepingTop20, f.deletionAUC, f.insertionAUC]
                     try Finite.check(values, "faithfulness figures", lm: lm, input: x.item(i), paths: [paths[i]])
                     faith = f
                 }
                 let at = method.usesLayer ? " @ \(layers.joined(separator: "+"))" : ""
-                let caption = lm.hasClassifier
-                    ? "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", res.probabilities[i]))  ·  \(method.name)\(at)"
-                    : "\(method.name)\(at) (no classifier: class-free)"
+                let value = String(format: "%.3f", lm.hasClassifier ? res.confidences[i] : res.scores[i])
+                let caption = !explained ? "\(method.name)\(at) (no classifier: class-free)"
+                    : c.map { "\(lm.label($0)) (\($0))  p = \(value)  ·  \(method.name)\(at)" }
+                    ?? "\(target.description) = \(value)  ·  \(method.name)\(at)"
                 entries.append(CAMEntry(image: paths[i], method: method.name, layers: method.usesLayer ? layers : [],
-                                        classIndex: lm.hasClassifier ? c : nil, label: lm.hasClassifier ? lm.label(c) : nil,
-                                        probability: lm.hasClassifier ? res.probabilities[i] : nil,
-                                        score: lm.hasClassifier ? res.scores[i] : nil,
+                                        target: explained ? target.description : nil,
+                                        classIndex: explained ? c : nil, label: explained ? c.map(lm.label) : nil,
+                                        probability: explained && lm.hasClassifier ? res.confidences[i] : nil,
+                                        score: explained ? res.scores[i] : nil,
                                         faithfulness: faith, warnings: res.warnings.filter { $0.hasPrefix("image \(i):") }))
                 var picture: RGBImage?
                 if let rgb = res.images {
@@ -165,29 +174,32 @@ public enum GradCAMJob {
                 maps.append(CAMFigure.Map(image: images[i], heat: map, side: (w, h), picture: picture, caption: caption))
             }
         }
-        let style = CAMFigure.Style(view: o.view, colormap: colormap, alpha: o.alpha, panel: o.panel,
-                                    title: o.title ?? (n > 1 || ranks > 1 ? "\(method.name) · \(lm.model.name)" : nil))
-        let (figure, scale) = CAMFigure.make(maps, images: n, ranks: ranks, style: style, scale: o.scale)
-        try Outputs.writeFigure(figure, to: out, scale: scale)
-        if let raw = o.raw {
-            let channels = method.output == .image ? [3] : []
-            let shape = (rawMaps.count == 1 ? [h, w] : [rawMaps.count, h, w]) + channels
-            try NPY.write(TensorData(shape: shape, values: rawMaps.flatMap { $0 }), to: raw)
-        }
-        return GradCAMOutcome(entries: entries, out: out, raw: o.raw)
+        let style = CAMFigure.Style(view: o.view, colormap: o.colormap, alpha: o.alpha, panel: o.panel,
+                                    title: o.title ?? (n > 1 || ranks.count > 1 ? "\(method.name) · \(lm.model.name)" : nil))
+        let (figure, scale) = CAMFigure.make(maps, images: n, ranks: ranks.count, style: style, scale: o.scale)
+        let shape: [Int] = (rawMaps.count == 1 ? [h, w] : [rawMaps.count, h, w]) + (method.output == .image ? [3] : [])
+        return (entries, figure, scale, TensorData(shape: shape, values: rawMaps.flatMap { $0 }))
     }
 
-    /// Every target layer must exist and have spatial extent: `--layer logits` is bad usage, like an unknown name.
-    static func checkLayers(_ layers: [String], _ lm: LoadedModel, input: RGBImage) throws {
-        let shapes = try lm.model.graph.shapes(input: [1, 3, input.height, input.width])
+    /// Every target layer must exist and have spatial extent (C, h, w), or be (T, C) tokens with `reshape`:
+    /// `--layer logits` is bad usage, like an unknown name.
+    /// - Returns: the shape of one image's output, without the batch axis.
+    static func checkLayers(_ layers: [String], _ lm: LoadedModel, input: RGBImage, reshape: CAMGrid?) throws -> [Int] {
+        let graph = lm.model.graph, shapes = try graph.shapes(input: [1, 3, input.height, input.width])
         for layer in layers {
-            let i = try usage { try lm.model.graph.index(of: layer) }
+            let i = try usage { try graph.index(of: layer) }
             guard i >= 0 else { throw UsageError("layer 'input' has no channels to weight; give a layer such as \(lm.model.architecture.camLayer)") }
-            guard shapes[i].count == 4 else {
-                throw UsageError("layer '\(layer)' has shape \(shapes[i].dropFirst().map(String.init).joined(separator: "x")); "
-                    + "gradcam needs a layer with spatial extent (C, h, w), such as \(lm.model.architecture.camLayer)")
+            let shape = shapes[i].dropFirst(), text = shape.map(String.init).joined(separator: "x")
+            if let (h, w) = reshape.map({ ($0.height, $0.width) }) {
+                guard shape.count == 2, shape.first! >= h * w else {
+                    throw UsageError("--reshape \(h)x\(w) reads (tokens, channels) with at least \(h * w) tokens; layer '\(layer)' has shape \(text)")
+                }
+            } else if shape.count != 3 {
+                throw UsageError("layer '\(layer)' has shape \(text); gradcam needs a layer with spatial extent (C, h, w), "
+                    + "such as \(lm.model.architecture.camLayer)" + (shape.count == 2 ? ", or --reshape HxW for (tokens, channels)" : ""))
             }
         }
+        return Array(shapes[try graph.index(of: "logits")].dropFirst())
     }
 
     /// The bytes a run will hold at its peak, from the graph's shapes: every output of the forward pass and its
@@ -199,7 +211,7 @@ public enum GradCAMJob {
         let graph = lm.model.graph, one = [1, 3, s, w]
         let pass = try MemoryBudget.activationBytes(graph, input: one)
         let largest = try MemoryBudget.largestOutputBytes(graph, input: one)
-        let extra = (method.name == "scorecam" || method.name == "ablationcam" ? CAMMethod.chunk : 16) * 3 * largest
+        let extra = (method.reruns && method.usesLayer ? CAMMethod.chunk : 16) * 3 * largest
         let maps = n * o.top * s * w * 4 * 4
         let photos = o.view == .photo
             ? images.reduce(0) { $0.addingSaturating(($1.photoSize.width * $1.photoSize.height).multipliedSaturating(3 + 3 + 4 + 4)) } : 0

@@ -39,7 +39,7 @@ public enum KernelDemo {
     ///   - raw: where to save every stage as one .npy record, or nil.
     ///   - perRow: tiles per row (default: the number of kernels, at most 8).
     /// - Returns: the paths written.
-    public static func run(image path: String, kernelFile: String, out: String?, raw: String?, perRow: Int?, colormap: String,
+    public static func run(image path: String, kernelFile: String, out: String?, raw: String?, perRow: Int?, colormap: Colormap,
                            scale: Double, maxPixels: Int) throws -> [String] {
         let target = try out ?? Environment.defaultOutput(for: path, suffix: "kernels")
         let format = try usage { try FigureWriter.Format(path: target) }
@@ -47,7 +47,6 @@ public enum KernelDemo {
             throw UsageError("--raw and --out both name '\(raw)'; give the raw stages their own .npy file")
         }
         for p in [target] + (raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(p) }
-        let cm = try usage { try Colormap.named(colormap) }
 
         let spec = try KernelFile.read(kernelFile)
         let original = try ImageIO.read(path, maxPixels: maxPixels)
@@ -58,7 +57,7 @@ public enum KernelDemo {
         let columns = compute(spec, plan, x)
 
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let fig = figure(spec, columns, input: x, title: spec.title ?? "\(stem): hand-made kernels", perRow: perRow, colormap: cm)
+        let fig = figure(spec, columns, input: x, title: spec.title ?? "\(stem): hand-made kernels", perRow: perRow, colormap: colormap)
         let figureBytes = try FigureWriter.render(fig, format: format, scale: scale)
         let rawBytes = raw.map { _ in NPY.encodeRecord(record(spec, input: x, columns)) }
         if let raw, let rawBytes { try AtomicFile.write(rawBytes, to: raw) }

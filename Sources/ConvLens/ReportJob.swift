@@ -75,16 +75,16 @@ public enum ReportJob {
                 + r.top.map { Page.Cell($0.label, note: "(\($0.index))", second: String(format: "%.1f%%", $0.probability * 100)) }
         })
 
-        // Grad-CAM, one panel per image.
+        // Grad-CAM, one panel per image, as `gradcam --view input --panel` draws it.
         html.heading("Where the network looks: Grad-CAM @ \(camLayer)")
+        var co = GradCAMOptions()
+        co.layers = [camLayer]
+        co.view = .input
+        co.panel = true
+        co.metrics = false
         for (k, image) in images.enumerated() {
-            let x = ImageBatch.tensor([image])                                               // (1, 3, H, W)
-            let cam = try CAM.compute(.gradcam, graph: graph, input: x, layers: [camLayer])
-            let c = cam.classes[0]
-            var overlay = Overlay(image: image.crop, heat: Heatmap(width: x.shape[3], height: x.shape[2], values: cam.maps.data),
-                                  caption: "\(lm.label(c)) (\(c))  p = \(String(format: "%.3f", cam.probabilities[0]))  ·  gradcam @ \(camLayer)")
-            overlay.panel = true
-            try html.figure(overlay, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
+            let cam = try GradCAMJob.compute(lm, images: [image], options: co)
+            try html.figure(cam.figure, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
             advance(2, "Grad-CAM \(k + 1)/\(n)")
         }
 

@@ -8,8 +8,6 @@ extension Graph {
     /// - Parameter keeping: names that must stay separate layers (hooks, CAM targets, ReLUs a backward pass treats
     ///   as linear).
     public func fused(keeping: Set<String> = []) -> Graph {
-        var consumers = [[Int]](repeating: [], count: nodes.count)
-        for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { consumers[j].append(i) } }
         let kept = Set(keeping.compactMap { try? index(of: $0) })
         let aliasedTo = Set(aliases.values.compactMap { indexByNameLookup($0) })
         /// Whether node j may be absorbed into the node i feeding it.
@@ -76,6 +74,7 @@ extension Graph {
             }
         }
         g.profile = profile
+        g.passes = passes
         return g
     }
 }

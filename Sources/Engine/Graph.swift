@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A network as a DAG of named layers in topological order. Names are data: the same string is the weight-key
 /// prefix, the hook key and the `--layer` value (`fire9`, `layer4.1.conv2`, `features.29`).
@@ -21,6 +22,8 @@ public final class Graph {
     public static let inputIndex = -1
 
     public private(set) var nodes: [Node] = []
+    /// Per node: the indices of the nodes that read its output, in order (computed as nodes are added).
+    public private(set) var consumers: [[Int]] = []
     /// Per node: whether its output does not depend on the graph's input (see `isConstant`).
     private var constant: [Bool] = []
     /// Extra names for node outputs, e.g. "layer4" for "layer4.1".
@@ -32,6 +35,8 @@ public final class Graph {
     public var profile: [String: Double]?
     /// The last input shape and the node output shapes it gave.
     private var shapeCache: (input: [Int], shapes: [[Int]])?
+    /// The passes run so far; a fused copy (`fused(keeping:)`) counts into its source's.
+    public internal(set) var passes = PassCounts()
 
     public init() {}
 
@@ -66,6 +71,8 @@ public final class Graph {
             return try index(of: n)
         }
         indexByName[name] = nodes.count
+        for j in ins where j >= 0 { consumers[j].append(nodes.count) }
+        consumers.append([])
         nodes.append(Node(name: name, layer: layer, inputs: ins))
         constant.append(layer is Constant || !ins.isEmpty && ins.allSatisfy { $0 >= 0 && constant[$0] })
         workspace.append(Tensor(zeros: [0]))
@@ -141,6 +148,7 @@ public final class Graph {
                         retaining: Set<String>? = nil) throws -> Activations {
         let last = try until.map { try index(of: $0) } ?? nodes.count - 1
         _ = try shapes(input: x.shape, through: last)
+        passes.countForward()
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         hookAt[Graph.inputIndex]?.forEach { $0(x) }
@@ -150,9 +158,7 @@ public final class Graph {
         var retained = Set<Int>()
         if let keep = retaining {
             retained = try Set(keep.map { try index(of: $0) }).union([last])
-            var uses = Array(0 ..< nodes.count)
-            for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { uses[j] = Swift.max(uses[j], i) } }
-            lastUse = uses
+            lastUse = consumers.enumerated().map { i, readers in readers.last ?? i }
         }
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
         if last >= 0 {
@@ -206,6 +212,7 @@ public final class Graph {
             throw EngineError("backward: '\(name)' comes after '\(at)', so no gradient flows to it")
         }
         let lowest = targetIndex.keys.min() ?? start
+        passes.countBackward()
         var hookAt: [Int: [(Tensor) -> Void]] = [:]
         for (name, hook) in hooks { hookAt[try index(of: name), default: []].append(hook) }
         let linear = try Set(linearThrough.map { try index(of: $0) })
@@ -263,6 +270,7 @@ extension Graph {
             throw EngineError("resume: replacement shape \(value.shape) does not fit the output of '\(name)' \(old.shape)")
         }
         let batch = value.shape[0]
+        passes.countForward()
         var outputs = acts.outputs
         outputs[start] = value
         func fit(_ t: Tensor) throws -> Tensor {
@@ -289,6 +297,17 @@ extension Graph {
         for i in (last + 1) ..< max(last + 1, nodes.count) { outputs[i] = nil }
         return Activations(graph: self, input: acts.input, outputs: outputs)
     }
+}
+
+/// How many passes a graph has run, one per call whatever the batch: forward passes (a `resume` is one too) and
+/// backward passes. Safe to read and count from any thread.
+public final class PassCounts: Sendable {
+    private let forwards = Atomic<Int>(0), backwards = Atomic<Int>(0)
+    public init() {}
+    public var forward: Int { forwards.load(ordering: .relaxed) }
+    public var backward: Int { backwards.load(ordering: .relaxed) }
+    func countForward() { forwards.add(1, ordering: .relaxed) }
+    func countBackward() { backwards.add(1, ordering: .relaxed) }
 }
 
 extension Layer {

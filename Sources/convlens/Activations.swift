@@ -1,12 +1,16 @@
 import ArgumentParser
 import ConvLens
+import Render
 
 struct Activations: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw every channel of a layer (or of every layer) as a grid of tiles, or run hand-made kernels on an image.",
         discussion: "--kernel FILE.json runs hand-made kernels instead of a model.\n\n" + KernelDemo.help)
 
-    enum Normalize: String, ExpressibleByArgument, CaseIterable { case minmax, standardize }
+    enum Normalize: String, ExpressibleByArgument, CaseIterable {
+        case minmax, standardize
+        var scaling: Scaling { self == .minmax ? .minmax : .standardize }
+    }
 
     @Argument(help: "An image (PNG or JPEG).") var image: String
     @OptionGroup var model: ModelOptions
@@ -16,11 +20,10 @@ struct Activations: ParsableCommand {
     var kernel: String?
     @Option(help: "Tiles per row (default 16, or 32 above 256 channels).") var perRow: Int?
     @Option(help: "Per-tile scaling: minmax, or standardize (x - mean, / std, x 64 + 128, clipped).") var normalize: Normalize = .minmax
-    @Option(help: ArgumentHelp("Colormap of the tiles.", valueName: "name")) var colormap = "viridis"
+    @Option(help: ArgumentHelp("Colormap of the tiles (default: viridis).", valueName: "name"), transform: { try Lookup.colormap($0) })
+    var colormap = Colormap.viridis
     @Option(help: "each: every tile on its own colour scale; shared: one scale for a layer's whole map, with a colorbar.")
     var tileScale: TileScale = .each
-
-    enum TileScale: String, ExpressibleByArgument, CaseIterable { case each, shared }
     @Flag(help: "With several layers, write one file per layer instead of one tall page.") var split = false
     @Option(help: ArgumentHelp("Output figure: .png, .jpg, .svg or .pdf (default in Reports/); a page too tall for one file is split.", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W); with --kernel, every stage (above).",
@@ -48,9 +51,9 @@ struct Activations: ParsableCommand {
         o.layers = layer
         o.all = all
         o.perRow = perRow
-        o.normalize = normalize.rawValue
+        o.normalize = normalize.scaling
         o.colormap = colormap
-        o.tileScale = tileScale.rawValue
+        o.tileScale = tileScale
         o.split = split
         o.out = out
         o.raw = raw
@@ -59,3 +62,5 @@ struct Activations: ParsableCommand {
         if let raw { print("wrote \(raw)") }
     }
 }
+
+extension TileScale: ExpressibleByArgument {}

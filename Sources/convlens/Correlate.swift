@@ -22,7 +22,8 @@ struct Correlate: ParsableCommand {
     var labelBy: LabelBy?
     @Flag(help: "Draw the walkthrough figure: pooled and logit correlations side by side, with strip plots of each vector.")
     var walkthrough = false
-    @Option(help: ArgumentHelp("Colormap of the matrix.", valueName: "name")) var colormap = "rdbu"
+    @Option(help: ArgumentHelp("Colormap of the matrix (default: rdbu).", valueName: "name"), transform: { try Lookup.colormap($0) })
+    var colormap = CorrelateOptions().colormap
     @Option(help: ArgumentHelp("A title over the figure.", valueName: "text")) var title: String?
     @Option(help: ArgumentHelp("Output figure: .png, .svg or .pdf (default Reports/<first image>_correlation.png).", valueName: "file"))
     var out: String?

@@ -13,15 +13,24 @@ struct GradCAM: ParsableCommand {
 
     @Argument(help: "Images (PNG or JPEG); they run as one batch.") var images: [String]
     @OptionGroup var model: ModelOptions
-    @Option(help: ArgumentHelp("The method.", valueName: "name")) var method = "gradcam"
+    @Option(help: ArgumentHelp("The method (default: gradcam).", valueName: "name"), transform: { try CAMMethod.named($0) })
+    var method = CAMMethod.gradcam
     @Option(help: ArgumentHelp("Target layer; repeat for several, averaged (default: the architecture's last conv block, e.g. fire9).", valueName: "name"))
     var layer: [String] = []
     @Option(name: .customLong("class"), parsing: .upToNextOption,
             help: ArgumentHelp("The class to explain: one for all images or one per image (default: the top class).", valueName: "index"))
     var classes: [Int] = []
+    @Option(help: ArgumentHelp("What to explain: class:C (a logit), prob:C, classes:C1,C2 (summed), sigmoid:I, output:I (a raw "
+        + "output element), mask:C@FILE (class C over a PNG mask of a segmentation output); one for all images or one per image.",
+        valueName: "kind:value"), transform: { try CAMTargetSpec(parsing: $0) })
+    var target: [CAMTargetSpec] = []
+    @Option(help: ArgumentHelp("Read a (tokens, channels) layer as an HxW grid of its last HxW tokens (ViT-style layouts).",
+                               valueName: "HxW"), transform: { try CAMGrid(parsing: $0) })
+    var reshape: CAMGrid?
     @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
-    @Option(help: ArgumentHelp("Colormap of the heatmap.", valueName: "name")) var colormap = "jet"
+    @Option(help: ArgumentHelp("Colormap of the heatmap (default: jet).", valueName: "name"), transform: { try Lookup.colormap($0) })
+    var colormap = GradCAMOptions().colormap
     @Flag(help: "Draw input | heatmap | overlay with a caption; with --top K, the input once and then one overlay per class.")
     var panel = false
     @Option(help: ArgumentHelp("Draw over the whole photo (photo) or over the model's input, the crop (input).", valueName: "photo|input"))
@@ -42,9 +51,10 @@ struct GradCAM: ParsableCommand {
             try OptionLimits.alpha.check(Double(alpha))
             if let scale { try OptionLimits.scale.check(scale) }
             try OptionLimits.top.check(top)
-            _ = try CAMMethod.named(method)
         }
-        guard top == nil || classes.isEmpty else { throw ValidationError("give either --class or --top, not both") }
+        guard [top != nil, !classes.isEmpty, !target.isEmpty].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give one of --class, --target and --top")
+        }
     }
 
     func run() throws {
@@ -54,7 +64,8 @@ struct GradCAM: ParsableCommand {
         var o = GradCAMOptions()
         o.method = method
         o.layers = layer
-        o.classes = classes
+        o.targets = target.isEmpty ? classes.map { .value(.logit($0)) } : target
+        o.reshape = reshape
         o.top = top ?? 1
         o.alpha = alpha
         o.colormap = colormap
@@ -74,6 +85,8 @@ struct GradCAM: ParsableCommand {
                 let at = e.layers.isEmpty ? "" : " @ \(e.layers.joined(separator: "+"))"
                 if let c = e.classIndex, let label = e.label, let p = e.probability {
                     print("\(e.image): \(label) (\(c)), p = \(String(format: "%.3f", p)), \(e.method)\(at)")
+                } else if let t = e.target, let v = e.score {
+                    print("\(e.image): \(t) = \(String(format: "%.4g", v)), \(e.method)\(at)")
                 } else {
                     print("\(e.image): \(e.method)\(at) (no classifier: a class-free map)")
                 }

@@ -1,6 +1,6 @@
 import Testing
-@testable import Analysis
 import Engine
+import Resampling
 import TestSupport
 
 /// Bilinear resizing against OpenCV and PyTorch. Fixtures from Scripts/make_fixtures.py, group "resize":

@@ -106,9 +106,9 @@ struct OptionsAndOutputsTests {
         let s = try Scratch()
         let out = ["--out", s.out + "/m.png"]
         expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--colormap", "jett"] + out), code: 2,
-                      "error: unknown colormap 'jett'; did you mean 'jet'? colormaps are: viridis", scratch: s)
+                      "error: The value 'jett' is invalid for '--colormap <name>': unknown colormap 'jett'; did you mean 'jet'? colormaps are: viridis", scratch: s)
         expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--method", "gradcamm++"] + out), code: 2,
-                      "error: unknown CAM method 'gradcamm++'; did you mean 'gradcam++'", scratch: s)
+                      "error: The value 'gradcamm++' is invalid for '--method <name>': unknown CAM method 'gradcamm++'; did you mean 'gradcam++'", scratch: s)
         expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--layer", "logits"] + out), code: 2,
                       "error: layer 'logits' has shape 1000; gradcam needs a layer with spatial extent", scratch: s)
         expectRefusal(try convlens(["gradcam", "--model", "squeezenet1_1", Self.chelsea, "--out", s.out + "/m.xyz"]), code: 2,

@@ -106,7 +106,7 @@ import Render
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var o = GradCAMOptions()
-        o.method = "scorecam"
+        o.method = .scorecam
         o.metrics = false
         o.out = dir + "/s.png"
         var seen: [Double] = []
