@@ -13,6 +13,7 @@ struct Correlate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("A second set: the matrix is then n x m.", valueName: "image"))
     var vs: [String] = []
     @OptionGroup var model: ModelOptions
+    @OptionGroup var dataset: DatasetFlags
     @Option(help: ArgumentHelp("pooled (the last conv block, globally averaged), logits, probabilities, or a layer name to pool.",
                                valueName: "feature"))
     var feature = "pooled"
@@ -34,11 +35,15 @@ struct Correlate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard images.count + vs.count >= 2 else { throw ValidationError("give at least two images") }
+        guard images.count + vs.count >= 2 || dataset.active(images) else { throw ValidationError("give at least two images") }
         try validating { try OptionLimits.scale.check(scale) }
     }
 
     func run() throws {
+        if dataset.active(images) {
+            guard vs.isEmpty else { throw ValidationError("--vs is for single runs; in dataset mode embeddings go to --out DIR") }
+            return try dataset.run(images, model: model, out: out) { lm, _ in try DatasetWork.embeddings(lm, feature: feature) }
+        }
         let lm = try model.load()
         var o = CorrelateOptions()
         o.feature = feature
