@@ -68,8 +68,9 @@ public enum Manifest {
     static func parse(_ bytes: [UInt8], name: String, base: String?, json: Bool) throws -> [ManifestItem] {
         guard bytes.count <= maxBytes else { throw FileError(path: name, message: "is over \(byteCount(maxBytes)); split the manifest") }
         var items: [ManifestItem] = []
-        for (number, raw) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // Lines split on the byte: a String would read "\r\n" as one character.
+        for (number, raw) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            let line = Substring(String(decoding: raw.last == 13 ? raw.dropLast() : raw, as: UTF8.self))
             if line.allSatisfy(\.isWhitespace) || line.hasPrefix("#") { continue }
             func bad(_ problem: String) -> FileError { FileError(path: name, message: "line \(number + 1): \(problem)") }
             var path = String(line), target: Int?
