@@ -47,10 +47,8 @@ extension NPY {
         }
         let rowBytes = first.dropFirst().reduce(4, *)
         let shape = [pieces.reduce(0) { $0 + $1.rows.count }] + first.dropFirst()
-        var head = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple(shape)), }"
-        head += String(repeating: " ", count: 21 - String(shape[0]).count)
         try AtomicFile.write(to: path) { fd in
-            try preamble(head).withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
+            try header(shape: shape).withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
             for (p, h) in zip(pieces, headers) {
                 let input = p.file
                 guard let handle = FileHandle(forReadingAtPath: input) else { throw TensorFileError(file: input, "cannot be opened for reading") }
@@ -66,5 +64,14 @@ extension NPY {
             }
         }
         return shape
+    }
+}
+
+extension NPY {
+    /// The bytes before the data of a float32 C-order array of `shape`, as numpy writes them.
+    public static func header(shape: [Int]) -> [UInt8] {
+        var head = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple(shape)), }"
+        if let first = shape.first { head += String(repeating: " ", count: 21 - String(first).count) }  // numpy's GROWTH_AXIS_MAX_DIGITS
+        return preamble(head)
     }
 }
