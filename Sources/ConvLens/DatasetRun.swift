@@ -13,8 +13,14 @@ public struct DatasetOptions {
     public var figures = false
     /// Also measure each map's faithfulness (gradcam; about 45 extra forward passes per map).
     public var faithfulness = false
-    /// Images per batch: memory is bounded by one batch, whatever the size of the manifest.
+    /// Images per batch (read, committed and, with `batchedPasses`, run together): memory is bounded by one batch,
+    /// whatever the size of the manifest.
     public var batch = 8
+    /// Run a batch's images through the network together. Faster, but a GEMM over several images may round in
+    /// the last bits differently from one over a single image, so results then depend on an image's batch peers
+    /// (which differ between shardings and reruns). Off by default: each image runs alone and its results are a
+    /// function of the image and the configuration only.
+    public var batchedPasses = false
     public var maxPixels = ImageIO.defaultMaxPixels
     public var fit: Fit?
     public init() {}
@@ -144,7 +150,8 @@ public enum DatasetRun {
             }
             var rows: [Float] = [], rowShape: [Int] = []
             if !images.isEmpty {
-                let batch = try computeIsolating(work, images: images, targets: targets)
+                let batch = o.batchedPasses ? try computeIsolating(work, images: images, targets: targets)
+                                            : try computeEach(work, images: images, targets: targets)
                 rowShape = batch.rowShape
                 let size = rowShape.reduce(1, *)
                 for (j, i) in good.enumerated() {
@@ -171,23 +178,28 @@ public enum DatasetRun {
         return summary
     }
 
-    /// Runs a batch; when it fails with anything but bad usage, runs its images one by one, so one image whose
-    /// result is not finite fails alone.
+    /// Runs a batch in one pass; when it fails with anything but bad usage, runs its images one by one, so one
+    /// image whose result is not finite fails alone.
     static func computeIsolating(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
         do { return try work.run(images, targets) } catch where !(error is UsageError) && images.count > 1 {
-            var out = DatasetWork.Batch(records: [])
-            for (image, target) in zip(images, targets) {
-                do {
-                    let one = try work.run([image], [target])
-                    out.records += one.records
-                    out.rows += one.rows
-                    out.rowShape = one.rowShape
-                } catch where !(error is UsageError) {
-                    out.records.append(DatasetRecord(path: image.path, config: "", error: escapingControlCharacters("\(error)")))
-                }
-            }
-            return out
+            return try computeEach(work, images: images, targets: targets)
         }
+    }
+
+    /// Runs each image of a batch on its own; an image that fails with anything but bad usage is recorded.
+    static func computeEach(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
+        var out = DatasetWork.Batch(records: [])
+        for (image, target) in zip(images, targets) {
+            do {
+                let one = try work.run([image], [target])
+                out.records += one.records
+                out.rows += one.rows
+                out.rowShape = one.rowShape
+            } catch where !(error is UsageError) {
+                out.records.append(DatasetRecord(path: image.path, config: "", error: escapingControlCharacters("\(error)")))
+            }
+        }
+        return out
     }
 
     /// What the configuration hash covers: the model (its name and the SHA-256 of its file), the preprocessing and
@@ -205,6 +217,7 @@ public enum DatasetRun {
         c["preprocessing"] = "\(p.name) size \(p.cropSize)x\(p.cropWidth) resize \(p.resizeShorterSide) \(p.resample) bgr \(p.bgr) "
             + "scale \(p.scale) mean \(p.mean) std \(p.std) fit \((o.fit ?? p.defaultFit).rawValue)"
         c["faithfulness"] = o.faithfulness ? "yes" : "no"
+        c["passes"] = o.batchedPasses ? "batched" : "one image each"
         return c
     }
 

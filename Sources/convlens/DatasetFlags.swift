@@ -12,6 +12,9 @@ struct DatasetFlags: ParsableArguments {
     var shard: String?
     @Option(name: .customLong("batch-size"), help: "Dataset mode: images per batch (memory is bounded by one batch).")
     var batchSize = 8
+    @Flag(help: ArgumentHelp("Dataset mode: run a batch's images through the network together: faster, but results may then "
+                             + "differ in the last bits with an image's batch peers (so between shardings and reruns)."))
+    var batchedPasses = false
     @Flag(help: "Dataset mode (gradcam): draw an overlay per image into OUT/figures.") var figures = false
     @Flag(help: "Dataset mode (gradcam): measure each map's faithfulness (about 45 extra forward passes per map).")
     var faithfulness = false
@@ -23,7 +26,7 @@ struct DatasetFlags: ParsableArguments {
 
     /// Whether the command runs in dataset mode: its images name a manifest, or a dataset option is given.
     func active(_ images: [String]) -> Bool {
-        Manifest.names(images) || jsonl || shard != nil || figures || faithfulness
+        Manifest.names(images) || jsonl || shard != nil || figures || faithfulness || batchedPasses
     }
 
     /// Runs a dataset command: reads the manifest, loads the model, streams the shard's images through `work` and
@@ -39,6 +42,7 @@ struct DatasetFlags: ParsableArguments {
         o.figures = figures
         o.faithfulness = faithfulness
         o.batch = batchSize
+        o.batchedPasses = batchedPasses
         o.maxPixels = model.maxPixels
         o.fit = model.fit
         if figures && out == nil { throw ValidationError("--figures needs --out DIR") }
