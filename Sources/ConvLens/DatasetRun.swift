@@ -116,7 +116,7 @@ public enum DatasetRun {
     ///   - progress: called after each batch with (items done, items in this shard).
     public static func run(_ lm: LoadedModel, items: [ManifestItem], work: DatasetWork, options o: DatasetOptions,
                            emit: (DatasetRecord) -> Void, progress: ((Int, Int) -> Void)? = nil) throws -> DatasetSummary {
-        try OptionLimits.batch.check(o.batch)
+        try OptionLimits.batchSize.check(o.batch)
         let mine = items.filter { o.shard.contains($0.path) }
         var summary = DatasetSummary()
         summary.otherShards = items.count - mine.count
@@ -154,6 +154,7 @@ public enum DatasetRun {
                                             : try computeEach(work, images: images, targets: targets)
                 rowShape = batch.rowShape
                 let size = rowShape.reduce(1, *)
+                var next = 0                                                  // the batch's rows belong to its successes
                 for (j, i) in good.enumerated() {
                     let (path, sha) = (records[i].path, records[i].sha256)
                     records[i] = batch.records[j]
@@ -162,7 +163,8 @@ public enum DatasetRun {
                     records[i].config = configHash
                     records[i].givenTarget = targets[j]
                     if records[i].error == nil, work.array != nil, !batch.rows.isEmpty {
-                        rows += batch.rows[j * size ..< (j + 1) * size]
+                        rows += batch.rows[next * size ..< (next + 1) * size]
+                        next += 1
                     }
                 }
             }

@@ -99,7 +99,8 @@ struct DatasetStore {
             }
             if array != nil { pieces += Self.runs(keepRows).map { (segment, $0) } }
         }
-        let failures = failedLast.values.filter { f in !kept.contains { $0.path == f.path } }.sorted { $0.path < $1.path }
+        let keptPaths = Set(kept.map(\.path))
+        let failures = failedLast.values.filter { !keptPaths.contains($0.path) }.sorted { $0.path < $1.path }
         if let array, !pieces.isEmpty {
             try NPY.concatenate(pieces.map { (file: "\($0.file).\(array).npy", rows: $0.rows) }, to: "\(dir)/\(stem).\(array).npy")
         }

@@ -39,7 +39,7 @@ public enum EmbeddingReduce {
     /// Runs the reduce; returns the files written.
     public static func run(_ o: ReduceOptions) throws -> [String] {
         guard !o.shards.isEmpty else { throw UsageError("--embeddings matched no .npy files") }
-        try OptionLimits.top.check(o.neighbours == 0 ? nil : o.neighbours)
+        try OptionLimits.neighbours.check(o.neighbours)
         let colormap = try Lookup.colormap(o.colormap)
         let j = try join(o.shards)
         guard j.n >= 2 else { throw UsageError("--embeddings: \(j.n) embedded image\(j.n == 1 ? "" : "s") in the shards; need at least 2") }

@@ -41,7 +41,10 @@ struct Correlate: ParsableCommand {
 
     func validate() throws {
         guard images.count + vs.count >= 2 || dataset.active(images) || embeddings != nil else { throw ValidationError("give at least two images") }
-        try validating { try OptionLimits.scale.check(scale) }
+        try validating {
+            try OptionLimits.scale.check(scale)
+            try OptionLimits.neighbours.check(neighbours)
+        }
     }
 
     func run() throws {

@@ -20,7 +20,7 @@ struct DatasetFlags: ParsableArguments {
     var faithfulness = false
 
     func validate() throws {
-        try validating { try OptionLimits.batch.check(batchSize) }
+        try validating { try OptionLimits.batchSize.check(batchSize) }
         if let shard { try validating { _ = try Shard.parse(shard) } }
     }
 

@@ -1,6 +1,7 @@
 import Testing
 @testable import ConvLens
 import Engine
+import Analysis
 import Foundation
 import Models
 import Support
@@ -117,6 +118,32 @@ import TensorIO
             #expect(records.filter { $0.error == nil }.compactMap(\.row) == Array(0 ..< records.filter { $0.error == nil }.count))
         }
         #expect(paths.sorted() == items.map(\.path).sorted() && rows == 8)
+    }
+
+    @Test func gradcamExplainsEachImagesTargetAndRecordsAnOutOfRangeOne() throws {
+        let dir = try DatasetManifestTests.tempDir("gradcam")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let paths = try Self.dataset(dir, n: 3).map(\.path).filter { !$0.hasSuffix("broken.png") }
+        let items = [ManifestItem(path: paths[0], target: 3), ManifestItem(path: paths[1], target: 50), ManifestItem(path: paths[2])]
+        let lm = try Self.model()                                       // 10 classes
+        var o = DatasetOptions()
+        o.out = dir + "/out"
+        o.figures = true
+        var lines: [DatasetRecord] = []
+        let work = try DatasetWork.gradcam(lm, options: GradCAMOptions(), dataset: o)
+        let summary = try DatasetRun.run(lm, items: items, work: work, options: o, emit: { lines.append($0) })
+        #expect(summary.processed == 2 && summary.failed == 1)
+        #expect(lines[0].target == 3 && lines[0].givenTarget == 3)
+        #expect(lines[1].error?.contains("out of range") == true, "\(lines[1])")
+        #expect(lines[2].target != nil && lines[2].target == lines[2].top?.first?.index)      // the top class by default
+        // The stored map is the library's Grad-CAM of that image alone, for its class, bit for bit.
+        let maps = try NPY.read(dir + "/out/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/out").first { $0.hasSuffix(".maps.npy") }!))
+        let image = try ImageBatch.prepare([paths[0]], lm.preprocessing).images
+        let reference = try CAM.compute(try CAMMethod.named("gradcam"), graph: lm.model.inference(keeping: [lm.model.architecture.camLayer]),
+                                        input: ImageBatch.tensor(image), layers: [lm.model.architecture.camLayer], classes: [3])
+        #expect(maps.shape == [2] + Array(reference.maps.shape.dropFirst()))
+        #expect(Array(maps.values[0 ..< reference.maps.count]) == reference.maps.data)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out/figures").filter { $0.hasSuffix("_gradcam.png") }.count == 2)
     }
 
     @Test func concatenatingRowRangesMatchesSlicingTheArrays() throws {
