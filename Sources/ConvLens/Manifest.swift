@@ -34,14 +34,25 @@ public enum Manifest {
     ///     order of their paths), a `.jsonl` file (`{"path": P, "target": T}` a line) or a text file of paths. Relative
     ///     paths in a file are taken from the file's directory; blank lines and lines starting with `#` are skipped.
     ///   - standardInput: reads standard input to its end.
+    /// - Throws: a `FileError` naming the manifest when it is unreadable, has a bad line, or lists no image.
     public static func load(_ source: String, standardInput: () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) })
         throws -> [ManifestItem] {
-        if source == "-" { return try parse(standardInput(), name: "standard input", base: nil, json: false) }
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: source, isDirectory: &isDir), isDir.boolValue { return try directory(source) }
-        let bytes = try InputFile.read(source, as: InputFile.Kind("a manifest", maxBytes: maxBytes))
-        let base = URL(fileURLWithPath: source).deletingLastPathComponent().path
-        return try parse(bytes, name: source, base: base, json: URL(fileURLWithPath: source).pathExtension.lowercased() == "jsonl")
+        let items: [ManifestItem]
+        if source == "-" {
+            items = try parse(standardInput(), name: "standard input", base: nil, json: false)
+        } else if FileManager.default.fileExists(atPath: source, isDirectory: &isDir), isDir.boolValue {
+            items = try directory(source)
+        } else {
+            let bytes = try InputFile.read(source, as: InputFile.Kind("a manifest", maxBytes: maxBytes))
+            let base = URL(fileURLWithPath: source).deletingLastPathComponent().path
+            items = try parse(bytes, name: source, base: base, json: URL(fileURLWithPath: source).pathExtension.lowercased() == "jsonl")
+        }
+        guard !items.isEmpty else {
+            throw FileError(path: source == "-" ? "standard input" : source,
+                            message: isDir.boolValue ? "holds no PNG or JPEG files (.png, .jpg, .jpeg)" : "lists no images")
+        }
+        return items
     }
 
     /// The image files under `root`, recursively, sorted by the bytes of their paths (the same on every machine).

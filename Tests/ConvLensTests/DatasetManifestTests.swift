@@ -36,6 +36,9 @@ import Support
         #expect(try Manifest.load(dir + "/list.txt") == [ManifestItem(path: dir + "/x.png"), ManifestItem(path: "/abs/y.jpg"),
                                                          ManifestItem(path: dir + "/sub/z.png")])
         #expect(try Manifest.load("-", standardInput: { Array("a.png\nb.png\n".utf8) }) == [ManifestItem(path: "a.png"), ManifestItem(path: "b.png")])
+        #expect { try Manifest.load("-", standardInput: { Array("# nothing\n".utf8) }) } throws: { "\($0)" == "standard input: lists no images" }
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        #expect { try Manifest.load(dir + "/empty") } throws: { "\($0)".hasSuffix("empty: holds no PNG or JPEG files (.png, .jpg, .jpeg)") }
     }
 
     @Test func aJSONLinesManifestGivesPathsAndTargetsAndNamesABadLine() throws {
