@@ -62,6 +62,18 @@ def lite0():
     return m
 
 
+def stub_torchvision():
+    """pytorch-grad-cam imports torchvision only for helpers the benchmarks do not use: stand-ins, unless it is there."""
+    if "torchvision" in sys.modules:
+        return
+    tv = types.ModuleType("torchvision"); tv.transforms = types.ModuleType("torchvision.transforms")
+    tv.transforms.functional = types.ModuleType("torchvision.transforms.functional"); tv.ops = types.ModuleType("torchvision.ops")
+    for n in ("Compose", "Normalize", "ToTensor"): setattr(tv.transforms, n, object)
+    tv.transforms.functional.resize = None
+    sys.modules.update({"torchvision": tv, "torchvision.transforms": tv.transforms,
+                        "torchvision.transforms.functional": tv.transforms.functional, "torchvision.ops": tv.ops})
+
+
 def build(name):
     """The torch model, its input size and its default Grad-CAM layer (as convlens bench uses them)."""
     if name == "efficientnet_lite0":
@@ -95,13 +107,7 @@ def bench_torch(name, runs):
         out["forward_ms"] = timed(lambda: m(x1), runs)
         out["forward_b8_ms_per_image"] = timed(lambda: m(x8), max(2, runs // 2)) / 8
     try:
-        if "torchvision" not in sys.modules:          # pytorch-grad-cam imports torchvision only for unused helpers
-            tv = types.ModuleType("torchvision"); tv.transforms = types.ModuleType("torchvision.transforms")
-            tv.transforms.functional = types.ModuleType("torchvision.transforms.functional"); tv.ops = types.ModuleType("torchvision.ops")
-            for n in ("Compose", "Normalize", "ToTensor"): setattr(tv.transforms, n, object)
-            tv.transforms.functional.resize = None
-            sys.modules.update({"torchvision": tv, "torchvision.transforms": tv.transforms,
-                                "torchvision.transforms.functional": tv.transforms.functional, "torchvision.ops": tv.ops})
+        stub_torchvision()
         from pytorch_grad_cam import GradCAM
         cam = GradCAM(model=m, target_layers=[cam_layer])
         out["gradcam_ms"] = timed(lambda: cam(input_tensor=x1, targets=None), runs)

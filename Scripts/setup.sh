@@ -9,7 +9,7 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # 1. System packages: BLAS, Cairo, PNG, JPEG, zlib, a font with Latin and Cyrillic; pdftoppm and headless Chromium
 #    for the tests that render the PDF and the HTML report.
-PKGS="libopenblas-dev libcairo2-dev libpng-dev libjpeg-dev zlib1g-dev fonts-dejavu-core poppler-utils pkg-config chromium"
+PKGS="libopenblas-dev libcairo2-dev libpng-dev libjpeg-dev zlib1g-dev fonts-dejavu-core poppler-utils pkg-config chromium python3-venv"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"; done)
 if [ -n "$missing" ]; then
   say "installing $(echo $missing)"
@@ -75,7 +75,17 @@ os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 PY
 fi
 
-# 4. Build ConvLens in release mode.
+# 4. The Dask integration's venv (integrations/, its scale test runs in the test suite): versions pinned, from PyPI.
+if [ ! -x .build-py/venv/bin/python ] || ! cmp -s integrations/requirements.txt .build-py/requirements.txt; then
+  say "installing integrations/requirements.txt (dask[distributed]) into .build-py/venv"
+  python3 -m venv .build-py/venv
+  .build-py/venv/bin/pip install -q --disable-pip-version-check -r integrations/requirements.txt
+  cp integrations/requirements.txt .build-py/requirements.txt
+else
+  say "integrations venv present"
+fi
+
+# 5. Build ConvLens in release mode.
 say "building (swift build -c release)"
 swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" | tail -5 || true
 BIN=$(swift build -c release --show-bin-path)/convlens

@@ -39,13 +39,17 @@ public enum Classify {
             let probs = Softmax.rows(logits.reshaped([chunk.count, k]))        // (n, K)
             try Finite.check(probs.data, "class probabilities", lm: lm, input: x, paths: chunk.map(\.path))
             for (i, image) in chunk.enumerated() {
-                let row = Array(probs.data[i * k ..< (i + 1) * k])
-                let best = row.indices.sorted { row[$0] > row[$1] || row[$0] == row[$1] && $0 < $1 }.prefix(top)
-                out.append(Classification(image: image.path,
-                                          top: best.map { Prediction(index: $0, label: lm.label($0), probability: Double(row[$0])) }))
+                out.append(Classification(image: image.path, top: best(probs.data[i * k ..< (i + 1) * k], top, lm)))
             }
         }
         return out
+    }
+
+    /// The `top` most probable classes of one row of probabilities, ties to the lower index.
+    static func best(_ probabilities: ArraySlice<Float>, _ top: Int, _ lm: LoadedModel) -> [Prediction] {
+        let row = Array(probabilities)                                          // (K)
+        return row.indices.sorted { row[$0] > row[$1] || row[$0] == row[$1] && $0 < $1 }.prefix(top)
+            .map { Prediction(index: $0, label: lm.label($0), probability: Double(row[$0])) }
     }
 
     /// JSON text of classifications: [{"image": PATH, "top": [{"index": I, "label": S, "probability": P}, ...]}, ...].

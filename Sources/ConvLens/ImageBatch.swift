@@ -33,16 +33,20 @@ public enum ImageBatch {
         var images: [PreparedImage] = [], skipped: [(String, Error)] = []
         for path in paths {
             do {
-                let photo = try ImageIO.read(path, maxPixels: maxPixels)
-                let (crop, region) = preprocessing.prepare(photo, fit: fit ?? preprocessing.defaultFit)
-                images.append(PreparedImage(path: path, crop: crop, tensor: preprocessing.tensor(crop), photo: keepPhotos ? photo : nil,
-                                            photoSize: (photo.width, photo.height), region: region))
+                images.append(prepare(try ImageIO.read(path, maxPixels: maxPixels), path: path, preprocessing, fit: fit, keepPhotos: keepPhotos))
             } catch {
                 if !skipUnreadable { throw error }
                 skipped.append((path, error))
             }
         }
         return (images, skipped)
+    }
+
+    /// Fits a decoded photo to the model's input and preprocesses it.
+    public static func prepare(_ photo: RGBImage, path: String, _ preprocessing: Preprocessing, fit: Fit?, keepPhotos: Bool) -> PreparedImage {
+        let (crop, region) = preprocessing.prepare(photo, fit: fit ?? preprocessing.defaultFit)
+        return PreparedImage(path: path, crop: crop, tensor: preprocessing.tensor(crop), photo: keepPhotos ? photo : nil,
+                             photoSize: (photo.width, photo.height), region: region)
     }
 
     /// Stacks prepared images into one batch, (N, 3, S, S).

@@ -67,6 +67,10 @@ public enum OptionLimits {
     public static let filter = OptionLimit("--filters", 0, 65535)
     public static let runs = OptionLimit("--runs", 1, 1000)
     public static let batch = OptionLimit("--batch", 1, 1024)
+    /// Images a dataset run reads, commits (and with --batched-passes, runs) together.
+    public static let batchSize = OptionLimit("--batch-size", 1, 1024)
+    /// Neighbours listed per image by `correlate --embeddings`; 0 lists none.
+    public static let neighbours = OptionLimit("--neighbours", 0, 1000)
     /// `bench --size`: the side of the profiled input.
     public static let inputSize = OptionLimit("--size", 16, 4096)
 
@@ -82,5 +86,5 @@ public enum OptionLimits {
 
     /// The table, for listings and tests.
     public static let all = [scale, alpha, size, steps, perRow, top, maxPixels, filter, runs, batch, inputSize, octaves, octaveScale,
-                             stepSize, styleWeight, contentWeight, tvWeight]
+                             stepSize, styleWeight, contentWeight, tvWeight, batchSize, neighbours]
 }

@@ -30,10 +30,10 @@ public func parallelChunks(_ n: Int, work: Int = .max, _ body: (Range<Int>) -> V
 
 /// How many cores the engine spreads work over.
 public enum Parallelism {
-    /// Active processor count, read once.
+    /// Active processor count within the thread limits (`allowed`), read once.
     public static let cores: Int = {
         #if os(Linux)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return allowedHere(online: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
         return 1
         #endif

@@ -10,9 +10,7 @@ public enum NPY {
     ///   - t: the tensor.
     public static func encode(_ t: TensorData) -> [UInt8] {
         precondition(checkedProduct(t.shape) == t.values.count, "NPY.encode: shape \(t.shape) does not hold \(t.values.count) values")
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple(t.shape)), }"
-        if let first = t.shape.first { header += String(repeating: " ", count: 21 - String(first).count) }  // numpy's GROWTH_AXIS_MAX_DIGITS
-        var out = preamble(header)
+        var out = header(shape: t.shape)
         t.values.withUnsafeBytes { out.append(contentsOf: $0) }  // Float32 little-endian
         return out
     }

@@ -14,6 +14,7 @@ struct Activations: ParsableCommand {
 
     @Argument(help: "An image (PNG or JPEG).") var image: String
     @OptionGroup var model: ModelOptions
+    @OptionGroup var dataset: DatasetFlags
     @Option(help: ArgumentHelp("A layer to show; repeat for several.", valueName: "name")) var layer: [String] = []
     @Flag(help: "Every layer with spatial extent, one section each (the Keras book's recipe).") var all = false
     @Option(help: ArgumentHelp("Hand-made kernels (JSON, format above) to run on the image instead of a model.", valueName: "file.json"))
@@ -40,6 +41,12 @@ struct Activations: ParsableCommand {
     }
 
     func run() throws {
+        if dataset.active([image]) {
+            guard layer.count == 1, kernel == nil else { throw ValidationError("in dataset mode give one --layer: each image's channel means at it go to --out DIR") }
+            return try dataset.run([image], model: model, out: out) { lm, _ in
+                try DatasetWork.embeddings(lm, feature: layer[0], command: "activations")
+            }
+        }
         if let kernel {
             for path in try KernelDemo.run(image: image, kernelFile: kernel, out: out, raw: raw, perRow: perRow, colormap: colormap,
                                            scale: scale, maxPixels: model.maxPixels) { print("wrote \(path)") }

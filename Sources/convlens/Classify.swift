@@ -7,6 +7,8 @@ struct Classify: ParsableCommand {
 
     @Argument(help: "Images (PNG or JPEG).") var images: [String]
     @OptionGroup var model: ModelOptions
+    @OptionGroup var dataset: DatasetFlags
+    @Option(help: ArgumentHelp("Dataset mode: the output directory (index per shard).", valueName: "dir")) var out: String?
     @Option(help: "How many classes to show per image.") var top: Int = 5
     @Flag(help: "Print JSON: [{\"image\": PATH, \"top\": [{\"index\": I, \"label\": S, \"probability\": P}, ...]}, ...].")
     var json = false
@@ -16,6 +18,10 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
+        if dataset.active(images) {
+            return try dataset.run(images, model: model, out: out) { lm, _ in try DatasetWork.classify(lm, top: min(top, lm.model.classes)) }
+        }
+        guard out == nil else { throw ValidationError("--out is for dataset mode (a directory, a manifest, --jsonl or --shard)") }
         let lm = try model.load()
         try lm.requireClassifier("classify")                                   // before decoding any image
         let batch = try model.prepare(images, for: lm).images

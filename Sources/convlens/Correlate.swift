@@ -9,10 +9,16 @@ struct Correlate: ParsableCommand {
     enum Order: String, ExpressibleByArgument, CaseIterable { case input, cluster }
     enum LabelBy: String, ExpressibleByArgument, CaseIterable { case `class`, file }
 
-    @Argument(help: "Images (PNG or JPEG).") var images: [String]
+    @Argument(help: "Images (PNG or JPEG), or a manifest (a directory, a list, -, a .jsonl file) for dataset mode.") var images: [String] = []
+    @Option(help: ArgumentHelp("Reduce embedding shards of dataset runs (quote the pattern): class-mean correlation, neighbours, projector.",
+                               valueName: "'dir/*.npy'")) var embeddings: String?
+    @Option(help: "With --embeddings: nearest neighbours listed per image (0 for none).") var neighbours = 5
+    @Flag(help: "With --embeddings: write the full (N, N) cosine matrix block by block to OUT/similarity.npy.") var fullMatrix = false
+    @Flag(help: "With --embeddings: write a TensorBoard projector export to OUT/projector.") var projector = false
     @Option(parsing: .upToNextOption, help: ArgumentHelp("A second set: the matrix is then n x m.", valueName: "image"))
     var vs: [String] = []
     @OptionGroup var model: ModelOptions
+    @OptionGroup var dataset: DatasetFlags
     @Option(help: ArgumentHelp("pooled (the last conv block, globally averaged), logits, probabilities, or a layer name to pool.",
                                valueName: "feature"))
     var feature = "pooled"
@@ -35,11 +41,19 @@ struct Correlate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard images.count + vs.count >= 2 else { throw ValidationError("give at least two images") }
-        try validating { try OptionLimits.scale.check(scale) }
+        guard images.count + vs.count >= 2 || dataset.active(images) || embeddings != nil else { throw ValidationError("give at least two images") }
+        try validating {
+            try OptionLimits.scale.check(scale)
+            try OptionLimits.neighbours.check(neighbours)
+        }
     }
 
     func run() throws {
+        if let embeddings { return try reduce(embeddings) }
+        if dataset.active(images) {
+            guard vs.isEmpty else { throw ValidationError("--vs is for single runs; in dataset mode embeddings go to --out DIR") }
+            return try dataset.run(images, model: model, out: out) { lm, _ in try DatasetWork.embeddings(lm, feature: feature) }
+        }
         let lm = try model.load()
         var o = CorrelateOptions()
         o.feature = feature

@@ -13,6 +13,7 @@ struct GradCAM: ParsableCommand {
 
     @Argument(help: "Images (PNG or JPEG); they run as one batch.") var images: [String]
     @OptionGroup var model: ModelOptions
+    @OptionGroup var dataset: DatasetFlags
     @Option(help: ArgumentHelp("The method (default: gradcam).", valueName: "name"), transform: { try CAMMethod.named($0) })
     var method = CAMMethod.gradcam
     @Option(help: ArgumentHelp("Target layer; repeat for several, averaged (default: the architecture's last conv block, e.g. fire9).", valueName: "name"))
@@ -58,6 +59,7 @@ struct GradCAM: ParsableCommand {
     }
 
     func run() throws {
+        if dataset.active(images) { return try runDataset() }
         let lm = try model.load()
         let (batch, skipped) = try model.prepare(images, for: lm, keepPhotos: view == .photo, skipUnreadable: skipUnreadable)
         guard !batch.isEmpty else { throw ValidationError("no readable images") }

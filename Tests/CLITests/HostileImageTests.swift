@@ -133,7 +133,8 @@ struct HostileImageTests {
     @Test func missingFileAndDirectory() throws {
         let s = try Scratch()
         expectRefusal(try Self.gradcam(s.dir + "/nope.png", s), code: 1, s.dir + "/nope.png: no such file", scratch: s)
-        expectRefusal(try Self.gradcam(s.dir, s), code: 1, s.dir + ": is a directory, not an image", scratch: s)
+        // A directory is a dataset manifest (issue 17); one without images is refused before anything is written.
+        expectRefusal(try Self.gradcam(s.dir, s), code: 1, s.dir + ": holds no PNG or JPEG files", scratch: s)
     }
 }
 

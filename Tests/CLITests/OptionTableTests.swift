@@ -20,6 +20,7 @@ import Testing
         ("bench", try! Bench.parse([])),
         ("weights import", try! WeightsCommand.Import.parse(["w.pth", "--arch", "resnet18", "--out", "w.safetensors"])),
         ("model options", try! ModelOptions.parse([])),
+        ("dataset options", try! DatasetFlags.parse([])),
     ]
 
     /// Numbers that have no range: any seed is a seed; class indices are checked against the model's class count.

@@ -1,0 +1,234 @@
+import Analysis
+import Foundation
+import Imaging
+import Support
+
+/// How a dataset run goes: which part of the manifest, where its outputs go, and what else to compute.
+public struct DatasetOptions {
+    /// The part of the manifest this run takes.
+    public var shard = Shard.whole
+    /// The output directory (index, arrays, figures); nothing is written when nil.
+    public var out: String?
+    /// Also draw one overlay per item into `<out>/figures` (gradcam).
+    public var figures = false
+    /// Also measure each map's faithfulness (gradcam; about 45 extra forward passes per map).
+    public var faithfulness = false
+    /// Images per batch (read, committed and, with `batchedPasses`, run together): memory is bounded by one batch,
+    /// whatever the size of the manifest.
+    public var batch = 8
+    /// Run a batch's images through the network together. Faster, but a GEMM over several images may round in
+    /// the last bits differently from one over a single image, so results then depend on an image's batch peers
+    /// (which differ between shardings and reruns). Off by default: each image runs alone and its results are a
+    /// function of the image and the configuration only.
+    public var batchedPasses = false
+    public var maxPixels = ImageIO.defaultMaxPixels
+    public var fit: Fit?
+    public init() {}
+}
+
+/// One line of a dataset index (and of `--jsonl` output).
+public struct DatasetRecord: Codable {
+    public var path: String
+    /// The SHA-256 of the file's bytes; nil when the file could not be read.
+    public var sha256: String?
+    /// The configuration hash (model file, method, layers, target, preprocessing).
+    public var config: String
+    /// The class explained (gradcam) or the target the manifest gave.
+    public var target: Int?
+    /// The target the manifest gave for this item, when it gave one.
+    public var givenTarget: Int?
+    public var top: [Prediction]?
+    public var faithfulness: Faithfulness?
+    /// The item's row in the shard's array (maps or embeddings), in the shard's index; nil in `--jsonl` lines and on
+    /// an error.
+    public var row: Int?
+    /// Why the item failed, one line with control characters escaped.
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case path, sha256, config, target, givenTarget = "given_target", top, faithfulness, row, error
+    }
+
+    /// The record as one line of JSON, keys sorted.
+    public func jsonLine() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+}
+
+/// What a dataset command computes for each batch.
+public struct DatasetWork {
+    /// The results of one batch: a record per image (path and hash filled in by the run) and their array rows.
+    public struct Batch {
+        public var records: [DatasetRecord]
+        /// (n, rowShape...) rows, image-major; empty when the command has no array.
+        public var rows: [Float]
+        public var rowShape: [Int]
+        public init(records: [DatasetRecord], rows: [Float] = [], rowShape: [Int] = []) {
+            self.records = records
+            self.rows = rows
+            self.rowShape = rowShape
+        }
+    }
+
+    /// "classify", "gradcam", "embeddings": the first word of the output files.
+    public let command: String
+    /// What the configuration hash covers besides the model and preprocessing, e.g. ["method": "gradcam"].
+    public let settings: [String: String]
+    /// The per-item array's name ("maps", "embeddings"), or nil.
+    public let array: String?
+    /// Whether the images keep their decoded photos (for figures over the photo).
+    public let keepPhotos: Bool
+    /// Computes a batch: prepared images and the targets the manifest gave them.
+    public let run: (_ images: [PreparedImage], _ targets: [Int?]) throws -> Batch
+
+    public init(command: String, settings: [String: String], array: String?, keepPhotos: Bool = false,
+                run: @escaping ([PreparedImage], [Int?]) throws -> Batch) {
+        self.command = command
+        self.settings = settings
+        self.array = array
+        self.keepPhotos = keepPhotos
+        self.run = run
+    }
+}
+
+/// What a dataset run did.
+public struct DatasetSummary {
+    public var processed = 0
+    /// Items already done by an earlier run of the same configuration.
+    public var skipped = 0
+    public var failed = 0
+    /// Items of the manifest outside this shard.
+    public var otherShards = 0
+}
+
+/// Runs a command over a manifest in batches: decode, compute, record, commit; a bad item is recorded and the
+/// run goes on.
+public enum DatasetRun {
+    /// Runs `work` over the shard's items.
+    /// - Parameters:
+    ///   - lm: the model.
+    ///   - items: the whole manifest (the shard is taken here).
+    ///   - work: what to compute per batch.
+    ///   - options: shard, output directory, batch size.
+    ///   - emit: called with each item's record as soon as its batch is committed (for `--jsonl`).
+    ///   - progress: called after each batch with (items done, items in this shard).
+    public static func run(_ lm: LoadedModel, items: [ManifestItem], work: DatasetWork, options o: DatasetOptions,
+                           emit: (DatasetRecord) -> Void, progress: ((Int, Int) -> Void)? = nil) throws -> DatasetSummary {
+        try OptionLimits.batchSize.check(o.batch)
+        let mine = items.filter { o.shard.contains($0.path) }
+        var summary = DatasetSummary()
+        summary.otherShards = items.count - mine.count
+        let config = try configuration(lm, work: work, options: o)
+        let configHash = DatasetStore.hash(config)
+        var store = try o.out.map { try DatasetStore(dir: $0, command: work.command, config: config, shard: o.shard, array: work.array) }
+        let done = try store?.doneKeys() ?? []
+        let figures = o.out.map { $0 + "/figures" }
+        if o.figures, let figures { try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true) }
+
+        for start in stride(from: 0, to: mine.count, by: o.batch) {
+            let chunk = mine[start ..< min(start + o.batch, mine.count)]
+            var records: [DatasetRecord] = [], images: [PreparedImage] = [], targets: [Int?] = [], good: [Int] = []
+            for item in chunk {
+                var r = DatasetRecord(path: item.path, config: configHash, target: item.target, givenTarget: item.target)
+                do {
+                    let bytes = try InputFile.read(item.path, as: .image(maxPixels: o.maxPixels))
+                    r.sha256 = SHA256.hex(bytes)
+                    if done.contains(DatasetStore.key(path: item.path, sha256: r.sha256, target: item.target)) {
+                        summary.skipped += 1
+                        continue
+                    }
+                    let photo = try ImageIO.decode(bytes, name: item.path, maxPixels: o.maxPixels)
+                    images.append(ImageBatch.prepare(photo, path: item.path, lm.preprocessing, fit: o.fit, keepPhotos: work.keepPhotos))
+                    targets.append(item.target)
+                    good.append(records.count)
+                } catch {
+                    r.error = escapingControlCharacters("\(error)")
+                }
+                records.append(r)
+            }
+            var rows: [Float] = [], rowShape: [Int] = []
+            if !images.isEmpty {
+                let batch = o.batchedPasses ? try computeIsolating(work, images: images, targets: targets)
+                                            : try computeEach(work, images: images, targets: targets)
+                rowShape = batch.rowShape
+                let size = rowShape.reduce(1, *)
+                var next = 0                                                  // the batch's rows belong to its successes
+                for (j, i) in good.enumerated() {
+                    let (path, sha) = (records[i].path, records[i].sha256)
+                    records[i] = batch.records[j]
+                    records[i].path = path
+                    records[i].sha256 = sha
+                    records[i].config = configHash
+                    records[i].givenTarget = targets[j]
+                    if records[i].error == nil, work.array != nil, !batch.rows.isEmpty {
+                        rows += batch.rows[next * size ..< (next + 1) * size]
+                        next += 1
+                    }
+                }
+            }
+            // A part's rows follow its successful records in order; the join at the end numbers them in the shard.
+            try store?.commit(records, rows: rows, rowShape: rowShape)
+            for r in records {
+                if r.error != nil { summary.failed += 1 } else { summary.processed += 1 }
+                emit(r)
+            }
+            progress?(min(start + o.batch, mine.count), mine.count)
+        }
+        try store?.consolidate()
+        return summary
+    }
+
+    /// Runs a batch in one pass; when it fails with anything but bad usage, runs its images one by one, so one
+    /// image whose result is not finite fails alone.
+    static func computeIsolating(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
+        do { return try work.run(images, targets) } catch where !(error is UsageError) && images.count > 1 {
+            return try computeEach(work, images: images, targets: targets)
+        }
+    }
+
+    /// Runs each image of a batch on its own; an image that fails with anything but bad usage is recorded.
+    static func computeEach(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
+        var out = DatasetWork.Batch(records: [])
+        for (image, target) in zip(images, targets) {
+            do {
+                let one = try work.run([image], [target])
+                out.records += one.records
+                out.rows += one.rows
+                out.rowShape = one.rowShape
+            } catch where !(error is UsageError) {
+                out.records.append(DatasetRecord(path: image.path, config: "", error: escapingControlCharacters("\(error)")))
+            }
+        }
+        return out
+    }
+
+    /// What the configuration hash covers: the model (its name and the SHA-256 of its file), the preprocessing and
+    /// fit, and the command's own settings.
+    static func configuration(_ lm: LoadedModel, work: DatasetWork, options o: DatasetOptions) throws -> [String: String] {
+        var c = work.settings
+        c["command"] = work.command
+        c["model"] = lm.model.name
+        c["model_file"] = lm.model.source
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: lm.model.source, isDirectory: &isDir), !isDir.boolValue {
+            c["model_sha256"] = try fileHash(lm.model.source)
+        }
+        let p = lm.preprocessing
+        c["preprocessing"] = "\(p.name) size \(p.cropSize)x\(p.cropWidth) resize \(p.resizeShorterSide) \(p.resample) bgr \(p.bgr) "
+            + "scale \(p.scale) mean \(p.mean) std \(p.std) fit \((o.fit ?? p.defaultFit).rawValue)"
+        c["faithfulness"] = o.faithfulness ? "yes" : "no"
+        c["passes"] = o.batchedPasses ? "batched" : "one image each"
+        return c
+    }
+
+    /// The SHA-256 of a file, read in pieces.
+    static func fileHash(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path: path, message: "cannot be read") }
+        defer { try? handle.close() }
+        var h = SHA256()
+        while case let piece = handle.readData(ofLength: 4 << 20), !piece.isEmpty { h.update(Array(piece)) }
+        return h.finish().map { String(format: "%02x", $0) }.joined()
+    }
+}
