@@ -17,19 +17,8 @@ extension Objective {
         let size = max(target.data.reduce(0.0) { $0 + Double($1) * Double($1) }, 1e-30)
         return Objective(layer: layer, label: "style(\(layer))") { a in
             let g = Gram.matrices(a)                                      // (N, C, C)
-            let per = g.count / g.shape[0]
-            precondition(per == target.count, "style objective: Gram \(g.shape) does not fit the target \(target.shape)")
-            var dG = Tensor(zeros: g.shape)                               // (N, C, C)
-            var scores = [Float](repeating: 0, count: g.shape[0])
-            for i in 0 ..< g.shape[0] {
-                var s = 0.0
-                for k in 0 ..< per {
-                    let e = Double(g.data[i * per + k]) - Double(target.data[k])
-                    s += e * e
-                    dG.data[i * per + k] = Float(2 * e / size)
-                }
-                scores[i] = Float(s / size)
-            }
+            precondition(g.count / g.shape[0] == target.count, "style objective: Gram \(g.shape) does not fit the target \(target.shape)")
+            let (scores, dG) = relativeSquaredError(g, target, size)      // (N), (N, C, C)
             return (scores, Gram.backward(a, dG))
         }
     }
@@ -41,20 +30,28 @@ extension Objective {
     public static func content(_ layer: String, target: Tensor) -> Objective {
         let size = max(target.data.reduce(0.0) { $0 + Double($1) * Double($1) }, 1e-30)
         return Objective(layer: layer, label: "content(\(layer))") { a in
-            let per = a.count / a.shape[0]
-            precondition(per == target.count, "content objective: features \(a.shape) do not fit the target \(target.shape)")
-            var g = Tensor(zeros: a.shape)                                // (N, C, h, w)
-            var scores = [Float](repeating: 0, count: a.shape[0])
-            for i in 0 ..< a.shape[0] {
-                var s = 0.0
-                for k in 0 ..< per {
-                    let e = Double(a.data[i * per + k]) - Double(target.data[k])
-                    s += e * e
-                    g.data[i * per + k] = Float(2 * e / size)
-                }
-                scores[i] = Float(s / size)
-            }
-            return (scores, g)
+            precondition(a.count / a.shape[0] == target.count, "content objective: features \(a.shape) do not fit the target \(target.shape)")
+            return relativeSquaredError(a, target, size)                  // (N), (N, C, h, w)
         }
+    }
+
+    /// Per item i of x (N, ...), Σ(xᵢ − t)² / size, and its gradient 2(xᵢ − t) / size, shaped like x; sums in Double.
+    /// - Parameters:
+    ///   - x: (N, ...), each item the size of t.
+    ///   - t: the target, one item.
+    static func relativeSquaredError(_ x: Tensor, _ t: Tensor, _ size: Double) -> (scores: [Float], gradient: Tensor) {
+        let n = x.shape[0], per = x.count / n
+        var g = Tensor(zeros: x.shape)                                    // like x
+        var scores = [Float](repeating: 0, count: n)
+        for i in 0 ..< n {
+            var s = 0.0
+            for k in 0 ..< per {
+                let e = Double(x.data[i * per + k]) - Double(t.data[k])
+                s += e * e
+                g.data[i * per + k] = Float(2 * e / size)
+            }
+            scores[i] = Float(s / size)
+        }
+        return (scores, g)
     }
 }
