@@ -7,6 +7,9 @@
 //   convlens (command line) -> ConvLens + ArgumentParser
 import PackageDescription
 
+/// Swift 6 language mode (complete strict concurrency), target by target until every target is converted.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "ConvLens",
     products: [
@@ -25,13 +28,13 @@ let package = Package(
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "Support"),
-        .target(name: "Engine", dependencies: ["CBLAS"]),
-        .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
-        .target(name: "Models", dependencies: ["Engine", "TensorIO"]),
-        .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"]),
+        .target(name: "Support", swiftSettings: swift6),
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: swift6),
+        .target(name: "TensorIO", dependencies: ["Support", "CZlib"], swiftSettings: swift6),
+        .target(name: "Models", dependencies: ["Engine", "TensorIO"], swiftSettings: swift6),
+        .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"], swiftSettings: swift6),
         .target(name: "Analysis", dependencies: ["Engine"]),
-        .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging"]),
+        .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging"], swiftSettings: swift6),
         .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render"]),
         .executableTarget(name: "convlens", dependencies: [
             "ConvLens", "Engine", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,5 +1,5 @@
 import CBLAS
-import Dispatch
+import Synchronization
 
 /// The one wrapper around OpenBLAS: single-precision GEMM on row-major matrices, and its thread count.
 public enum BLAS {
@@ -24,42 +24,46 @@ public enum BLAS {
              c: c, ldc: ldc, parts: parts)
     }
 
-    /// `gemm` split into `parts` blocks of C, one per Dispatch task (1: one OpenBLAS call).
+    /// `gemm` split into `parts` blocks of C along its longer side, one per Dispatch task (1: one OpenBLAS call).
     @usableFromInline
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int) {
         if m == 0 || n == 0 { return }
+        let (ta, tb) = (transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans)
         if parts <= 1 {
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
-        // Split the longer side of C into blocks (rows of A, or columns of B).
+        // Split the longer side of C into blocks (columns of B, or rows of A).
         let alongN = n >= m
         let total = alongN ? n : m
         let step = (total + parts - 1) / parts
-        withoutActuallyEscaping({ (i: Int) in
+        let count = (total + step - 1) / step
+        parallelFor(count) { i in                          // each block writes its own rows or columns of C
             let lo = i * step, hi = Swift.min(total, lo + step)
-            guard lo < hi else { return }
             if alongN {
                 let bb = transB ? b + lo * ldb : b + lo
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), bb, Int32(ldb), beta, c + lo, Int32(ldc))
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), bb, Int32(ldb),
+                            beta, c + lo, Int32(ldc))
             } else {
                 let aa = transA ? a + lo : a + lo * lda
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(hi - lo), Int32(n), Int32(k), alpha, aa, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, aa, Int32(lda), b, Int32(ldb),
+                            beta, c + lo * ldc, Int32(ldc))
             }
-        }) { body in DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+        }
     }
 
-    /// Whether GEMMs are split over the cores by Dispatch (with OpenBLAS single-threaded); see `gemm`.
-    nonisolated(unsafe) public static var dispatchThreads = false
+    /// Whether GEMMs are split over the cores by Dispatch (with OpenBLAS single-threaded); see `gemm`. Set once at
+    /// start-up by `useDispatchThreads`; an atomic, so a pass on another thread reads it without a race.
+    @inlinable
+    public static var dispatchThreads: Bool { dispatchThreadsFlag.load(ordering: .relaxed) }
+    @usableFromInline
+    static let dispatchThreadsFlag = Atomic<Bool>(false)
 
     /// Makes OpenBLAS single-threaded and lets `gemm` split the work on Dispatch's threads.
     public static func useDispatchThreads() {
         threads = 1
-        dispatchThreads = true
+        dispatchThreadsFlag.store(true, ordering: .relaxed)
     }
 
     /// y = alpha · op(A) · x + beta · y for a row-major (m, n) matrix A; op(A) is Aᵀ when `trans`. A matrix-vector

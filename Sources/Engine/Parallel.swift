@@ -4,6 +4,8 @@ import Dispatch
 /// - Parameters:
 ///   - n: number of independent iterations.
 ///   - work: a rough cost of all iterations together, in elements touched; small jobs run inline.
+///   - body: called from several threads at once. Iterations must be independent: none may write memory that
+///     another one reads or writes. Every caller in the engine writes a disjoint part of its output per iteration.
 @inlinable
 public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
     if n <= 1 || work < 1 << 16 || Parallelism.cores <= 1 {
@@ -11,7 +13,8 @@ public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
         return
     }
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: n, execute: body)
+        let shared = ConcurrentBody(body)
+        DispatchQueue.concurrentPerform(iterations: n) { shared.body($0) }
     }
 }
 
@@ -26,6 +29,16 @@ public func parallelChunks(_ n: Int, work: Int = .max, _ body: (Range<Int>) -> V
     parallelFor(chunks) { c in
         body(c * n / chunks ..< (c + 1) * n / chunks)
     }
+}
+
+/// A closure that several threads call at once, for `parallelFor`. `@unchecked Sendable` is sound here because
+/// (1) `parallelFor`'s contract makes the calls independent (each iteration writes memory no other one touches) and
+/// (2) the box lives only inside `withoutActuallyEscaping`, which ends after `concurrentPerform` has returned, so no
+/// call outlives the caller's borrow of what the closure captures.
+@usableFromInline
+struct ConcurrentBody: @unchecked Sendable {
+    @usableFromInline let body: (Int) -> Void
+    @inlinable init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// How many cores the engine spreads work over.
