@@ -11,20 +11,33 @@ public enum BLAS {
     ///   - a, lda: A and its row stride. b, ldb: B and its row stride. c, ldc: C (m, n) and its row stride.
     ///   - split: whether this call may spread over the cores; false when the caller already runs GEMMs in parallel.
     ///
-    /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into one block of
-    /// C per core, run on Dispatch's threads: the engine's own parallel loops and the GEMMs then share one pool of
-    /// threads, instead of OpenBLAS's workers spinning on `sched_yield` while Dispatch's threads want the cores.
+    /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into panels of C,
+    /// a few per core, claimed one at a time by Dispatch's threads: the engine's own parallel loops and the GEMMs
+    /// then share one pool of threads, instead of OpenBLAS's workers spinning on `sched_yield` while Dispatch's
+    /// threads want the cores, and a core slowed down by another process takes fewer panels.
     @inlinable
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
-        let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
+        let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? panels(m: m, n: n, k: k) : 1
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
              c: c, ldc: ldc, parts: parts)
     }
 
-    /// `gemm` split into `parts` blocks of C along its longer side, one per Dispatch task (1: one OpenBLAS call).
+    /// How many panels a split GEMM cuts C into: a multiple of the core count (so that equal panels end together),
+    /// up to `chunksPerCore` per core, none narrower than 256 columns (or rows): each panel packs the whole of the
+    /// other operand again, which costs as much as about a hundred multiply-adds per packed value.
+    @inlinable
+    static func panels(m: Int, n: Int, k: Int) -> Int {
+        let cores = Parallelism.cores
+        return cores * Swift.max(1, Swift.min(Parallelism.chunksPerCore, Swift.max(m, n) / (256 * cores)))
+    }
+
+    /// `gemm` split into `parts` panels of C along its longer side, run by Dispatch's threads (1: one OpenBLAS
+    /// call). Each element of C is computed by one panel's call, over the whole of k, so the split does not change
+    /// the summation order (`BLASTests` checks it bit for bit); panel edges fall on multiples of 16, so that every
+    /// panel but the last is made of whole vector blocks.
     @usableFromInline
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int) {
@@ -34,12 +47,12 @@ public enum BLAS {
             cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
-        // Split the longer side of C into blocks (columns of B, or rows of A).
+        // Split the longer side of C into panels (columns of B, or rows of A).
         let alongN = n >= m
         let total = alongN ? n : m
-        let step = (total + parts - 1) / parts
+        let step = ((total + parts - 1) / parts + 15) & ~15
         let count = (total + step - 1) / step
-        parallelFor(count) { i in                          // each block writes its own rows or columns of C
+        parallelFor(count) { i in                          // each panel writes its own rows or columns of C
             let lo = i * step, hi = Swift.min(total, lo + step)
             if alongN {
                 let bb = transB ? b + lo * ldb : b + lo
