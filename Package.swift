@@ -6,8 +6,6 @@
 //   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine, Resampling; Render -> Support, CCairo, Imaging, Resampling
 //   ConvLens (the jobs a user runs) -> all of the above
 //   convlens (command line) -> ConvLens (and the value types of Engine, Render, Support) + ArgumentParser
-// Analysis, ConvLens and convlens build in the Swift 6 language mode (complete concurrency checking); the lower
-// targets move to it on their own branch (issue #16).
 import PackageDescription
 
 let package = Package(
@@ -34,13 +32,12 @@ let package = Package(
         .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
         .target(name: "Models", dependencies: ["Engine", "TensorIO"]),
         .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"]),
-        .target(name: "Analysis", dependencies: ["Engine", "Resampling"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Analysis", dependencies: ["Engine", "Resampling"]),
         .target(name: "Render", dependencies: ["Support", "CCairo", "Imaging", "Resampling"]),
-        .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render", "Resampling"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "ConvLens", dependencies: ["Support", "Engine", "TensorIO", "Models", "Imaging", "Analysis", "Render", "Resampling"]),
         .executableTarget(name: "convlens", dependencies: [
             "ConvLens", "Engine", "Render", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
 
         // Shared by the test targets: fixture loading and labelled comparisons. Never linked into the tool.
         .target(name: "TestSupport", dependencies: ["Engine", "TensorIO"], path: "Tests/TestSupport"),
@@ -57,5 +54,5 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["TensorIO", "Imaging"], path: "Fuzz",
                     exclude: ["Corpus", "Dictionaries", "Entry", "Regressions"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

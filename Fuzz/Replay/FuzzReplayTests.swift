@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// The fuzz targets by directory name.
-let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
+let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "image": fuzzImage, "pickle": fuzzPickle, "zip": fuzzZip, "safetensors": fuzzSafetensors, "kernels": fuzzKernels, "onnx": fuzzONNX, "labels": fuzzLabels,
     "keras": fuzzKeras,
 ]

@@ -1,5 +1,5 @@
 import CBLAS
-import Dispatch
+import Synchronization
 
 /// The one wrapper around OpenBLAS: single-precision GEMM on row-major matrices, and its thread count.
 public enum BLAS {
@@ -11,55 +11,72 @@ public enum BLAS {
     ///   - a, lda: A and its row stride. b, ldb: B and its row stride. c, ldc: C (m, n) and its row stride.
     ///   - split: whether this call may spread over the cores; false when the caller already runs GEMMs in parallel.
     ///
-    /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into one block of
-    /// C per core, run on Dispatch's threads: the engine's own parallel loops and the GEMMs then share one pool of
-    /// threads, instead of OpenBLAS's workers spinning on `sched_yield` while Dispatch's threads want the cores.
+    /// With `dispatchThreads` set, OpenBLAS runs single-threaded and a large GEMM is split here into panels of C,
+    /// a few per core, claimed one at a time by Dispatch's threads: the engine's own parallel loops and the GEMMs
+    /// then share one pool of threads, instead of OpenBLAS's workers spinning on `sched_yield` while Dispatch's
+    /// threads want the cores, and a core slowed down by another process takes fewer panels.
     @inlinable
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
-        let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? Parallelism.cores : 1
+        let parts = split && dispatchThreads && m * n * k >= 1 << 18 ? panels(m: m, n: n, k: k) : 1
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
              c: c, ldc: ldc, parts: parts)
     }
 
-    /// `gemm` split into `parts` blocks of C, one per Dispatch task (1: one OpenBLAS call).
+    /// How many panels a split GEMM cuts C into: a multiple of the core count (so that equal panels end together),
+    /// up to `chunksPerCore` per core, none narrower than 256 columns (or rows): each panel packs the whole of the
+    /// other operand again, which costs as much as about a hundred multiply-adds per packed value.
+    @inlinable
+    static func panels(m: Int, n: Int, k: Int) -> Int {
+        let cores = Parallelism.cores
+        return cores * Swift.max(1, Swift.min(Parallelism.chunksPerCore, Swift.max(m, n) / (256 * cores)))
+    }
+
+    /// `gemm` split into `parts` panels of C along its longer side, run by Dispatch's threads (1: one OpenBLAS
+    /// call). Each element of C is computed by one panel's call, over the whole of k, so the split does not change
+    /// the summation order: `BLASTests` checks it bit for bit, since OpenBLAS does not promise it. Panels stay equal:
+    /// rounded up to multiples of 16 rows, they changed some rows of a (300, 97, 64) product in the last bit.
     @usableFromInline
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int) {
         if m == 0 || n == 0 { return }
+        let (ta, tb) = (transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans)
         if parts <= 1 {
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
-        // Split the longer side of C into blocks (rows of A, or columns of B).
+        // Split the longer side of C into panels (columns of B, or rows of A).
         let alongN = n >= m
         let total = alongN ? n : m
         let step = (total + parts - 1) / parts
-        withoutActuallyEscaping({ (i: Int) in
+        let count = (total + step - 1) / step
+        parallelFor(count) { i in                          // each panel writes its own rows or columns of C
             let lo = i * step, hi = Swift.min(total, lo + step)
-            guard lo < hi else { return }
             if alongN {
                 let bb = transB ? b + lo * ldb : b + lo
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), bb, Int32(ldb), beta, c + lo, Int32(ldc))
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), bb, Int32(ldb),
+                            beta, c + lo, Int32(ldc))
             } else {
                 let aa = transA ? a + lo : a + lo * lda
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(hi - lo), Int32(n), Int32(k), alpha, aa, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, aa, Int32(lda), b, Int32(ldb),
+                            beta, c + lo * ldc, Int32(ldc))
             }
-        }) { body in DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+        }
     }
 
-    /// Whether GEMMs are split over the cores by Dispatch (with OpenBLAS single-threaded); see `gemm`.
-    nonisolated(unsafe) public static var dispatchThreads = false
+    /// Whether GEMMs are split over the cores by Dispatch (with OpenBLAS single-threaded); see `gemm`. Set once at
+    /// start-up by `useDispatchThreads`; an atomic, so a pass on another thread reads it without a race.
+    @inlinable
+    public static var dispatchThreads: Bool { dispatchThreadsFlag.load(ordering: .relaxed) }
+    @usableFromInline
+    static let dispatchThreadsFlag = Atomic<Bool>(false)
 
     /// Makes OpenBLAS single-threaded and lets `gemm` split the work on Dispatch's threads.
     public static func useDispatchThreads() {
         threads = 1
-        dispatchThreads = true
+        dispatchThreadsFlag.store(true, ordering: .relaxed)
     }
 
     /// y = alpha · op(A) · x + beta · y for a row-major (m, n) matrix A; op(A) is Aᵀ when `trans`. A matrix-vector

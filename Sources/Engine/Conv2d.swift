@@ -14,16 +14,15 @@ public final class Conv2d: WeightedLayer {
     public let dilation: (h: Int, w: Int)
     public let groups: Int
     /// Filters, (O, C/G, kH, kW).
-    public var weight: Tensor { didSet { winogradFilters = nil; winogradBackward = nil } }
+    public var weight: Tensor { didSet { winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels) } }
     /// Per-output-channel offsets, (O), or nil.
     public var bias: Tensor?
     /// How the forward and input-gradient passes compute: `.auto` picks Winograd F(4×4, 3×3) for 3×3 stride-1
     /// convolutions with enough tiles, im2col + sgemm otherwise.
     public var algorithm: Algorithm = .auto
     public enum Algorithm: Sendable { case auto, im2col, winograd }
-    /// Winograd-transformed filters, (36, O, C), and those of the input-gradient pass, (36, C, O); made on first use.
-    private var winogradFilters: [Float]?
-    private var winogradBackward: [Float]?
+    /// The Winograd-transformed filters of `weight`, made once on first use; replaced whenever `weight` is set.
+    private var winograd: WinogradFilters
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
 
@@ -57,7 +56,9 @@ public final class Conv2d: WeightedLayer {
         self.padding = padding
         self.dilation = (h: dilation.0, w: dilation.1)
         self.groups = groups
-        self.weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
+        let weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
+        self.weight = weight
+        self.winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
     }
 
@@ -131,10 +132,10 @@ public final class Conv2d: WeightedLayer {
             return
         }
         if usesWinograd(x.shape, padding: padding.top) {
-            if winogradFilters == nil { winogradFilters = Winograd.filters(weight.data, o: outChannels, c: inChannels) }
+            let u = winograd.forward                        // (36, Op, Cp)
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    winogradFilters!.withUnsafeBufferPointer { up in
+                    u.withUnsafeBufferPointer { up in
                         let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
                         let (c, o, p, act) = (inChannels, outChannels, padding.top, activation)
                         func run(_ b: UnsafePointer<Float>?) {
@@ -215,10 +216,10 @@ public final class Conv2d: WeightedLayer {
         }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
         if winograd {
-            if winogradBackward == nil { winogradBackward = Winograd.filters(weight.data, o: outChannels, c: inChannels, flip: true) }
+            let u = self.winograd.backward                  // (36, Cp, Op)
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
-                    winogradBackward!.withUnsafeBufferPointer { up in
+                    u.withUnsafeBufferPointer { up in
                         Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.top, u: up.baseAddress!,
                                           o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!)
                     }

@@ -5,6 +5,10 @@ extension Graph {
     /// whose output it computes exactly; the absorbed names disappear, and aliases to them with them.
     ///
     /// Folding: w′[o] = w[o]·s[o], b′[o] = b[o]·s[o] + t[o], with the BN's affine map y = s·x + t.
+    ///
+    /// The copy shares the layers it does not fuse with this graph. That is safe because passes only read layers
+    /// (a convolution makes its Winograd filters once, under a lock): set parameters before fusing, and run each
+    /// graph one pass at a time.
     /// - Parameter keeping: names that must stay separate layers (hooks, CAM targets, ReLUs a backward pass treats
     ///   as linear).
     public func fused(keeping: Set<String> = []) -> Graph {

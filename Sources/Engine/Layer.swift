@@ -20,7 +20,9 @@ public struct ParameterSpec: Equatable, Sendable {
 /// One operation of a network: a forward map and, beside it, the gradient of its inputs.
 ///
 /// Layers are stateless between calls apart from their parameters: the graph keeps every node's inputs and
-/// output from the forward pass and hands them back to `backward`.
+/// output from the forward pass and hands them back to `backward`. Passes only read a layer (nothing is cached
+/// in it during `forward` or `backward`), so graphs that share a layer may run on different threads; its
+/// parameters are set before any pass.
 public protocol Layer: AnyObject {
     /// A short type name for listings, e.g. "Conv2d".
     var kind: String { get }

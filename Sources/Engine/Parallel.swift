@@ -1,9 +1,14 @@
 import Dispatch
 
 /// Runs `body(i)` for i in 0..<n, spread over the cores when there is enough work to pay for it.
+///
+/// The distribution is dynamic: `concurrentPerform` (libdispatch's `dispatch_apply`) hands the iterations out one at
+/// a time from an atomic counter, so a core that another process slows down takes fewer of them.
 /// - Parameters:
 ///   - n: number of independent iterations.
 ///   - work: a rough cost of all iterations together, in elements touched; small jobs run inline.
+///   - body: called from several threads at once. Iterations must be independent: none may write memory that
+///     another one reads or writes. Every caller in the engine writes a disjoint part of its output per iteration.
 @inlinable
 public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
     if n <= 1 || work < 1 << 16 || Parallelism.cores <= 1 {
@@ -11,14 +16,24 @@ public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
         return
     }
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: n, execute: body)
+        let shared = ConcurrentBody(body)
+        DispatchQueue.concurrentPerform(iterations: n) { shared.body($0) }
     }
 }
 
-/// Splits 0..<n into at most `cores` contiguous chunks and runs them in parallel.
+/// Splits 0..<n into contiguous chunks, a few per core, and runs them in parallel: each core claims the next chunk
+/// when it finishes one (see `parallelFor`), so a core slowed down by a neighbour does less of the work instead of
+/// holding up the pass. Each index falls into exactly one chunk, so the results do not depend on the split.
+/// - Parameters:
+///   - n: number of indices.
+///   - work: a rough cost of all of them together, in elements touched; small jobs run inline, and a job is cut
+///     into more chunks than cores only when each gets at least about 2¹⁵ of it.
+///   - body: called with disjoint ranges, from several threads at once (the contract of `parallelFor`).
 @inlinable
 public func parallelChunks(_ n: Int, work: Int = .max, _ body: (Range<Int>) -> Void) {
-    let chunks = Swift.min(n, Parallelism.cores)
+    let cores = Parallelism.cores
+    // A multiple of the core count, so that equal chunks end together.
+    let chunks = Swift.min(n, cores * Swift.max(1, Swift.min(Parallelism.chunksPerCore, work / (cores << 15))))
     if chunks <= 1 || work < 1 << 16 {
         if n > 0 { body(0 ..< n) }
         return
@@ -26,6 +41,16 @@ public func parallelChunks(_ n: Int, work: Int = .max, _ body: (Range<Int>) -> V
     parallelFor(chunks) { c in
         body(c * n / chunks ..< (c + 1) * n / chunks)
     }
+}
+
+/// A closure that several threads call at once, for `parallelFor`. `@unchecked Sendable` is sound here because
+/// (1) `parallelFor`'s contract makes the calls independent (each iteration writes memory no other one touches) and
+/// (2) the box lives only inside `withoutActuallyEscaping`, which ends after `concurrentPerform` has returned, so no
+/// call outlives the caller's borrow of what the closure captures.
+@usableFromInline
+struct ConcurrentBody: @unchecked Sendable {
+    @usableFromInline let body: (Int) -> Void
+    @inlinable init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// How many cores the engine spreads work over.
@@ -38,6 +63,11 @@ public enum Parallelism {
         return 1
         #endif
     }()
+
+    /// Chunks per core in `parallelChunks` and panels per core in a split GEMM: enough that a core slowed down by
+    /// another process hands most of its share to the others, few enough that claiming them costs nothing.
+    /// CONVLENS_CHUNKS_PER_CORE=1 gives back one chunk per core, to measure the difference.
+    public static let chunksPerCore: Int = getenv("CONVLENS_CHUNKS_PER_CORE").flatMap { Int(String(cString: $0)) } ?? 4
 }
 
 #if os(Linux)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Winograd's minimal filtering F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// 2016, eq. 7): a 3×3 stride-1 convolution computed on 6×6 input tiles as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, where the
 /// elementwise products summed over channels become 36 GEMMs, (tiles, C)·(C, O). It takes 36 multiplies per 16
@@ -194,6 +196,47 @@ enum Winograd {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The Winograd-transformed filters of one convolution's weights (see `Winograd.filters`), each direction made once,
+/// by the first pass that needs it, and never written again; a new `weight` gets a new `WinogradFilters`.
+///
+/// Made on first use rather than when the weights are set: the transformed filters take four times the weights'
+/// memory per direction, and most graphs never run most of them (a classifier needs no input-gradient filters; the
+/// unfused copy of a BatchNorm-folded convolution never runs once the fused graph does).
+///
+/// `@unchecked Sendable` is sound: the only mutable state, `made`, is read and written only while `lock` is held.
+/// The lock is an NSLock (a pthread mutex) rather than Synchronization's `Mutex`, whose futex-based lock on Linux
+/// ThreadSanitizer does not see, so that it reported the accesses inside `withLock` as races.
+final class WinogradFilters: @unchecked Sendable {
+    private let weight: [Float]                                            // (O, C, 3, 3)
+    private let o: Int, c: Int
+    private let lock = NSLock()
+    private var made: (forward: [Float]?, backward: [Float]?) = (nil, nil)
+
+    init(_ weight: [Float], o: Int, c: Int) {
+        (self.weight, self.o, self.c) = (weight, o, c)
+    }
+
+    /// The forward pass's filters, (36, Op, Cp).
+    var forward: [Float] {
+        lock.withLock {
+            if let u = made.forward { return u }
+            let u = Winograd.filters(weight, o: o, c: c)
+            made.forward = u
+            return u
+        }
+    }
+
+    /// The input-gradient pass's filters, (36, Cp, Op).
+    var backward: [Float] {
+        lock.withLock {
+            if let u = made.backward { return u }
+            let u = Winograd.filters(weight, o: o, c: c, flip: true)
+            made.backward = u
+            return u
         }
     }
 }

@@ -35,6 +35,13 @@ public struct Architecture: Sendable {
         self.make = build
     }
 
+    /// The builder of an imported architecture (ONNX, Keras), which has none: its one graph, with the weights the
+    /// importer loaded, belongs to the model made with it. Calling it is a programmer error; returning that graph
+    /// from this `Sendable` value instead would share one mutable graph between whoever holds the architecture.
+    static let imported: @Sendable (Variant) -> Graph = { _ in
+        preconditionFailure("an imported architecture has no builder; use its model's graph")
+    }
+
     /// The graph for a class count (ignored by backbones), at full width.
     public func build(_ classes: Int) -> Graph { make(Variant(classes: classes)) }
 }

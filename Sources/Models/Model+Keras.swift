@@ -44,7 +44,7 @@ extension Model {
         let arch = Architecture(name: imported.name, layout: "keras", preprocessing: preprocessing ?? KerasImport.preset(mode ?? "raw"),
                                 inputSize: imported.inputShape[2], camLayer: cam, embeddingLayer: cam,
                                 classifierKey: out.count == 2 ? "output" : nil,
-                                defaultClasses: out.count == 2 ? out[1] : out.dropFirst().reduce(1, *)) { _ in g }
+                                defaultClasses: out.count == 2 ? out[1] : out.dropFirst().reduce(1, *), build: Architecture.imported)
         let model = Model(architecture: arch, graph: g, classes: arch.defaultClasses, source: source, inputShape: imported.inputShape)
         return (model, notes)
     }

@@ -18,7 +18,7 @@ extension Model {
         let name = file.hasSuffix(".onnx") ? String(file.dropLast(5)) : file
         let arch = Architecture(name: name, layout: "onnx", preprocessing: preprocessing, inputSize: imported.inputShape[2],
                                 camLayer: cam, embeddingLayer: cam, classifierKey: out.count == 2 ? "output" : nil,
-                                defaultClasses: out.count == 2 ? out[1] : out.dropFirst().reduce(1, *)) { _ in g }
+                                defaultClasses: out.count == 2 ? out[1] : out.dropFirst().reduce(1, *), build: Architecture.imported)
         let model = Model(architecture: arch, graph: g, classes: arch.defaultClasses, source: path, inputShape: imported.inputShape)
         return (model, imported.notes)
     }

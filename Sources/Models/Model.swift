@@ -1,6 +1,11 @@
 import Engine
 
 /// A network ready to run: its graph with weights loaded, and what the analyses need to know about it.
+///
+/// Confined, not `Sendable`: its graphs reuse their buffers between passes and `inference(keeping:)` fills its
+/// cache unsynchronised, so one thread (or task) uses a model at a time, and Swift 6 refuses to hand it to another
+/// concurrency domain. Weights are set before the first `inference`: the fused graphs share the layers they do
+/// not fuse with `graph`, and passes only read layers.
 public final class Model {
     /// The architecture and key layout.
     public let architecture: Architecture
@@ -25,7 +30,7 @@ public final class Model {
 
     public var name: String { architecture.name }
 
-    /// Fused inference graphs by the names they keep (see `Graph.fused(keeping:)`).
+    /// Fused inference graphs by the names they keep (see `Graph.fused(keeping:)`); confined with the model.
     private var fusedGraphs: [[String]: Graph] = [:]
 
     /// The graph with BatchNorm folded into convolutions and ReLUs fused into their epilogues, keeping `names`

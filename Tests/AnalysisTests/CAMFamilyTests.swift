@@ -18,7 +18,8 @@ import TestSupport
 ///     IntegratedGradients(model).attribute(x, 0, target=classes, n_steps=50, method="gausslegendre").sum(1).abs()
 /// Tolerance: 1e-2 max abs on maps in [0, 1] after the resize, as pytorch-grad-cam's cv2 resize is the reference.
 @Suite(.serialized) struct CAMFamilyTests {   // one model, one pass at a time (a Graph reuses its buffers)
-    static let model: Model? = try? Model.load("resnet18", weights: Fixture.stateDict(Fixture.root + "/Tests/Fixtures/zoo/resnet18/weights.pth"),
+    // Read-only after its one initialisation, and the suite is serialized: no two tests use it at once.
+    nonisolated(unsafe) static let model: Model? = try? Model.load("resnet18", weights: Fixture.stateDict(Fixture.root + "/Tests/Fixtures/zoo/resnet18/weights.pth"),
                                                source: "zoo fixture", widthDivisor: 8)
     static let tolerance: Float = 1e-2
 

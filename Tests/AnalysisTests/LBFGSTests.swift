@@ -17,7 +17,7 @@ import Testing
     @Test func solvesAnIllConditionedQuadraticAsFastAsScipy() throws {
         var x = [Float](repeating: 0, count: 20)
         var values: [Float] = []
-        let evaluations = try LBFGS().minimise(&x, iterations: 60, Self.quadratic) { _, f, _ in values.append(f) }
+        let evaluations = try LBFGS().minimise(&x, iterations: 60, Self.quadratic, each: { _, f, _ in values.append(f) })
         print("quadratic: f = \(values.last!) after \(values.count) iterations, \(evaluations) evaluations (scipy: 0.00823, 66)")
         #expect(values.count == 60 && values.last! < 1.5 * 0.00823 && evaluations < 80)
         #expect(zip(values, values.dropFirst()).allSatisfy { $1 <= $0 }, "the Armijo search let f rise")
@@ -33,7 +33,7 @@ import Testing
             return ((1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a), [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
         }
         var last: Float = .infinity
-        try LBFGS(firstStep: 0.1).minimise(&x, iterations: 200, f) { _, v, _ in last = v }
+        try LBFGS(firstStep: 0.1).minimise(&x, iterations: 200, f, each: { _, v, _ in last = v })
         print("rosenbrock: f = \(last) at \(x)")
         #expect(abs(x[0] - 1) < 1e-2 && abs(x[1] - 1) < 2e-2)
     }

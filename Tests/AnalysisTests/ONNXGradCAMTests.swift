@@ -16,6 +16,7 @@ import TestSupport
 
 @Suite struct ONNXGradCAMTests {
     static let folder = Fixture.root + "/Tests/Fixtures/onnx"
+    // A JSON manifest parsed once and only read afterwards: immutable after initialisation, so sharing is safe.
     nonisolated(unsafe) static let families: [String: [String: Any]] = {
         let data = FileManager.default.contents(atPath: folder + "/manifest.json") ?? Data()
         let m = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]

@@ -6,7 +6,7 @@ import Testing
 /// Every numeric option of every command has a row in `OptionLimits`, the one table its value is checked against.
 @Suite struct OptionTableTests {
     /// Each command parsed with its required arguments, and the option groups they share.
-    static let parsed: [(String, Any)] = [
+    static var parsed: [(String, Any)] { [  // computed: parsed commands are not Sendable
         ("classify", try! Classify.parse(["a.png"])),
         ("gradcam", try! GradCAM.parse(["a.png"])),
         ("activations", try! Activations.parse(["a.png", "--layer", "fire2"])),
@@ -21,7 +21,7 @@ import Testing
         ("weights import", try! WeightsCommand.Import.parse(["w.pth", "--arch", "resnet18", "--out", "w.safetensors"])),
         ("model options", try! ModelOptions.parse([])),
         ("dataset options", try! DatasetFlags.parse([])),
-    ]
+    ] }
 
     /// Numbers that have no range: any seed is a seed; class indices are checked against the model's class count.
     static let unranged: Set<String> = ["--seed", "--class"]

@@ -24,6 +24,7 @@ struct KerasCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(model)\(format)" }
 
     static let folder = Fixture.root + "/Tests/Fixtures/keras"
+    // A JSON manifest parsed once and only read afterwards: immutable after initialisation, so sharing is safe.
     nonisolated(unsafe) static let manifest: [String: [String: Any]] = {
         let data = FileManager.default.contents(atPath: folder + "/manifest.json") ?? Data()
         return (try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]) ?? [:]

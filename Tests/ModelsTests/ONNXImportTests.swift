@@ -25,6 +25,7 @@ struct ONNXCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(family) (\(exporter))" }
 
     static let folder = Fixture.root + "/Tests/Fixtures/onnx"
+    // A JSON manifest parsed once and only read afterwards: immutable after initialisation, so sharing is safe.
     nonisolated(unsafe) static let manifest: [String: Any] = {
         let data = FileManager.default.contents(atPath: folder + "/manifest.json") ?? Data()
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]

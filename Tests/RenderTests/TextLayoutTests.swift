@@ -40,7 +40,7 @@ import Testing
     static let long = ["golden retriever (a long label)", "espresso", "Egyptian Mau", "a very long class name indeed", "b", "кошка"]
 
     /// Figures whose labels are rotated or long: matrix column labels at 45°, colorbar captions at 90°.
-    static let crowded: [(String, any Figure)] = {
+    static var crowded: [(String, any Figure)] {  // computed: figures are not Sendable, so no shared static value
         var out: [(String, any Figure)] = []
         var square = MatrixPlot(values: (0 ..< 36).map { Float($0 % 7) / 7 }, rows: 6, columns: 6, rowLabels: long)
         square.range = .correlation
@@ -65,7 +65,7 @@ import Testing
         kernels.tileSize = 20
         out.append(("two small tiles with a colorbar", kernels))
         return out
-    }()
+    }
 
     @Test(arguments: crowded.indices)
     func nothingIsDrawnOutsideThePage(_ k: Int) {
