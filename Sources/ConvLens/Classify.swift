@@ -34,15 +34,21 @@ public enum Classify {
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[start ..< min(start + batchSize, images.count)])
             let x = ImageBatch.tensor(chunk)                                    // (n, 3, S, S)
-            let logits = try lm.model.logits(x)                                 // (n, K)
-            let k = logits.count / chunk.count
-            let probs = Softmax.rows(logits.reshaped([chunk.count, k]))        // (n, K)
+            let (probs, best) = predictions(try lm.model.logits(x), top, lm)     // (n, K), (n)
             try Finite.check(probs.data, "class probabilities", lm: lm, input: x, paths: chunk.map(\.path))
-            for (i, image) in chunk.enumerated() {
-                out.append(Classification(image: image.path, top: best(probs.data[i * k ..< (i + 1) * k], top, lm)))
-            }
+            for (image, top) in zip(chunk, best) { out.append(Classification(image: image.path, top: top)) }
         }
         return out
+    }
+
+    /// The softmax of each image's logits and its `top` most probable classes.
+    /// - Parameters:
+    ///   - logits: (n, ...), one row of K scores per image.
+    /// - Returns: the probabilities (n, K), and the best classes of each image.
+    static func predictions(_ logits: Tensor, _ top: Int, _ lm: LoadedModel) -> (probabilities: Tensor, best: [[Prediction]]) {
+        let n = logits.shape[0], k = logits.count / n
+        let p = Softmax.rows(logits.reshaped([n, k]))                          // (n, K)
+        return (p, (0 ..< n).map { i in best(p.data[i * k ..< (i + 1) * k], top, lm) })
     }
 
     /// The `top` most probable classes of one row of probabilities, ties to the lower index.

@@ -41,7 +41,8 @@ extension DatasetWork {
             // A target out of range fails the batch; the run then isolates the image it belongs to.
             let x = ImageBatch.tensor(images)                                    // (n, 3, S, S)
             let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
-            let tops = lm.hasClassifier ? Self.top(pass.output, lm) : nil      // from the same forward pass
+            try Finite.check(pass.output.data, "logits", lm: lm, input: x, paths: images.map(\.path))
+            let tops = lm.hasClassifier ? Classify.predictions(pass.output, min(topClasses, lm.model.classes), lm).best : nil
             let best = try pass.top(1)[0]                                        // (n)
             let asked: [CAMTarget] = targets.indices.map { i in targets[i].map(CAMTarget.logit) ?? given ?? best[i] }
             let res = try pass.explain(method, layers: layers, targets: asked)
@@ -84,19 +85,12 @@ extension DatasetWork {
             let e = out[0]                                                       // (n, D)
             try Finite.check(e.data, "embeddings", lm: lm, input: x, paths: images.map(\.path))
             var records: [DatasetRecord] = []
-            let tops = lm.hasClassifier ? Self.top(out[1], lm) : nil
+            let tops = lm.hasClassifier ? Classify.predictions(out[1], min(topClasses, lm.model.classes), lm).best : nil
             for (i, image) in images.enumerated() {
                 records.append(DatasetRecord(path: image.path, config: "", target: targets[i], top: tops?[i]))
             }
             return Batch(records: records, rows: e.data, rowShape: [e.shape[1]])
         }
-    }
-
-    /// The best classes of each image from its logits (n, K).
-    static func top(_ logits: Tensor, _ lm: LoadedModel) -> [[Prediction]] {
-        let p = Softmax.rows(logits)                                             // (n, K)
-        let k = p.shape[1]
-        return (0 ..< p.shape[0]).map { i in Classify.best(p.data[i * k ..< (i + 1) * k], min(topClasses, k), lm) }
     }
 
     /// A short, stable prefix for a path's figures: two images named alike in different folders stay apart.
