@@ -34,7 +34,6 @@ public enum Embeddings {
     /// Several features of a batch from one forward pass, which stops at the deepest layer they need.
     /// - Returns: one (N, D) tensor per feature.
     public static func compute(_ graph: Graph, _ batch: Tensor, features: [Feature]) throws -> [Tensor] {
-        let n = batch.shape[0]
         var stop = -1, keep: Set<String> = []
         for f in features {
             if case let .pooled(layer) = f {
@@ -46,6 +45,13 @@ public enum Embeddings {
             }
         }
         let acts = try graph.forward(batch, until: graph.nodes[max(stop, 0)].name, retaining: keep)
+        return try read(acts, features: features)
+    }
+
+    /// Several features from a forward pass already run (one that kept their layers), without running another.
+    /// - Returns: one (N, D) tensor per feature.
+    public static func read(_ acts: Activations, features: [Feature]) throws -> [Tensor] {
+        let n = acts.input.shape[0]
         return try features.map { f in
             switch f {
             case let .pooled(layer):

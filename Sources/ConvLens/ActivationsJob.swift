@@ -50,6 +50,25 @@ public enum ActivationsJob {
         return out
     }
 
+    /// One layer's activations as a grid of tiles drawn as `options` say, titled "layer · C×H×W".
+    /// - Parameters:
+    ///   - a: (1, C, H, W) maps, or (1, K) drawn as K 1×1 tiles.
+    /// - Throws: a `UsageError` for any other shape.
+    public static func grid(_ a: Tensor, layer: String, options o: ActivationsOptions) throws -> TileGrid {
+        guard a.rank == 4 || a.rank == 2 else {
+            throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps or (K) vectors")
+        }
+        let (c, h, w) = a.rank == 4 ? (a.shape[1], a.shape[2], a.shape[3]) : (a.shape[1], 1, 1)
+        var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
+        g.scaling = o.normalize
+        g.tileScale = o.tileScale
+        g.colorbar = o.tileScale == .shared
+        g.colormap = o.colormap
+        g.captions = c <= 256 ? .index : .none
+        g.title = "\(layer) · \(c)×\(h)×\(w)"
+        return g
+    }
+
     static func dots(_ s: String) -> Int { s.filter { $0 == "." }.count }
 
     /// Runs the job on one prepared image.
@@ -79,21 +98,10 @@ public enum ActivationsJob {
             return try Outputs.writeFigure(strip, to: out, scale: o.scale)
         }
         for layer in layers {
-            let a = try acts.output(layer)                                   // (1, C, H, W), or (1, K) drawn as K 1×1 tiles
-            guard a.rank == 4 || a.rank == 2 else {
-                throw UsageError("layer '\(layer)' has shape \(a.shape.map(String.init).joined(separator: "x")); tiles need (C, H, W) maps or (K) vectors")
-            }
-            let (c, h, w) = a.rank == 4 ? (a.shape[1], a.shape[2], a.shape[3]) : (a.shape[1], 1, 1)
-            var g = TileGrid(values: a.data, count: c, height: h, width: w, columns: o.perRow ?? (c > 256 ? 32 : 16))
-            g.scaling = o.normalize
-            g.tileScale = o.tileScale
-            g.colorbar = o.tileScale == .shared
-            g.colormap = o.colormap
-            g.captions = c <= 256 ? .index : .none
-            let title = "\(layer) · \(c)×\(h)×\(w)"
-            if !o.all && layers.count == 1 { g.title = "\(title) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)" }
+            var g = try grid(try acts.output(layer), layer: layer, options: o)
+            titles.append(g.title ?? layer)
+            g.title = !o.all && layers.count == 1 ? "\(g.title ?? layer) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)" : nil
             grids.append(g)
-            titles.append(title)
         }
         if let raw = o.raw {
             let a = try acts.output(layers[0])

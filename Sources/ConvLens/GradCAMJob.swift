@@ -90,9 +90,12 @@ public enum GradCAMJob {
     }
 
     /// Checks everything, computes every map and lays out the figure, writing nothing.
+    /// - Parameters:
+    ///   - pass: the forward pass of `images` through a graph that keeps the target layers, when the caller has
+    ///     run it for its own use (the report classifies from it); run here when nil.
     /// - Returns: the entries; the figure and the PNG scale to write it at; the maps at the model's input, (H, W)
     ///   for one map, (N·K, H, W) for several, with a trailing 3 for image methods.
-    public static func compute(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
+    public static func compute(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions, pass shared: CAMPass? = nil,
                                progress: ((Double, String) -> Void)? = nil) throws
         -> (entries: [CAMEntry], figure: any Figure, scale: Double, maps: TensorData) {
         let method = o.method
@@ -115,7 +118,7 @@ public enum GradCAMJob {
         let x = ImageBatch.tensor(images)                                     // (N, 3, S, S)
         let n = images.count, paths = images.map(\.path)
         // One forward pass; each rank of targets adds only its backward passes.
-        let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
+        let pass = try shared ?? CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
         try Finite.check(pass.output.data, "logits", lm: lm, input: x, paths: paths)
         let ranks: [[CAMTarget]] = try given.isEmpty
             ? pass.top(lm.hasClassifier ? o.top : 1)                          // (K, N)

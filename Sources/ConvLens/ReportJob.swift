@@ -47,13 +47,13 @@ public enum ReportJob {
         let graph = lm.model.inference(keeping: keep)
         let n = images.count, camLayer = lm.model.architecture.camLayer
 
-        // Work in units of about one forward pass of one image: a CAM is a forward and a backward pass, a pattern
-        // step a forward and a backward pass of a small image per filter.
+        // Work in units of about one pass of one image: each image's forward pass and its Grad-CAM's backward pass,
+        // and for the patterns a forward and a backward pass of a small image per step and filter.
         let patternFilters = o.patternLayer == nil ? 0 : o.patternCount
         let side = Double(lm.model.inputShape.last ?? 224)
         let recipeSteps = Double(PatternRecipe.clear(PatternsJob.inputSpace(lm.preprocessing)).steps)
         let patternUnits = 2 * Double(patternFilters) * recipeSteps * pow(Double(patternSize) / side, 2)
-        let total = Double(n) + 2 * Double(n) + Double(tileLayers.count) + patternUnits + (n >= 2 ? Double(n) : 0)
+        let total = 2 * Double(n) + patternUnits
         var done = 0.0
         func advance(_ units: Double, _ stage: String) {
             done += units
@@ -65,40 +65,46 @@ public enum ReportJob {
                         .text(" (\(lm.model.architecture.layout) layout, weights \(lm.model.source)), input "
                             + "\(lm.model.inputShape.dropFirst().map(String.init).joined(separator: "×")), preprocessing \(lm.preprocessing.name).")])
 
-        // Classification.
+        // One forward pass per image serves its classification, its Grad-CAM (one backward pass), the features the
+        // correlations compare and, for the first image, the activation tiles.
+        try lm.requireClassifier("report")
         let top = min(o.top, lm.model.classes)
-        let results = try Classify.run(lm, images: images, top: top)
-        advance(Double(n), "classification")
-        html.heading("Classification")
-        html.table(header: ["image"] + (1 ... top).map { "top \($0)" }, rows: results.map { r in
-            [Page.Cell(URL(fileURLWithPath: r.image).lastPathComponent)]
-                + r.top.map { Page.Cell($0.label, note: "(\($0.index))", second: String(format: "%.1f%%", $0.probability * 100)) }
-        })
-
-        // Grad-CAM, one panel per image, as `gradcam --view input --panel` draws it.
-        html.heading("Where the network looks: Grad-CAM @ \(camLayer)")
-        var co = GradCAMOptions()
+        try OptionLimits.top.check(top, upper: lm.model.classes)
+        var co = GradCAMOptions()                                         // as `gradcam --view input --panel` draws it
         co.layers = [camLayer]
         co.view = .input
         co.panel = true
         co.metrics = false
+        let features = [Embeddings.Feature.pooled(lm.model.architecture.embeddingLayer), .logits]
+        var best: [[Prediction]] = [], cams: [any Figure] = [], tiles: [(layer: String, grid: TileGrid)] = []
+        var embedded: [[Float]] = [[], []]                                 // (n·D), (n·K)
         for (k, image) in images.enumerated() {
-            let cam = try GradCAMJob.compute(lm, images: [image], options: co)
-            try html.figure(cam.figure, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
-            advance(2, "Grad-CAM \(k + 1)/\(n)")
+            let x = ImageBatch.tensor([image])                               // (1, 3, S, S)
+            let pass = try CAMPass(graph: graph, input: x)
+            let (probabilities, classes) = Classify.predictions(pass.output, top, lm)   // (1, K), top classes
+            try Finite.check(probabilities.data, "class probabilities", lm: lm, input: x, paths: [image.path])
+            best += classes
+            advance(1, "classification")
+            for layer in k == 0 ? tileLayers : [] {
+                let a = try pass.activations.output(layer)                   // (1, C, H, W)
+                if a.rank == 4 { tiles.append((layer, try ActivationsJob.grid(a, layer: layer, options: ActivationsOptions()))) }
+            }
+            for (f, e) in try Embeddings.read(pass.activations, features: features).enumerated() { embedded[f] += e.data }   // (1, D)
+            cams.append(try GradCAMJob.compute(lm, images: [image], options: co, pass: pass).figure)
+            advance(1, "Grad-CAM \(k + 1)/\(n)")
         }
 
-        // Activation tiles of the chosen layers, for the first image.
-        html.heading("Activations of \(URL(fileURLWithPath: images[0].path).lastPathComponent)")
-        let acts = try graph.forward(ImageBatch.tensor([images[0]]))
-        for layer in tileLayers {
-            let a = try acts.output(layer)                                                   // (1, C, H, W)
-            defer { advance(1, "activations of \(layer)") }
-            guard a.rank == 4 else { continue }
-            var g = TileGrid(values: a.data, count: a.shape[1], height: a.shape[2], width: a.shape[3], columns: a.shape[1] > 256 ? 32 : 16)
-            g.title = "\(layer) · \(a.shape[1])×\(a.shape[2])×\(a.shape[3])"
-            try html.figure(g, caption: layer, scale: 1)
+        html.heading("Classification")
+        html.table(header: ["image"] + (1 ... top).map { "top \($0)" }, rows: zip(images, best).map { image, top in
+            [Page.Cell(URL(fileURLWithPath: image.path).lastPathComponent)]
+                + top.map { Page.Cell($0.label, note: "(\($0.index))", second: String(format: "%.1f%%", $0.probability * 100)) }
+        })
+        html.heading("Where the network looks: Grad-CAM @ \(camLayer)")
+        for (image, cam) in zip(images, cams) {
+            try html.figure(cam, caption: URL(fileURLWithPath: image.path).lastPathComponent, scale: o.scale)
         }
+        html.heading("Activations of \(URL(fileURLWithPath: images[0].path).lastPathComponent)")
+        for (layer, grid) in tiles { try html.figure(grid, caption: layer, scale: 1) }
 
         // Filter patterns, drawn in memory.
         if let layer = o.patternLayer, o.patternCount > 0 {
@@ -120,17 +126,14 @@ public enum ReportJob {
         // Correlation matrices of the pooled features and of the logits.
         if n >= 2 {
             html.heading("How the network relates the images")
-            let x = ImageBatch.tensor(images)                                                // (n, 3, H, W)
-            let feature = Embeddings.Feature.pooled(lm.model.architecture.embeddingLayer)
-            let out = try Embeddings.compute(graph, x, features: [feature, .logits])         // (n, D), (n, K)
-            let labels = results.map { $0.top[0].label }
-            for (name, e) in [(feature.caption, out[0]), ("logits", out[1])] {
-                var p = CorrelateJob.matrixPlot(Correlation.matrix(e, e, metric: .pearson), rows: labels, columns: [],
-                                                title: "Pearson correlation of \(name)", metric: .pearson)
+            for (f, rows) in zip(features, embedded) {
+                let e = Tensor(shape: [n, rows.count / n], data: rows)                   // (n, D)
+                var p = CorrelateJob.matrixPlot(Correlation.matrix(e, e, metric: .pearson), rows: best.map { $0[0].label }, columns: [],
+                                                title: "Pearson correlation of \(f.caption)", metric: .pearson)
                 p.annotate = n <= 20
-                try html.svg(p, caption: name)
+                try html.svg(p, caption: f.caption)
             }
-            advance(Double(n), "correlations")
+            advance(0, "correlations")
         }
         let path = dir + "/index.html"
         do {

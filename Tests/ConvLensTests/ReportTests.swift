@@ -2,6 +2,7 @@ import Testing
 import ConvLens
 import Foundation
 import Imaging
+import Render
 import TestSupport
 
 /// The HTML report is one self-contained file whose figures all render in a real browser (headless Chromium), each
@@ -96,6 +97,42 @@ import TestSupport
             #expect(differing == 0 && mean < 0.5, "figure \(i + 1) is drawn differently in the report than alone")
         }
         print(String(format: "report and Chromium check took %.1f s", Date().timeIntervalSince(clock)))
+    }
+
+    /// The report runs the network once per image, counted by the graph's own pass counters (a fused graph counts
+    /// into its model's): that forward pass serves the classification, the Grad-CAM (one backward pass), the
+    /// activation tiles and the correlations. Before, three images cost 6 forward passes: one to classify them, one
+    /// per Grad-CAM, one for the tiles and one for the correlations. The patterns are left out: they rerun the
+    /// network by definition. The table and the Grad-CAM panels are what `classify` and `gradcam --view input
+    /// --panel` give on their own (their own passes, counted before the report's).
+    @Test(.enabled(if: ready, "needs the installed SqueezeNet (run the setup)"))
+    func oneForwardPassPerImageServesEverySection() throws {
+        let lm = try ModelStore.load(name: "squeezenet1_1", weights: Fixture.installedSqueezeNet!)
+        let names = ["chelsea.png", "coffee.png", "astronaut.png"]
+        let images = try ImageBatch.prepare(names.map { Fixture.root + "/Samples/" + $0 }, lm.preprocessing).images
+        let alone = try ConvLens.Classify.run(lm, images: images, top: 5)
+        var co = GradCAMOptions()
+        (co.view, co.panel, co.metrics) = (.input, true, false)
+        let panels = try images.map { try FigureWriter.renderPages(GradCAMJob.compute(lm, images: [$0], options: co).figure, format: .png, scale: 1.5) }
+        var o = ReportJob.Options()
+        o.tileLayers = ["fire2", "fire9"]
+        let dir = Self.tempDir("report-passes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let counts = lm.model.graph.passes
+        let (f0, b0) = (counts.forward, counts.backward)
+        let html = try String(contentsOfFile: try ReportJob.run(lm, images: images, dir: dir, options: o), encoding: .utf8)
+        let (forward, backward) = (counts.forward - f0, counts.backward - b0)
+        print("report of \(images.count) images: \(forward) forward and \(backward) backward passes")
+        #expect(forward == images.count && backward == images.count,
+                "the report of \(images.count) images ran \(forward) forward and \(backward) backward passes")
+        for r in alone {
+            let row = r.top.map { "<td>\(HTML.escape($0.label)) <span class=dim>(\($0.index))</span><br>\(String(format: "%.1f%%", $0.probability * 100))</td>" }
+            #expect(html.contains(row.joined()), "the report's classification of \(r.image) differs from classify's")
+        }
+        for (name, pages) in zip(names, panels) {
+            #expect(html.contains(Data(pages[0]).base64EncodedString()), "the report's Grad-CAM panel of \(name) differs from gradcam's")
+        }
+        #expect(html.contains("alt=\"fire2\"") && html.contains("alt=\"fire9\"") && html.contains("<figcaption>logits</figcaption>"))
     }
 
     /// The report touches the disk once, at the end: the patterns are drawn in memory (they used to go through a
