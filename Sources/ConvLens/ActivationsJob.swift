@@ -69,19 +69,25 @@ public enum ActivationsJob {
         return g
     }
 
+    /// The settings that need no model, against `OptionLimits`: the job checks them, and the command before loading.
+    public static func check(_ o: ActivationsOptions) throws {
+        try OptionLimits.perRow.check(o.perRow)
+        try OptionLimits.scale.check(o.scale)
+    }
+
     static func dots(_ s: String) -> Int { s.filter { $0 == "." }.count }
 
     /// Runs the job on one prepared image.
     /// - Returns: the files written.
     public static func run(_ lm: LoadedModel, image: PreparedImage, options o: ActivationsOptions) throws -> [String] {
+        try check(o)
         let layers = o.all ? try tileLayers(lm.model.graph, input: lm.model.inputShape) : o.layers
         guard !layers.isEmpty else { throw UsageError("name a layer with --layer, or pass --all") }
         for l in layers { _ = try usage { try lm.model.graph.index(of: l) } }
         let graph = lm.model.inference(keeping: Set(layers))
         if o.raw != nil && layers.count != 1 { throw UsageError("--raw saves one layer's activations; pass a single --layer") }
-        let out = try o.out ?? Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw)])
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: image.path, suffix: o.all ? "activations" : "activations_\(layers[0])"),
+                                         with: [("--raw", o.raw)])
 
         let deepest = try layers.map { try graph.index(of: $0) }.max()!
         let acts = try graph.forward(ImageBatch.tensor([image]), until: graph.nodes[deepest].name)

@@ -60,8 +60,6 @@ public enum Classify {
 
     /// JSON text of classifications: [{"image": PATH, "top": [{"index": I, "label": S, "probability": P}, ...]}, ...].
     public static func json(_ results: [Classification]) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(results), as: UTF8.self)
+        try Outputs.json(results)
     }
 }

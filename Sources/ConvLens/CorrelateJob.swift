@@ -55,9 +55,7 @@ public struct CorrelateOutcome {
         let m = matrix.shape[1]
         let doc = Document(out: out, raw: raw, metric: metric.rawValue, feature: feature, rows: items(rows), columns: columns.map(items),
                            matrix: (0 ..< matrix.shape[0]).map { Array(matrix.data[$0 * m ..< ($0 + 1) * m]) })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(doc), as: UTF8.self)
+        return try Outputs.json(doc)
     }
 }
 
@@ -133,9 +131,8 @@ public enum CorrelateJob {
         if o.walkthrough { try lm.requireClassifier("correlate --walkthrough") }
         let labelByFile = o.labelByFile ?? !lm.hasClassifier
         try OptionLimits.scale.check(o.scale)
-        let out = try o.out ?? Environment.defaultOutput(for: images[0], suffix: "correlation")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw), ("--save-embeddings", o.saveEmbeddings)])
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: images[0], suffix: "correlation"),
+                                         with: [("--raw", o.raw), ("--save-embeddings", o.saveEmbeddings)])
         try MemoryBudget.check(try estimate(lm, feature: feature, n: images.count, m: versus.count),
                                "correlate of \(images.count + versus.count) images", hint: "try fewer images at once")
         for path in images + versus { _ = try ImageIO.read(path, maxPixels: maxPixels) }

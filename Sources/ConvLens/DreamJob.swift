@@ -41,9 +41,7 @@ public enum DreamJob {
     public static func run(_ lm: LoadedModel, path: String, options o: DreamOptions, maxPixels: Int = ImageIO.defaultMaxPixels,
                            progress: ((Int, Int) -> Void)? = nil) throws -> DreamOutcome {
         try check(o)
-        let out = try o.out ?? Environment.defaultOutput(for: path, suffix: "dream")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out)])
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: path, suffix: "dream"))
         let graph = lm.model.graph
         let objective = try objective(lm, o)
         let original = try ImageIO.read(path, maxPixels: maxPixels)
@@ -78,8 +76,8 @@ public enum DreamJob {
         return DreamOutcome(out: out, objective: objective.description, width: w, height: h, seconds: seconds)
     }
 
-    /// Every numeric setting against its row of `OptionLimits`.
-    static func check(_ o: DreamOptions) throws {
+    /// The settings that need no model, against `OptionLimits`: the job checks them, and the command before loading.
+    public static func check(_ o: DreamOptions) throws {
         try OptionLimits.octaves.check(o.settings.octaves)
         try OptionLimits.octaveScale.check(Double(o.settings.octaveScale))
         try OptionLimits.steps.check(o.settings.steps)

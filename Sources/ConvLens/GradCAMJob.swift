@@ -80,9 +80,8 @@ public enum GradCAMJob {
     ///   - progress: for methods that run many extra passes (Score-CAM, Ablation-CAM): the fraction done and a label.
     public static func run(_ lm: LoadedModel, images: [PreparedImage], options o: GradCAMOptions,
                            progress: ((Double, String) -> Void)? = nil) throws -> GradCAMOutcome {
-        let out = try o.out ?? Environment.defaultOutput(for: images[0].path, suffix: o.method.name)
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw)])                 // before the work, not after
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: images[0].path, suffix: o.method.name),
+                                         with: [("--raw", o.raw)])             // before the work, not after
         let r = try compute(lm, images: images, options: o, progress: progress)
         try Outputs.writeFigure(r.figure, to: out, scale: r.scale)
         if let raw = o.raw { try NPY.write(r.maps, to: raw) }
@@ -108,9 +107,8 @@ public enum GradCAMJob {
         guard o.targets.count <= 1 || o.targets.count == images.count else {
             throw UsageError("\(o.targets.count) targets given for \(images.count) image\(images.count == 1 ? "" : "s"); give one target, or one per image")
         }
+        try check(o)
         try OptionLimits.top.check(o.top, upper: lm.model.classes)
-        try OptionLimits.alpha.check(Double(o.alpha))
-        if let s = o.scale { try OptionLimits.scale.check(s) }
         try MemoryBudget.check(try estimate(lm, images: images, method: method, layers: layers, options: o),
                                "gradcam --method \(method.name) of \(images.count) image\(images.count == 1 ? "" : "s")",
                                hint: "try fewer images at a time" + (o.view == .photo ? " or --view input" : ""))
@@ -184,6 +182,13 @@ public enum GradCAMJob {
         return (entries, figure, scale, TensorData(shape: shape, values: rawMaps.flatMap { $0 }))
     }
 
+    /// The settings that need no model, against `OptionLimits`: the job checks them, and the command before loading.
+    public static func check(_ o: GradCAMOptions) throws {
+        try OptionLimits.alpha.check(Double(o.alpha))
+        if let s = o.scale { try OptionLimits.scale.check(s) }
+        try OptionLimits.top.check(o.top)
+    }
+
     /// Every target layer must exist and have spatial extent (C, h, w), or be (T, C) tokens with `reshape`:
     /// `--layer logits` is bad usage, like an unknown name.
     /// - Returns: the shape of one image's output, without the batch axis.
@@ -224,8 +229,6 @@ public enum GradCAMJob {
     /// JSON text of the entries.
     public static func json(_ outcome: GradCAMOutcome) throws -> String {
         struct Document: Codable { let out: String; let raw: String?; let maps: [CAMEntry] }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(Document(out: outcome.out, raw: outcome.raw, maps: outcome.entries)), as: UTF8.self)
+        return try Outputs.json(Document(out: outcome.out, raw: outcome.raw, maps: outcome.entries))
     }
 }

@@ -38,9 +38,7 @@ public struct GramOutcome {
         let n = images.count
         let doc = Document(layer: layer, images: images, channels: grams.shape[1],
                            distances: (0 ..< n).map { Array(distances[$0 * n ..< ($0 + 1) * n]) }, out: out, raw: raw)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(doc), as: UTF8.self)
+        return try Outputs.json(doc)
     }
 }
 
@@ -64,9 +62,8 @@ public enum GramJob {
             throw UsageError("layer '\(o.layer)' has output shape \(shape.dropFirst().map(String.init).joined(separator: "x")); a Gram matrix needs feature maps (C, H, W)")
         }
         let c = shape[1]
-        let out = try o.out ?? Environment.defaultOutput(for: paths[0], suffix: "gram_\(o.layer.replacingOccurrences(of: "/", with: "_"))")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw)])
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: paths[0], suffix: "gram_\(o.layer.replacingOccurrences(of: "/", with: "_"))"),
+                                         with: [("--raw", o.raw)])
         let pass = try MemoryBudget.activationBytes(graph, input: [1] + lm.model.inputShape.dropFirst(), upTo: o.layer)
         try MemoryBudget.check(pass.multipliedSaturating(chunk).addingSaturating(paths.count.multipliedSaturating(c * c * 4 * 3)),
                                "gram of \(paths.count) images at '\(o.layer)' (\(c) channels)", hint: "try an earlier --layer or fewer images")

@@ -41,12 +41,8 @@ public enum KernelDemo {
     /// - Returns: the paths written.
     public static func run(image path: String, kernelFile: String, out: String?, raw: String?, perRow: Int?, colormap: Colormap,
                            scale: Double, maxPixels: Int) throws -> [String] {
-        let target = try out ?? Environment.defaultOutput(for: path, suffix: "kernels")
-        let format = try usage { try FigureWriter.Format(path: target) }
-        if let raw, URL(fileURLWithPath: raw).standardizedFileURL == URL(fileURLWithPath: target).standardizedFileURL {
-            throw UsageError("--raw and --out both name '\(raw)'; give the raw stages their own .npy file")
-        }
-        for p in [target] + (raw.map { [$0] } ?? []) { try AtomicFile.checkWritable(p) }
+        let target = try Outputs.figurePath(out, or: Environment.defaultOutput(for: path, suffix: "kernels"), with: [("--raw", raw)])
+        let format = try Outputs.figureFormat(target)
 
         let spec = try KernelFile.read(kernelFile)
         let original = try ImageIO.read(path, maxPixels: maxPixels)

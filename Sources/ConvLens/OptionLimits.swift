@@ -44,14 +44,15 @@ public struct OptionLimit: Sendable {
         if let value { try check(value, upper: upper) }
     }
 
-    /// 16 rather than 16.0; 0.25 as it is.
+    /// 16 rather than 16.0; 0.25 as it is; a Float option's 1.3 as 1.3 rather than 1.2999999523162842.
     static func number(_ v: Double) -> String {
-        v.isFinite && v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+        if v.isFinite && v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
+        return Double(Float(v)) == v ? String(Float(v)) : String(v)
     }
 }
 
-/// Every numeric option of every command, in one table. Commands check their values against it in `validate()`,
-/// before anything is loaded; the jobs check again, for library callers.
+/// Every numeric option of every command, in one table. A job checks its settings against it (its `check`, for
+/// library callers too), and the command calls the same check in `validate()`, before anything is loaded.
 public enum OptionLimits {
     /// PNG pixels per point (per photo pixel for a bare overlay); past 16 a page becomes gigapixels.
     public static let scale = OptionLimit("--scale", 0, 16, excludesLower: true)

@@ -25,6 +25,27 @@ public enum Outputs {
         }
     }
 
+    /// A job's figure path, checked up front with the job's other outputs: a format a figure can be written in,
+    /// and the rules of `check`.
+    /// - Parameters:
+    ///   - given: the path the user gave (`--out`).
+    ///   - fallback: the default, used (and made, for a folder such as Reports/) only when `given` is nil.
+    ///   - others: the job's other outputs, e.g. ("--raw", o.raw).
+    public static func figurePath(_ given: String?, or fallback: @autoclosure () throws -> String,
+                                  with others: [(option: String, path: String?)] = []) throws -> String {
+        let out = try given ?? fallback()
+        _ = try figureFormat(out)
+        try check([("--out", out)] + others)
+        return out
+    }
+
+    /// Pretty JSON text with sorted keys and plain slashes, as every `--json` prints it.
+    public static func json(_ value: some Encodable) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(value), as: UTF8.self)
+    }
+
     /// What a path refers to: device and inode when it exists, else its canonical directory and name.
     static func identity(_ path: String) -> String {
         var st = stat()

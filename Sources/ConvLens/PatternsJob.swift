@@ -92,9 +92,8 @@ public enum PatternsJob {
     ///   - progress: called after every optimisation step with the totals over all layers.
     public static func run(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws -> PatternsOutcome {
         let name = (o.layers.isEmpty ? "objective" : o.layers.joined(separator: "+")).replacingOccurrences(of: "/", with: "_")
-        let out = try o.out ?? (Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out), ("--raw", o.raw)])
+        let out = try Outputs.figurePath(o.out, or: Environment.reportsDirectory() + "/patterns_\(lm.model.name)_\(name).png",
+                                         with: [("--raw", o.raw)])
         let p = try compute(lm, options: o, progress: progress)
         try Outputs.writeFigure(p.figure, to: out, scale: p.scale)
         if let raw = o.raw {
@@ -114,9 +113,7 @@ public enum PatternsJob {
     public static func compute(_ lm: LoadedModel, options o: PatternsOptions, progress: ((FilterPatterns.Progress) -> Void)? = nil) throws
         -> (results: [FilterPatterns.Result], figure: any Figure, scale: Double, warnings: [String], seconds: Double) {
         let graph = lm.model.graph
-        try OptionLimits.size.check(o.size)
-        try OptionLimits.perRow.check(o.perRow)
-        try OptionLimits.steps.check(o.steps)
+        try check(o)
         let recipe = try recipe(o.recipe, preprocessing: lm.preprocessing, steps: o.steps)
         if let text = o.objective { return try computeObjective(lm, text: text, options: o, recipe: recipe, progress: progress) }
         guard !o.layers.isEmpty else { throw UsageError("give at least one --layer; `convlens layers` lists them") }
@@ -167,6 +164,14 @@ public enum PatternsJob {
         var page = figure(results, model: lm.model.name, recipe: recipe, columns: o.perRow, tile: tile)
         if let title = o.title { page.title = title }
         return (results, page, max(1, Double(o.size) / tile), warnings, seconds)
+    }
+
+    /// The settings that need no model, against `OptionLimits`: the job checks them, and the command before loading.
+    public static func check(_ o: PatternsOptions) throws {
+        try OptionLimits.batch.check(o.batch)
+        try OptionLimits.size.check(o.size)
+        try OptionLimits.steps.check(o.steps)
+        try OptionLimits.perRow.check(o.perRow)
     }
 
     /// The peak bytes of a run, from the graph's shapes: one batch's forward outputs and their gradients at the

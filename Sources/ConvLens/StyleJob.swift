@@ -57,9 +57,7 @@ public struct StyleOutcome {
                            method: s.method.rawValue, steps: s.steps, curve: result.curve, start: start, final: final,
                            style_reduction: start.style / max(final.style, 1e-30), style_photo_content: result.styleContentLoss,
                            seconds: seconds)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(doc), as: UTF8.self)
+        return try Outputs.json(doc)
     }
 }
 
@@ -71,14 +69,8 @@ public enum StyleJob {
     ///   - progress: called after every step with (steps done, steps in all, the losses).
     public static func run(_ lm: LoadedModel, content: String, style: String, options o: StyleOptions, maxPixels: Int = ImageIO.defaultMaxPixels,
                            progress: ((Int, Int, StyleTransfer.Losses) -> Void)? = nil) throws -> StyleOutcome {
-        try OptionLimits.steps.check(o.steps)
-        try OptionLimits.size.check(o.size)
-        try OptionLimits.styleWeight.check(Double(o.styleWeight))
-        try OptionLimits.contentWeight.check(Double(o.contentWeight))
-        try OptionLimits.tvWeight.check(Double(o.tvWeight))
-        let out = try o.out ?? Environment.defaultOutput(for: content, suffix: "style")
-        _ = try Outputs.figureFormat(out)
-        try Outputs.check([("--out", out)])
+        try check(o)
+        let out = try Outputs.figurePath(o.out, or: Environment.defaultOutput(for: content, suffix: "style"))
         let graph = lm.model.graph
         let defaults = o.styleLayers == nil || o.contentLayer == nil ? try DefaultLayers.style(lm) : nil
         var s = StyleTransfer.Settings(styleLayers: o.styleLayers ?? defaults!.style, contentLayer: o.contentLayer ?? defaults!.content)
@@ -113,6 +105,15 @@ public enum StyleJob {
         let outcome = StyleOutcome(out: out, content: content, style: style, settings: s, result: result, width: w, height: h, seconds: seconds)
         try Outputs.writeFigure(figure(outcome, lm: lm, photo: photo, stylePhoto: stylePhoto, options: o), to: out, scale: 1)
         return outcome
+    }
+
+    /// The settings that need no model, against `OptionLimits`: the job checks them, and the command before loading.
+    public static func check(_ o: StyleOptions) throws {
+        try OptionLimits.styleWeight.check(Double(o.styleWeight))
+        try OptionLimits.contentWeight.check(Double(o.contentWeight))
+        try OptionLimits.tvWeight.check(Double(o.tvWeight))
+        try OptionLimits.steps.check(o.steps)
+        try OptionLimits.size.check(o.size)
     }
 
     /// The result alone (pixel for pixel), or with a title, or content | style | result with the losses.

@@ -34,10 +34,22 @@ struct Activations: ParsableCommand {
     func validate() throws {
         let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
         guard modes == 1 else { throw ValidationError("give exactly one of --layer, --all or --kernel") }
-        try validating {
-            try OptionLimits.perRow.check(perRow)
-            try OptionLimits.scale.check(scale)
-        }
+        try validating { try ActivationsJob.check(options) }
+    }
+
+    var options: ActivationsOptions {
+        var o = ActivationsOptions()
+        o.layers = layer
+        o.all = all
+        o.perRow = perRow
+        o.normalize = normalize.scaling
+        o.colormap = colormap
+        o.tileScale = tileScale
+        o.split = split
+        o.out = out
+        o.raw = raw
+        o.scale = scale
+        return o
     }
 
     func run() throws {
@@ -54,18 +66,7 @@ struct Activations: ParsableCommand {
         }
         let lm = try model.load()
         let prepared = try model.prepare([image], for: lm).images[0]
-        var o = ActivationsOptions()
-        o.layers = layer
-        o.all = all
-        o.perRow = perRow
-        o.normalize = normalize.scaling
-        o.colormap = colormap
-        o.tileScale = tileScale
-        o.split = split
-        o.out = out
-        o.raw = raw
-        o.scale = scale
-        for path in try ActivationsJob.run(lm, image: prepared, options: o) { print("wrote \(path)") }
+        for path in try ActivationsJob.run(lm, image: prepared, options: options) { print("wrote \(path)") }
         if let raw { print("wrote \(raw)") }
     }
 }

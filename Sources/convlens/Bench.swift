@@ -42,9 +42,7 @@ struct Bench: ParsableCommand {
         let names = models.isEmpty ? Self.defaultModels : models
         let report = try Benchmark.run(models: names, runs: runs) { if !json { warn("bench: \($0)") } }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try Outputs.json(report))
         } else {
             print(Benchmark.text(report), terminator: "")
         }

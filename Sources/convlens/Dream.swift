@@ -40,11 +40,7 @@ struct Dream: ParsableCommand {
 
     func validate() throws {
         try validating {
-            try OptionLimits.octaves.check(octaves)
-            try OptionLimits.octaveScale.check(octaveScale)
-            try OptionLimits.steps.check(steps)
-            try OptionLimits.stepSize.check(stepSize)
-            try OptionLimits.size.check(size)
+            try DreamJob.check(options)
             if let objective { _ = try Patterns.checkSyntax(objective) }
         }
     }

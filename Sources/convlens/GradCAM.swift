@@ -47,22 +47,7 @@ struct GradCAM: ParsableCommand {
     @Flag(help: "Skip the faithfulness figures (deletion/insertion curves).") var noMetrics = false
     @Flag(help: "Go on without images that cannot be read, and list them at the end.") var skipUnreadable = false
 
-    func validate() throws {
-        try validating {
-            try OptionLimits.alpha.check(Double(alpha))
-            if let scale { try OptionLimits.scale.check(scale) }
-            try OptionLimits.top.check(top)
-        }
-        guard [top != nil, !classes.isEmpty, !target.isEmpty].filter({ $0 }).count <= 1 else {
-            throw ValidationError("give one of --class, --target and --top")
-        }
-    }
-
-    func run() throws {
-        if dataset.active(images) { return try runDataset() }
-        let lm = try model.load()
-        let (batch, skipped) = try model.prepare(images, for: lm, keepPhotos: view == .photo, skipUnreadable: skipUnreadable)
-        guard !batch.isEmpty else { throw ValidationError("no readable images") }
+    var options: GradCAMOptions {
         var o = GradCAMOptions()
         o.method = method
         o.layers = layer
@@ -78,8 +63,23 @@ struct GradCAM: ParsableCommand {
         o.raw = raw
         o.scale = scale
         o.metrics = !noMetrics
+        return o
+    }
+
+    func validate() throws {
+        try validating { try GradCAMJob.check(options) }
+        guard [top != nil, !classes.isEmpty, !target.isEmpty].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give one of --class, --target and --top")
+        }
+    }
+
+    func run() throws {
+        if dataset.active(images) { return try runDataset() }
+        let lm = try model.load()
+        let (batch, skipped) = try model.prepare(images, for: lm, keepPhotos: view == .photo, skipUnreadable: skipUnreadable)
+        guard !batch.isEmpty else { throw ValidationError("no readable images") }
         let bar = ProgressBar.ifTerminal()
-        let r = try GradCAMJob.run(lm, images: batch, options: o, progress: bar.map { b in { b.update(fraction: $0, $1) } })
+        let r = try GradCAMJob.run(lm, images: batch, options: options, progress: bar.map { b in { b.update(fraction: $0, $1) } })
         if json {
             print(try GradCAMJob.json(r))
         } else {

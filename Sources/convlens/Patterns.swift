@@ -32,20 +32,7 @@ struct Patterns: ParsableCommand {
     @Option(help: ArgumentHelp("Also save the optimised inputs as float32 .npy, (N, 3, S, S), in the model's input space.", valueName: "file.npy"))
     var raw: String?
 
-    func validate() throws {
-        guard !layer.isEmpty || objective != nil else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
-        try validating {
-            try OptionLimits.batch.check(batch)
-            if let objective { _ = try Self.checkSyntax(objective) }
-            try OptionLimits.size.check(size)
-            try OptionLimits.steps.check(steps)
-            try OptionLimits.perRow.check(perRow)
-            _ = try filters.map(PatternsJob.parseFilters)
-        }
-    }
-
-    func run() throws {
-        let lm = try model.load()
+    func options() throws -> PatternsOptions {
         var o = PatternsOptions()
         o.layers = layer.flatMap { $0.split(separator: ",").map(String.init) }
         o.filters = try filters.map(PatternsJob.parseFilters)
@@ -59,6 +46,20 @@ struct Patterns: ParsableCommand {
         o.title = title
         o.out = out
         o.raw = raw
+        return o
+    }
+
+    func validate() throws {
+        guard !layer.isEmpty || objective != nil else { throw ValidationError("give a layer with --layer NAME; `convlens layers` lists them") }
+        try validating {
+            try PatternsJob.check(options())
+            if let objective { _ = try Self.checkSyntax(objective) }
+        }
+    }
+
+    func run() throws {
+        let lm = try model.load()
+        let o = try options()
         let bar = ProgressBar.ifTerminal()
         let r = try PatternsJob.run(lm, options: o, progress: bar.map { b in { b.update($0) } })
         let n = r.results.reduce(0) { $0 + $1.filters.count }

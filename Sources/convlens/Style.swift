@@ -54,13 +54,7 @@ struct Style: ParsableCommand {
     }
 
     func validate() throws {
-        try validating {
-            try OptionLimits.styleWeight.check(styleWeight)
-            try OptionLimits.contentWeight.check(contentWeight)
-            try OptionLimits.tvWeight.check(tvWeight)
-            try OptionLimits.steps.check(steps)
-            try OptionLimits.size.check(size)
-        }
+        try validating { try StyleJob.check(options) }
         if let s = styleLayers, s.split(separator: ",", omittingEmptySubsequences: false).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) || s.isEmpty {
             throw ValidationError("--style-layers takes layer names separated by commas, got '\(s)'")
         }

@@ -14,9 +14,7 @@ struct WeightsCommand: ParsableCommand {
         func run() throws {
             let rows = try WeightsList.rows()
             if json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try enc.encode(rows), as: UTF8.self))
+                print(try Outputs.json(rows))
             } else {
                 print(WeightsList.text(rows), terminator: "")
             }

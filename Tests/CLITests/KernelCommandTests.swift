@@ -105,7 +105,7 @@ struct KernelCommandTests {
     @Test func rawAndOutNamingOneFileIsUsage() throws {
         let s = try Scratch()
         let (outcome, _) = try Self.run(s, "", [ "--raw", s.out + "/k.png"])
-        expectRefusal(outcome, code: 2, "--raw and --out both name", scratch: s)
+        expectRefusal(outcome, code: 2, "--out and --raw name the same file", scratch: s)
     }
 
     /// The raw file's directory is missing: refused before any work, and the figure is not written either.
