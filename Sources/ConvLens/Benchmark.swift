@@ -216,7 +216,6 @@ public enum Benchmark {
         let total = p.values.reduce(0, +)
         var s = "\(name) batch \(batch) at \(x.shape[2])x\(x.shape[3])px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
                                                        total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
-        func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
         for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }
         s += String(format: "backward from %@ to the input: %.2f ms\n", top, backTotal / Double(runs) * 1e3)
         for (k, v) in backByKind.sorted(by: { $0.value > $1.value }) where v > 0 {

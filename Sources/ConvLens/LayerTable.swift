@@ -30,7 +30,6 @@ public enum LayerTable {
     public static func text(_ model: Model) throws -> String {
         let rows = try rows(model)
         let nameWidth = max(24, (rows.map(\.name.count).max() ?? 0) + 2)
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         var out = "\(model.name) (\(model.architecture.layout) layout, weights: \(model.source)), input \(model.inputShape.map(String.init).joined(separator: "x"))\n"
         out += pad("layer", nameWidth) + pad("type", 18) + pad("output", 20) + pad("parameters", 14) + "configuration\n"
         for r in rows {
@@ -54,3 +53,6 @@ public enum LayerTable {
         return String(out.reversed())
     }
 }
+
+/// A table column: `s` and at least one space, padded to `n` characters (the text tables of layers, weights, profiles).
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

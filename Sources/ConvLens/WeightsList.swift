@@ -60,7 +60,6 @@ public enum WeightsList {
     /// The rows as an aligned table.
     public static func text(_ rows: [Row]) -> String {
         var out = "model               file                                  size      status    sha256            source\n"
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         for r in rows {
             let size = r.bytes.map { String(format: "%.1f MB", Double($0) / 1e6) } ?? "-"
             out += pad(r.name, 20) + pad(r.file, 38) + pad(size, 10) + pad(r.status, 10) + pad(String((r.sha256 ?? "-").prefix(16)), 18) + r.source + "\n"
