@@ -19,7 +19,7 @@ public enum ReportJob {
         public init() {}
     }
 
-    /// How far the report has got: `done` of `total` units of work (about one forward pass of one image each).
+    /// How far the report has got: `done` of `total` units of work (about one pass, forward or backward, of one image each).
     public struct Progress: Sendable {
         public let done: Double
         public let total: Double
@@ -36,12 +36,14 @@ public enum ReportJob {
     ///   - images: the images, already decoded and preprocessed.
     ///   - dir: the folder for index.html; created (with its parents) at the end, when everything has worked.
     ///   - progress: called as each part of the work finishes, and at the end with done == total.
-    /// - Throws: `UsageError` for an unknown layer; `FileError` when `dir` cannot be a folder for the report
-    ///   (checked before any work).
+    /// - Throws: `UsageError` for an unknown layer or a model without a classifier; `FileError` when `dir` cannot be
+    ///   a folder for the report (checked before any work).
     public static func run(_ lm: LoadedModel, images: [PreparedImage], dir: String, options o: Options = Options(),
                            progress: ((Progress) -> Void)? = nil) throws -> String {
         let tileLayers = o.tileLayers.isEmpty ? [lm.model.architecture.camLayer] : o.tileLayers
         for l in tileLayers + [o.patternLayer].compactMap({ $0 }) { _ = try usage { try lm.model.graph.index(of: l) } }
+        try lm.requireClassifier("report")
+        try OptionLimits.top.check(min(o.top, lm.model.classes))
         try checkFolder(dir)
         let keep = Set(tileLayers + [lm.model.architecture.camLayer, lm.model.architecture.embeddingLayer])
         let graph = lm.model.inference(keeping: keep)
@@ -67,9 +69,7 @@ public enum ReportJob {
 
         // One forward pass per image serves its classification, its Grad-CAM (one backward pass), the features the
         // correlations compare and, for the first image, the activation tiles.
-        try lm.requireClassifier("report")
         let top = min(o.top, lm.model.classes)
-        try OptionLimits.top.check(top, upper: lm.model.classes)
         var co = GradCAMOptions()                                         // as `gradcam --view input --panel` draws it
         co.layers = [camLayer]
         co.view = .input
