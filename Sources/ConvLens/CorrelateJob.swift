@@ -105,15 +105,8 @@ public enum CorrelateJob {
             d = e.shape[1]
             rows += e.data
             if keepLogits { logitRows += logits.data }
-            let k = logits.count / images.count
-            for (i, path) in chunk.enumerated() {
-                if labelByFile {
-                    labels.append(URL(fileURLWithPath: path).lastPathComponent)
-                } else {
-                    let row = logits.data[i * k ..< (i + 1) * k]
-                    labels.append(lm.label(row.indices.max { row[$0] < row[$1] }! - i * k))
-                }
-            }
+            labels += labelByFile ? chunk.map { URL(fileURLWithPath: $0).lastPathComponent }
+                                  : Classify.predictions(logits, 1, lm).best.map { $0[0].label }
         }
         return EmbeddedSet(paths: paths, embeddings: Tensor(shape: [paths.count, d], data: rows),
                            logits: keepLogits ? Tensor(shape: [paths.count, logitRows.count / max(paths.count, 1)], data: logitRows) : nil,
