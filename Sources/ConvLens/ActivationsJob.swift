@@ -90,28 +90,25 @@ public enum ActivationsJob {
                                          with: [("--raw", o.raw)])
 
         let deepest = try layers.map { try graph.index(of: $0) }.max()!
-        let acts = try graph.forward(ImageBatch.tensor([image]), until: graph.nodes[deepest].name)
-        var grids: [TileGrid] = [], titles: [String] = []
-        let x = ImageBatch.tensor([image])
+        let x = ImageBatch.tensor([image])                                   // (1, 3, S, S)
+        let acts = try graph.forward(x, until: graph.nodes[deepest].name)
         for layer in layers { try Finite.check(try acts.output(layer).data, "the activations of '\(layer)'", lm: lm, input: x, paths: [image.path]) }
+        let first = try acts.output(layers[0]), name = URL(fileURLWithPath: image.path).lastPathComponent   // (1, ...)
         // A layer without spatial maps (logits, a pooled vector, a token sequence) is drawn as one strip of its values.
-        if layers.count == 1, let a = try? acts.output(layers[0]), a.rank != 4 {
-            if let raw = o.raw { try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw) }
-            let shape = a.shape.dropFirst().map(String.init).joined(separator: "×")
-            let strip = StripPlot(items: [(label: layers[0], values: a.data)],
-                                  title: "\(layers[0]) · \(shape) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)",
-                                  colormap: o.colormap)
-            return try Outputs.writeFigure(strip, to: out, scale: o.scale)
-        }
-        for layer in layers {
+        let strip = layers.count == 1 && first.rank != 4
+        var grids: [TileGrid] = [], titles: [String] = []
+        for layer in strip ? [] : layers {
             var g = try grid(try acts.output(layer), layer: layer, options: o)
             titles.append(g.title ?? layer)
-            g.title = !o.all && layers.count == 1 ? "\(g.title ?? layer) · \(lm.model.name) · \(URL(fileURLWithPath: image.path).lastPathComponent)" : nil
+            g.title = !o.all && layers.count == 1 ? "\(g.title ?? layer) · \(lm.model.name) · \(name)" : nil
             grids.append(g)
         }
-        if let raw = o.raw {
-            let a = try acts.output(layers[0])
-            try NPY.write(TensorData(shape: Array(a.shape.dropFirst()), values: a.data), to: raw)
+        if let raw = o.raw { try NPY.write(TensorData(shape: Array(first.shape.dropFirst()), values: first.data), to: raw) }
+        if strip {
+            let shape = first.shape.dropFirst().map(String.init).joined(separator: "×")
+            let plot = StripPlot(items: [(label: layers[0], values: first.data)], title: "\(layers[0]) · \(shape) · \(lm.model.name) · \(name)",
+                                 colormap: o.colormap)
+            return try Outputs.writeFigure(plot, to: out, scale: o.scale)
         }
         // A page too tall for one file (--all at --scale 2 is about 48,000 pixels) is split by FigureWriter.
         if grids.count == 1 { return try FigureWriter.write(grids[0], to: out, scale: o.scale) }
@@ -124,7 +121,6 @@ public enum ActivationsJob {
                 return try FigureWriter.write(g, to: "\(stem)_\(lt.0).\(ext)", scale: o.scale)
             }
         }
-        return try FigureWriter.write(Panels(grids, columns: 1, titles: titles, title: "\(lm.model.name) activations · \(URL(fileURLWithPath: image.path).lastPathComponent)"),
-                                      to: out, scale: o.scale)
+        return try FigureWriter.write(Panels(grids, columns: 1, titles: titles, title: "\(lm.model.name) activations · \(name)"), to: out, scale: o.scale)
     }
 }
