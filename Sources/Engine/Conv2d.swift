@@ -14,7 +14,12 @@ public final class Conv2d: WeightedLayer {
     public let dilation: (h: Int, w: Int)
     public let groups: Int
     /// Filters, (O, C/G, kH, kW).
-    public var weight: Tensor { didSet { winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels) } }
+    public var weight: Tensor {
+        didSet {
+            winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
+            packed = PackedGEMM.Filters(isDepthwise ? [] : weight.data, groups: groups, m: og, k: cg * kernel.h * kernel.w)
+        }
+    }
     /// Per-output-channel offsets, (O), or nil.
     public var bias: Tensor?
     /// How the forward and input-gradient passes compute: `.auto` picks Winograd F(4×4, 3×3) for 3×3 stride-1
@@ -23,6 +28,8 @@ public final class Conv2d: WeightedLayer {
     public enum Algorithm: Sendable { case auto, im2col, winograd }
     /// The Winograd-transformed filters of `weight`, made once on first use; replaced whenever `weight` is set.
     private var winograd: WinogradFilters
+    /// `weight` packed for the engine's GEMM kernel (empty where it is not in use), made whenever `weight` is set.
+    var packed: PackedGEMM.Filters
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
 
@@ -59,6 +66,7 @@ public final class Conv2d: WeightedLayer {
         let weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
         self.weight = weight
         self.winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
+        self.packed = PackedGEMM.Filters(groups > 1 && groups == inChannels && groups == outChannels ? [] : weight.data, groups: groups, m: outChannels / groups, k: inChannels / groups * kernel.0 * kernel.1)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
     }
 
@@ -167,13 +175,35 @@ public final class Conv2d: WeightedLayer {
                                     Im2col.unfold(g, xg, cols)
                                     b = UnsafePointer(cols)
                                 }
+                                if packs {
+                                    multiplyPacked(group: gi, b, plane: plane, k: k, yg, split: true)
+                                    continue
+                                }
                                 BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + gi * og * k, lda: k,
                                           b: b, ldb: plane, c: yg, ldc: plane)
                             }
-                            epilogue(yp.baseAddress! + i * outChannels * plane, plane)
+                            if !packs { epilogue(yp.baseAddress! + i * outChannels * plane, plane) }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether the GEMMs of this layer's forward pass run on the engine's kernel (`PackedGEMM`).
+    var packs: Bool { !packed.values.isEmpty && PackedGEMM.suits(pointwise: isPointwise, k: cg * kernel.h * kernel.w) }
+
+    /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
+    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, split: Bool) {
+        packed.values.withUnsafeBufferPointer { ap in
+            let a = ap.baseAddress! + group * packed.stride
+            if let bias {
+                bias.data.withUnsafeBufferPointer { bp in
+                    PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: bp.baseAddress! + group * og,
+                                        activation: activation, split: split)
+                }
+            } else {
+                PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: nil, activation: activation, split: split)
             }
         }
     }
