@@ -16,6 +16,11 @@ public enum PackedGEMM {
     /// Whether a convolution whose GEMM has this shared dimension uses the kernel.
     static func suits(pointwise: Bool, k: Int) -> Bool { enabled && (mode == "all" || pointwise) }
 
+    /// The C kernels' code for an activation.
+    static func code(_ activation: Activation) -> Int32 {
+        switch activation { case .none: 0; case .relu: 1; case .relu6: 2 }
+    }
+
     /// Filters (groups · O/G, K) packed per group for `multiply`, as the C kernel reads them.
     struct Filters: Sendable {
         let values: [Float]
@@ -46,7 +51,7 @@ public enum PackedGEMM {
     static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
                          _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         if m == 0 || n == 0 { return }
-        let act: Int32 = switch activation { case .none: 0; case .relu: 1; case .relu6: 2 }
+        let act = code(activation)
         let (mp, np) = ((m + 5) / 6, (n + 15) / 16)                             // panels of rows and of columns
         let scratch = ck_packed_b_count(Int32(k), Int32(CK_NCQ * 16))
         func run(_ p: Range<Int>, _ q: Range<Int>) {

@@ -48,13 +48,15 @@ import Testing
     }
 
     /// A fused ReLU or ReLU6 in the epilogue equals the naive convolution followed by the activation, for a pointwise
-    /// layer (the engine's GEMM kernel applies it as it stores) and a 3×3 one (OpenBLAS, then the epilogue).
-    @Test(arguments: [(Activation.relu, 1), (.relu6, 1), (.relu, 3), (.relu6, 3)])
-    func fusedActivation(_ c: (Activation, Int)) {
-        let l = Conv2d(12, 20, kernel: c.1, padding: c.1 / 2)
+    /// layer (the engine's GEMM kernel applies it as it stores), a 3×3 one (OpenBLAS, then the epilogue) and a 5×5
+    /// depthwise one (the direct loop, in C where the CPU has AVX2).
+    @Test(arguments: [(Activation.relu, 1, 1), (.relu6, 1, 1), (.relu, 3, 1), (.relu6, 3, 1), (.relu6, 5, 12)])
+    func fusedActivation(_ c: (Activation, Int, Int)) {
+        let out = c.2 == 1 ? 20 : 12
+        let l = Conv2d(12, out, kernel: c.1, padding: c.1 / 2, groups: c.2)
         var rng = SeededRandom(23)
         l.weight = Tensor(shape: l.weight.shape, data: randomTensor(l.weight.shape, &rng).data.map { $0 * 8 })
-        l.bias = randomTensor([20], &rng)
+        l.bias = randomTensor([out], &rng)
         l.activation = c.0
         let x = randomTensor([2, 12, 24, 24], &rng)
         var y = Tensor(zeros: [0])

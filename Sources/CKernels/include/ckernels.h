@@ -39,4 +39,10 @@ void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, floa
 void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
                     const float *bias, int act, int p0, int p1);
 
+/// One depthwise-convolution output plane dst (ho, wo) = act(bias + Σ_t w[t] · pad[oh · row_step + off[t] + ow]),
+/// from a zero-padded input plane laid out as Conv2d+Depthwise.swift's Plane does. Loads may read up to seven
+/// values past a row's last output, into the plane's slack, as the Swift loop did.
+void ck_depthwise_plane(const float *pad, int row_step, const int *off, int kk, const float *w, float bias,
+                        float *dst, int ho, int wo, int act);
+
 #endif
