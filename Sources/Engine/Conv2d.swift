@@ -17,7 +17,7 @@ public final class Conv2d: WeightedLayer {
     public var weight: Tensor {
         didSet {
             winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
-            packed = PackedGEMM.Filters(isDepthwise ? [] : weight.data, groups: groups, m: og, k: cg * kernel.h * kernel.w)
+            packed = packedFilters()
         }
     }
     /// Per-output-channel offsets, (O), or nil.
@@ -66,8 +66,9 @@ public final class Conv2d: WeightedLayer {
         let weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
         self.weight = weight
         self.winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
-        self.packed = PackedGEMM.Filters(groups > 1 && groups == inChannels && groups == outChannels ? [] : weight.data, groups: groups, m: outChannels / groups, k: inChannels / groups * kernel.0 * kernel.1)
+        self.packed = PackedGEMM.Filters([], groups: groups, m: 0, k: 0)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
+        self.packed = packedFilters()
     }
 
     public var kind: String { "Conv2d" }
@@ -191,7 +192,14 @@ public final class Conv2d: WeightedLayer {
     }
 
     /// Whether the GEMMs of this layer's forward pass run on the engine's kernel (`PackedGEMM`).
-    var packs: Bool { !packed.values.isEmpty && PackedGEMM.suits(pointwise: isPointwise, k: cg * kernel.h * kernel.w) }
+    var packs: Bool { !packed.values.isEmpty }
+
+    /// `weight` packed for `PackedGEMM` if this layer's forward pass uses it, else nothing.
+    private func packedFilters() -> PackedGEMM.Filters {
+        let k = cg * kernel.h * kernel.w
+        let uses = !isDepthwise && PackedGEMM.suits(pointwise: isPointwise, k: k)
+        return PackedGEMM.Filters(uses ? weight.data : [], groups: groups, m: og, k: k)
+    }
 
     /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
     func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, split: Bool) {
