@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // ConvLens: a CNN interpretability toolkit. Targets depend one way, top to bottom:
-//   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib); Support (atomic files)
-//   Engine -> CBLAS; TensorIO -> Support, CZlib; Models -> Engine, TensorIO
+//   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib), the CKernels GEMM; Support (atomic files)
+//   Engine -> CBLAS, CKernels; TensorIO -> Support, CZlib; Models -> Engine, TensorIO
 //   Resampling (the one bilinear map resize, no dependencies)
 //   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine, Resampling; Render -> Support, CCairo, Imaging, Resampling
 //   ConvLens (the jobs a user runs) -> all of the above
@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The engine's own GEMM kernel for convolutions (AVX2/FMA, chosen at run time): not a library wrapper.
+        .target(name: "CKernels", path: "Sources/CKernels"),
 
         .target(name: "Support"),
         .target(name: "Resampling"),
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
         .target(name: "Models", dependencies: ["Engine", "TensorIO"]),
         .target(name: "Imaging", dependencies: ["Support", "CPNG", "CJPEG"]),

@@ -20,6 +20,10 @@ extension Conv2d {
                     for i in images {
                         let xi = x + i * inChannels * g.h * g.w, yi = y + i * outChannels * plane
                         if !isPointwise { Im2col.unfold(g, xi, cols, parallel: false) }
+                        if packs {
+                            multiplyPacked(group: 0, isPointwise ? xi : UnsafePointer(cols), plane: plane, k: k, yi, split: false)
+                            continue
+                        }
                         BLAS.gemm(m: outChannels, n: plane, k: k, a: w, lda: k, b: isPointwise ? xi : UnsafePointer(cols),
                                   ldb: plane, c: yi, ldc: plane, split: false)
                         for o in 0 ..< outChannels {

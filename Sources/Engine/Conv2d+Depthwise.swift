@@ -1,3 +1,5 @@
+import CKernels
+
 /// Direct loops for depthwise convolution (groups == C == O): each channel has its own kH×kW filter, so a
 /// GEMM would be a matrix-vector product per channel; a direct loop is faster and simpler.
 ///
@@ -128,11 +130,13 @@ enum Depthwise {
         // (kH·kW) where each tap starts reading, relative to an output's top-left window corner in the padded plane.
         let taps = (0 ..< kk).map { t in (t / g.kw) * g.dh * plane.rowLength + plane.column((t % g.kw) * g.dw) }
         let rowStep = g.sh * plane.rowLength
+        let taps32 = taps.map { Int32($0) }
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    taps.withUnsafeBufferPointer { tp in
+                    taps.withUnsafeBufferPointer { tp in taps32.withUnsafeBufferPointer { tp32 in
                         let xb = xp.baseAddress!, wb = wp.baseAddress!, yb = yp.baseAddress!, off = tp.baseAddress!
+                        let off32 = tp32.baseAddress!
                         parallelChunks(planes, work: planes * outPlane * kk) { range in
                             let pad = UnsafeMutablePointer<Float>.allocate(capacity: plane.count + 8)   // (Hp, Wp) by phase, + slack
                             defer { pad.deallocate() }
@@ -141,6 +145,11 @@ enum Depthwise {
                                 let c = p % channels
                                 plane.fill(g, xb + p * inPlane, pad)
                                 let dst = yb + p * outPlane, w = wb + c * kk
+                                if PackedGEMM.enabled {                 // the same loop in C, with FMA on AVX2
+                                    ck_depthwise_plane(pad, Int32(rowStep), off32, Int32(kk), w, bias?.data[c] ?? 0, dst,
+                                                       Int32(g.ho), Int32(g.wo), PackedGEMM.code(activation))
+                                    continue
+                                }
                                 let b = SIMD8<Float>(repeating: bias?.data[c] ?? 0)
                                 func store(_ acc: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ ow: Int) {
                                     if ow + 8 <= g.wo {
@@ -181,7 +190,7 @@ enum Depthwise {
                                 activation.apply(dst, outPlane)
                             }
                         }
-                    }
+                    } }
                 }
             }
         }

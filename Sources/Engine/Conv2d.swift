@@ -14,7 +14,12 @@ public final class Conv2d: WeightedLayer {
     public let dilation: (h: Int, w: Int)
     public let groups: Int
     /// Filters, (O, C/G, kH, kW).
-    public var weight: Tensor { didSet { winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels) } }
+    public var weight: Tensor {
+        didSet {
+            winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
+            packed = packedFilters()
+        }
+    }
     /// Per-output-channel offsets, (O), or nil.
     public var bias: Tensor?
     /// How the forward and input-gradient passes compute: `.auto` picks Winograd F(4×4, 3×3) for 3×3 stride-1
@@ -23,6 +28,8 @@ public final class Conv2d: WeightedLayer {
     public enum Algorithm: Sendable { case auto, im2col, winograd }
     /// The Winograd-transformed filters of `weight`, made once on first use; replaced whenever `weight` is set.
     private var winograd: WinogradFilters
+    /// `weight` packed for the engine's GEMM kernel (empty where it is not in use), made whenever `weight` is set.
+    var packed: PackedGEMM.Filters
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
 
@@ -59,7 +66,9 @@ public final class Conv2d: WeightedLayer {
         let weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
         self.weight = weight
         self.winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
+        self.packed = PackedGEMM.Filters([], groups: groups, m: 0, k: 0)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
+        self.packed = packedFilters()
     }
 
     public var kind: String { "Conv2d" }
@@ -167,13 +176,42 @@ public final class Conv2d: WeightedLayer {
                                     Im2col.unfold(g, xg, cols)
                                     b = UnsafePointer(cols)
                                 }
+                                if packs {
+                                    multiplyPacked(group: gi, b, plane: plane, k: k, yg, split: true)
+                                    continue
+                                }
                                 BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + gi * og * k, lda: k,
                                           b: b, ldb: plane, c: yg, ldc: plane)
                             }
-                            epilogue(yp.baseAddress! + i * outChannels * plane, plane)
+                            if !packs { epilogue(yp.baseAddress! + i * outChannels * plane, plane) }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether the GEMMs of this layer's forward pass run on the engine's kernel (`PackedGEMM`).
+    var packs: Bool { !packed.values.isEmpty }
+
+    /// `weight` packed for `PackedGEMM` if this layer's forward pass uses it, else nothing.
+    private func packedFilters() -> PackedGEMM.Filters {
+        let k = cg * kernel.h * kernel.w
+        let uses = !isDepthwise && PackedGEMM.suits(pointwise: isPointwise, k: k)
+        return PackedGEMM.Filters(uses ? weight.data : [], groups: groups, m: og, k: k)
+    }
+
+    /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
+    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, split: Bool) {
+        packed.values.withUnsafeBufferPointer { ap in
+            let a = ap.baseAddress! + group * packed.stride
+            if let bias {
+                bias.data.withUnsafeBufferPointer { bp in
+                    PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: bp.baseAddress! + group * og,
+                                        activation: activation, split: split)
+                }
+            } else {
+                PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: nil, activation: activation, split: split)
             }
         }
     }

@@ -29,6 +29,9 @@ import Testing
         (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 9]), (2, 3, 3, 1, 2, 2, 1, [1, 2, 8, 7]), (3, 5, 7, 2, 3, 1, 1, [1, 3, 15, 13]),
         (4, 4, 5, 1, 2, 1, 4, [2, 4, 6, 6]), (8, 8, 3, 1, 2, 2, 8, [2, 8, 12, 19]), (6, 6, 5, 2, 2, 1, 6, [1, 6, 13, 21]),
         (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 19]), (3, 3, 3, 3, 1, 1, 3, [1, 3, 8, 26]),
+        // Pointwise, through the engine's GEMM kernel where the CPU has one: split over the cores (900 columns),
+        // and a batch of small images run one per core.
+        (16, 24, 1, 1, 0, 1, 1, [1, 16, 30, 30]), (5, 13, 1, 1, 0, 1, 1, [3, 5, 7, 7]),
     ])
     func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
         let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)
@@ -42,6 +45,28 @@ import Testing
         let d = y.maxAbsDifference(ref)
         print("TENSOR \(d < 1e-5 ? "OK" : "BAD") conv \(c): maxdiff \(d)")
         #expect(d < 1e-5)
+    }
+
+    /// A fused ReLU or ReLU6 in the epilogue equals the naive convolution followed by the activation, for a pointwise
+    /// layer (the engine's GEMM kernel applies it as it stores), a 3×3 one (OpenBLAS, then the epilogue) and a 5×5
+    /// depthwise one (the direct loop, in C where the CPU has AVX2).
+    @Test(arguments: [(Activation.relu, 1, 1), (.relu6, 1, 1), (.relu, 3, 1), (.relu6, 3, 1), (.relu6, 5, 12)])
+    func fusedActivation(_ c: (Activation, Int, Int)) {
+        let out = c.2 == 1 ? 20 : 12
+        let l = Conv2d(12, out, kernel: c.1, padding: c.1 / 2, groups: c.2)
+        var rng = SeededRandom(23)
+        l.weight = Tensor(shape: l.weight.shape, data: randomTensor(l.weight.shape, &rng).data.map { $0 * 8 })
+        l.bias = randomTensor([out], &rng)
+        l.activation = c.0
+        let x = randomTensor([2, 12, 24, 24], &rng)
+        var y = Tensor(zeros: [0])
+        l.forward([x], &y)
+        var ref = naiveConv(l, x)
+        ref.data = ref.data.map { c.0 == .relu ? max($0, 0) : min(max($0, 0), 6) }
+        #expect(ref.data.contains { $0 == 6 } == (c.0 == .relu6))
+        let d = y.maxAbsDifference(ref)
+        print("TENSOR \(d < 1e-4 ? "OK" : "BAD") conv \(c.1)x\(c.1) + \(c.0): maxdiff \(d)")
+        #expect(d < 1e-4)
     }
 
     /// Sizes as `torch.nn.MaxPool2d(3, 2, ceil_mode=...)(torch.zeros(1, 1, n, n)).shape` prints them.

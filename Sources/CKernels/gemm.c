@@ -1,0 +1,148 @@
+// The engine's GEMM kernel for convolutions (see ckernels.h): a 6×16 register tile of C in twelve AVX2 registers,
+// k blocked by 256 so a panel of A stays in L1 while the columns of B pass, n blocked by 32 panels so that block of
+// B stays in L2 while the rows of A pass.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define MR CK_MR
+#define NR CK_NR
+#define KC 256
+
+int ck_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+size_t ck_packed_a_count(int m, int k) { return (size_t)((m + MR - 1) / MR) * MR * (size_t)k; }
+
+// ap[p][kk][r] = a[p·6 + r][kk]
+void ck_pack_a(const float *a, int m, int k, int lda, float *ap) {
+    int panels = (m + MR - 1) / MR;
+    for (int p = 0; p < panels; p++) {
+        float *dst = ap + (size_t)p * k * MR;
+        for (int r = 0; r < MR; r++) {
+            int row = p * MR + r;
+            const float *src = a + (size_t)row * lda;
+            for (int kk = 0; kk < k; kk++) dst[kk * MR + r] = row < m ? src[kk] : 0.f;
+        }
+    }
+}
+
+size_t ck_packed_b_count(int k, int n) { return (size_t)((n + NR - 1) / NR) * NR * (size_t)k; }
+
+// bp[q][kk][j] = b[kk][q·16 + j]; eight panels at a time, rows inner, so B is read in order within a block and
+// the writes stay within a few pages.
+void ck_pack_b(const float *b, int k, int n, int ldb, float *bp, int q0, int q1) {
+    for (int qb = q0; qb < q1; qb += 8) {
+        int qe = q1 - qb < 8 ? q1 : qb + 8;
+        for (int kk = 0; kk < k; kk++) {
+            const float *src = b + (size_t)kk * ldb;
+            for (int q = qb; q < qe; q++) {
+                float *dst = bp + ((size_t)q * k + kk) * NR;
+                int c0 = q * NR, w = n - c0 < NR ? n - c0 : NR;
+                memcpy(dst, src + c0, (size_t)w * sizeof(float));
+                if (w < NR) memset(dst + w, 0, (size_t)(NR - w) * sizeof(float));
+            }
+        }
+    }
+}
+
+// One 6×16 tile: c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk][j]; on the last k block, + bias, act.
+__attribute__((target("avx2,fma")))
+static void tile(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
+                 const float *bias, int act) {
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (first) {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+    } else {
+        c00 = _mm256_loadu_ps(c + 0 * ldc); c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
+        c10 = _mm256_loadu_ps(c + 1 * ldc); c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
+        c20 = _mm256_loadu_ps(c + 2 * ldc); c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+        c30 = _mm256_loadu_ps(c + 3 * ldc); c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+        c40 = _mm256_loadu_ps(c + 4 * ldc); c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+        c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    }
+    for (int kk = 0; kk < kc; kk++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
+        x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+        a += MR;
+        b += NR;
+    }
+    if (last && (bias || act != CK_NONE)) {
+        // max(0, x) and min(6, x) return x when x is NaN (the second operand), as Swift.max(x, 0) does.
+        const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.f);
+#define EPILOGUE(r, v0, v1) do { \
+            if (bias) { __m256 bb = _mm256_broadcast_ss(bias + r); v0 = _mm256_add_ps(v0, bb); v1 = _mm256_add_ps(v1, bb); } \
+            if (act != CK_NONE) { v0 = _mm256_max_ps(zero, v0); v1 = _mm256_max_ps(zero, v1); } \
+            if (act == CK_RELU6) { v0 = _mm256_min_ps(six, v0); v1 = _mm256_min_ps(six, v1); } \
+        } while (0)
+        EPILOGUE(0, c00, c01); EPILOGUE(1, c10, c11); EPILOGUE(2, c20, c21);
+        EPILOGUE(3, c30, c31); EPILOGUE(4, c40, c41); EPILOGUE(5, c50, c51);
+#undef EPILOGUE
+    }
+    _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+    _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+// Rows of A-panels [p0, p1) × columns of B-panels [qb, qe) over k block [k0, k0 + kc), B packed from panel qb on.
+__attribute__((target("avx2,fma")))
+static void block(const float *ap, const float *packed, int qb, int qe, int m, int n, int k, int k0, int kc, float *c,
+                  int ldc, const float *bias, int act, int p0, int p1) {
+    // A partial tile (the last rows or columns) goes through a 6×16 scratch tile, by the same arithmetic.
+    float scratch[MR * NR] __attribute__((aligned(32)));
+    float padded[MR];
+    int first = k0 == 0, last = k0 + kc == k;
+    for (int p = p0; p < p1; p++) {
+        const float *a = ap + ((size_t)p * k + k0) * MR;
+        int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
+        const float *bi = bias ? bias + r0 : NULL;
+        if (bi && rows < MR) {
+            for (int r = 0; r < MR; r++) padded[r] = r < rows ? bi[r] : 0.f;
+            bi = padded;
+        }
+        for (int q = qb; q < qe; q++) {
+            const float *bq = packed + ((size_t)(q - qb) * k + k0) * NR;
+            int c0 = q * NR, cols = n - c0 < NR ? n - c0 : NR;
+            float *cc = c + (size_t)r0 * ldc + c0;
+            if (rows == MR && cols == NR) {
+                tile(a, bq, kc, cc, ldc, first, last, bi, act);
+                continue;
+            }
+            if (!first)
+                for (int r = 0; r < rows; r++) memcpy(scratch + r * NR, cc + (size_t)r * ldc, (size_t)cols * sizeof(float));
+            tile(a, bq, kc, scratch, NR, first, last, bi, act);
+            for (int r = 0; r < rows; r++) memcpy(cc + (size_t)r * ldc, scratch + r * NR, (size_t)cols * sizeof(float));
+        }
+    }
+}
+
+void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, float *c, int ldc,
+             const float *bias, int act, int p0, int p1, int q0, int q1, float *packed) {
+    for (int qb = q0; qb < q1; qb += CK_NCQ) {
+        int qe = q1 - qb < CK_NCQ ? q1 : qb + CK_NCQ;
+        // This block of B, packed while it is still in cache: panel q at packed + (q - qb)·k·16.
+        ck_pack_b(b + (size_t)qb * NR, k, n - qb * NR, ldb, packed, 0, qe - qb);
+        for (int k0 = 0; k0 < k; k0 += KC)
+            block(ap, packed, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, bias, act, p0, p1);
+    }
+}
+
+void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
+                    const float *bias, int act, int p0, int p1) {
+    int q1 = (n + NR - 1) / NR;
+    for (int qb = 0; qb < q1; qb += CK_NCQ) {
+        int qe = q1 - qb < CK_NCQ ? q1 : qb + CK_NCQ;
+        for (int k0 = 0; k0 < k; k0 += KC)
+            block(ap, bp + (size_t)qb * k * NR, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, bias, act, p0, p1);
+    }
+}

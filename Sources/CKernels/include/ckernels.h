@@ -1,0 +1,48 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+
+/// The engine's own single-precision GEMM for convolutions: C (m, n) = A (m, k) · B (k, n), with A a layer's filters
+/// packed once when its weights are set and B packed per pass, and the bias and activation applied as each tile of C
+/// is stored. Each element of C is one chain of fused multiply-adds over k in order, whatever the tile, the split
+/// over threads or the position of its column, so results do not depend on how the work is cut.
+
+/// Rows of A per packed panel, and columns of B per packed panel.
+enum { CK_MR = 6, CK_NR = 16 };
+
+/// Activations the store applies: none, max(x, 0), min(max(x, 0), 6). NaN passes through as Swift's max/min do.
+enum { CK_NONE = 0, CK_RELU = 1, CK_RELU6 = 2 };
+
+/// Whether this CPU has AVX2 and FMA; the other functions must not be called otherwise.
+int ck_available(void);
+
+/// Floats that a packed A (m, k) takes: ceil(m / 6) panels of 6 × k, zero-padded.
+size_t ck_packed_a_count(int m, int k);
+/// Packs row-major A (m, k), row stride lda, into ap.
+void ck_pack_a(const float *a, int m, int k, int lda, float *ap);
+
+/// Floats that a packed B (k, n) takes: ceil(n / 16) panels of k × 16, zero-padded.
+size_t ck_packed_b_count(int k, int n);
+/// Packs column panels [q0, q1) of row-major B (k, n), row stride ldb, into bp (the whole packed B's base).
+void ck_pack_b(const float *b, int k, int n, int ldb, float *bp, int q0, int q1);
+
+/// Columns of B that `ck_gemm` packs and uses at a time: 32 panels of 16.
+enum { CK_NCQ = 32 };
+
+/// C rows of A-panels [p0, p1) × columns of B-panels [q0, q1) (clipped to m and n) = A · B, then + bias[row] (when
+/// bias is not NULL) and the activation. B is row-major (k, n) with row stride ldb, packed here a block of CK_NCQ
+/// panels at a time into `packed` (ck_packed_b_count(k, CK_NCQ · 16) floats, one per thread); c has row stride ldc.
+void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, float *c, int ldc,
+             const float *bias, int act, int p0, int p1, int q0, int q1, float *packed);
+
+/// As ck_gemm over all columns, for rows of A-panels [p0, p1), with the whole of B already packed by ck_pack_b.
+void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
+                    const float *bias, int act, int p0, int p1);
+
+/// One depthwise-convolution output plane dst (ho, wo) = act(bias + Σ_t w[t] · pad[oh · row_step + off[t] + ow]),
+/// from a zero-padded input plane laid out as Conv2d+Depthwise.swift's Plane does. Loads may read up to seven
+/// values past a row's last output, into the plane's slack, as the Swift loop did.
+void ck_depthwise_plane(const float *pad, int row_step, const int *off, int kk, const float *w, float bias,
+                        float *dst, int ho, int wo, int act);
+
+#endif
