@@ -17,7 +17,7 @@ extension DatasetWork {
         return DatasetWork(command: "classify", settings: ["top": "\(top)"], array: nil) { images, targets in
             let results = try Classify.run(lm, images: images, top: top)          // one per image
             return Batch(records: zip(results, targets).map { r, t in
-                DatasetRecord(path: r.image, config: "", target: t, top: r.top)
+                DatasetRecord(path: r.image, config: "", target: t?.classIndex, top: r.top)
             })
         }
     }
@@ -37,14 +37,15 @@ extension DatasetWork {
         let settings = ["method": method.name, "layers": layers.joined(separator: "+"), "class": given?.description ?? "top",
                         "reshape": o.reshape.map { "\($0.height)x\($0.width)" } ?? ""]
         let figures = d.figures ? d.out.map { $0 + "/figures" } : nil
-        return DatasetWork(command: "gradcam", settings: settings, array: "maps", keepPhotos: figures != nil && o.view == .photo) { images, targets in
+        return DatasetWork(command: "gradcam", settings: settings, array: "maps", keepPhotos: figures != nil && o.view == .photo,
+                           checkTarget: { try $0.check(output: output) }) { images, targets in
             // A target out of range fails the batch; the run then isolates the image it belongs to.
             let x = ImageBatch.tensor(images)                                    // (n, 3, S, S)
             let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)
             try Finite.check(pass.output.data, "logits", lm: lm, input: x, paths: images.map(\.path))
             let tops = lm.hasClassifier ? Classify.predictions(pass.output, min(topClasses, lm.model.classes), lm).best : nil
             let best = try pass.top(1)[0]                                        // (n)
-            let asked: [CAMTarget] = targets.indices.map { i in targets[i].map(CAMTarget.logit) ?? given ?? best[i] }
+            let asked: [CAMTarget] = targets.indices.map { i in targets[i] ?? given ?? best[i] }
             let res = try pass.explain(method, layers: layers, targets: asked)
             if let bad = res.nonFinite.first {
                 throw Finite.error("\(method.name) map at '\(bad.layer)'", lm: lm, input: x, row: bad.image, path: images[bad.image].path)
@@ -87,7 +88,7 @@ extension DatasetWork {
             var records: [DatasetRecord] = []
             let tops = lm.hasClassifier ? Classify.predictions(out[1], min(topClasses, lm.model.classes), lm).best : nil
             for (i, image) in images.enumerated() {
-                records.append(DatasetRecord(path: image.path, config: "", target: targets[i], top: tops?[i]))
+                records.append(DatasetRecord(path: image.path, config: "", target: targets[i]?.classIndex, top: tops?[i]))
             }
             return Batch(records: records, rows: e.data, rowShape: [e.shape[1]])
         }
