@@ -37,6 +37,8 @@ public struct DatasetRecord: Codable {
     public var target: Int?
     /// The target the manifest gave for this item, as written ("prob:281"; "class:281" for a bare 281).
     public var givenTarget: String?
+    /// The K classes explained, best first, one map each (gradcam --top K).
+    public var classes: [Int]?
     public var top: [Prediction]?
     public var faithfulness: Faithfulness?
     /// The item's row in the shard's array (maps or embeddings), in the shard's index; nil in `--jsonl` lines and on
@@ -46,7 +48,7 @@ public struct DatasetRecord: Codable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case path, sha256, config, target, givenTarget = "given_target", top, faithfulness, row, error
+        case path, sha256, config, target, givenTarget = "given_target", classes, top, faithfulness, row, error
     }
 
     /// The record as one line of JSON, keys sorted.
