@@ -86,11 +86,14 @@ public struct DatasetWork {
     public let checkTarget: ((CAMTarget) throws -> Void)?
     /// Why the command takes no per-image targets (e.g. "--top explains each image's best classes"), or nil.
     public let refusesTargets: String?
+    /// The bytes of one item's array row, when known before the run and large: the run first checks that the
+    /// shard's array fits on disk.
+    public let rowBytes: Int?
     /// Computes a batch: prepared images and the targets the manifest gave them.
     public let run: (_ images: [PreparedImage], _ targets: [CAMTarget?]) throws -> Batch
 
     public init(command: String, settings: [String: String], array: String?, keepPhotos: Bool = false,
-                checkTarget: ((CAMTarget) throws -> Void)? = nil, refusesTargets: String? = nil,
+                checkTarget: ((CAMTarget) throws -> Void)? = nil, refusesTargets: String? = nil, rowBytes: Int? = nil,
                 run: @escaping ([PreparedImage], [CAMTarget?]) throws -> Batch) {
         self.command = command
         self.settings = settings
@@ -98,6 +101,7 @@ public struct DatasetWork {
         self.keepPhotos = keepPhotos
         self.checkTarget = checkTarget
         self.refusesTargets = refusesTargets
+        self.rowBytes = rowBytes
         self.run = run
     }
 }
@@ -132,6 +136,10 @@ public enum DatasetRun {
         }
         var summary = DatasetSummary()
         summary.otherShards = items.count - mine.count
+        if let row = work.rowBytes, let out = o.out {
+            try DatasetStore.checkRoom(row.multipliedSaturating(2 * mine.count), out: out,
+                                       what: "\(work.command) of \(mine.count) images, \(MemoryBudget.format(row)) each, in shard \(o.shard.index)/\(o.shard.count)")
+        }
         let config = try configuration(lm, work: work, options: o)
         let configHash = DatasetStore.hash(config)
         var store = try o.out.map { try DatasetStore(dir: $0, command: work.command, config: config, shard: o.shard, array: work.array) }

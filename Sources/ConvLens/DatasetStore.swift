@@ -39,6 +39,21 @@ struct DatasetStore {
         nextPart = (Self.parts(in: dir, stem: stem).last.map { $0.number + 1 }) ?? 0
     }
 
+    /// Refuses a run whose arrays would not fit on the disk of `out` (or of its nearest existing folder).
+    /// - Parameters:
+    ///   - bytes: what the shard's arrays need, its parts and the joined file together.
+    ///   - what: the run, for the message.
+    ///   - free: the free bytes; nil reads them from the file system.
+    /// - Throws: a `FileError` naming `out`, what is needed and what is free.
+    static func checkRoom(_ bytes: Int, out: String, what: String, free: Int? = nil) throws {
+        var dir = URL(fileURLWithPath: out).standardizedFileURL, fs = statvfs()
+        while statvfs(dir.path, &fs) != 0 && dir.path != "/" { dir.deleteLastPathComponent() }
+        let available = free ?? Int(clamping: UInt64(fs.f_bavail).multipliedReportingOverflow(by: UInt64(fs.f_frsize)).partialValue)
+        guard bytes > available else { return }
+        throw FileError(path: out, message: "\(what) need ~\(MemoryBudget.format(bytes)) on disk (twice the shard's array while its parts are "
+            + "joined), and \(MemoryBudget.format(available)) are free; take a smaller part with --shard i/N or a layer with smaller maps")
+    }
+
     /// The first 16 hex digits of the SHA-256 of the configuration's sorted JSON.
     static func hash(_ config: [String: String]) -> String {
         let text = config.keys.sorted().map { "\($0)=\(config[$0]!)" }.joined(separator: "\n")

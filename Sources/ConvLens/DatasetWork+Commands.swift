@@ -92,25 +92,47 @@ extension DatasetWork {
     }
 
     /// Correlate's embeddings (and activations' channel means): one vector per image, (D): the pooled embedding
-    /// layer, logits, probabilities or a layer's channels averaged over space.
+    /// layer, logits, probabilities or a layer's channels averaged over space; with `fullMaps`, the layer's whole
+    /// output per image instead, (C, H, W) for a convolution.
     /// - Parameters:
     ///   - command: "embeddings" or "activations", which names the files.
-    public static func embeddings(_ lm: LoadedModel, feature name: String, command: String = "embeddings") throws -> DatasetWork {
-        let feature = try CorrelateJob.feature(name, lm)
-        var keep: Set<String> = []
-        if case let .pooled(layer) = feature { keep.insert(layer) }
-        return DatasetWork(command: command, settings: ["feature": feature.caption], array: command) { images, targets in
+    ///   - fullMaps: store the layer's full maps; the memory of one batch is checked against `MemoryBudget` here,
+    ///     and the run checks that the shard fits on disk.
+    ///   - d: the run's batch size and passes, for that check.
+    public static func embeddings(_ lm: LoadedModel, feature name: String, command: String = "embeddings", fullMaps: Bool = false,
+                                  dataset d: DatasetOptions = DatasetOptions()) throws -> DatasetWork {
+        let feature = fullMaps ? Embeddings.Feature.maps(name) : try CorrelateJob.feature(name, lm)
+        let rowBytes = fullMaps ? try mapBytes(lm, layer: name, dataset: d) : nil
+        let keep = Set(feature.layer.map { [$0] } ?? [])
+        return DatasetWork(command: command, settings: ["feature": feature.caption], array: command, rowBytes: rowBytes) { images, targets in
             let x = ImageBatch.tensor(images)                                    // (n, 3, S, S)
             let out = try Embeddings.compute(lm.model.inference(keeping: keep), x, features: lm.hasClassifier ? [feature, .logits] : [feature])
-            let e = out[0]                                                       // (n, D)
-            try Finite.check(e.data, "embeddings", lm: lm, input: x, paths: images.map(\.path))
+            let e = out[0]                                                       // (n, D), or (n, C, H, W) with fullMaps
+            try Finite.check(e.data, fullMaps ? "activations at '\(name)'" : "embeddings", lm: lm, input: x, paths: images.map(\.path))
             var records: [DatasetRecord] = []
             let tops = lm.hasClassifier ? Classify.predictions(out[1], min(topClasses, lm.model.classes), lm).best : nil
             for (i, image) in images.enumerated() {
                 records.append(DatasetRecord(path: image.path, config: "", target: targets[i]?.classIndex, top: tops?[i]))
             }
-            return Batch(records: records, rows: e.data, rowShape: [e.shape[1]])
+            return Batch(records: records, rows: e.data, rowShape: Array(e.shape.dropFirst()))
         }
+    }
+
+    /// The bytes of one image's full maps at `layer`, after checking that a batch of them fits the memory budget.
+    /// - Throws: a `UsageError` naming an unknown layer, or saying what a batch would need and what to change.
+    static func mapBytes(_ lm: LoadedModel, layer: String, dataset d: DatasetOptions) throws -> Int {
+        let g = lm.model.graph, input = [1, 3, lm.preprocessing.cropSize, lm.preprocessing.cropWidth]
+        let index = try usage { try g.index(of: layer) }
+        let shape = index < 0 ? input : try g.shapes(input: input, through: index)[index]            // (1, C, H, W)
+        let row = MemoryBudget.elements(Array(shape.dropFirst())).multipliedSaturating(4)
+        // One pass's activations (through the logits, for the top classes), and the batch's maps three times over:
+        // as computed, gathered for the part, and copied into the part's array.
+        let pass = [d.batchedPasses ? d.batch : 1] + input.dropFirst()
+        let forward = try MemoryBudget.activationBytes(g, input: pass, upTo: lm.hasClassifier ? nil : layer)
+        try MemoryBudget.check(forward.addingSaturating(row.multipliedSaturating(3 * d.batch)),
+                               "activations --full-maps at '\(layer)' (\(MemoryBudget.format(row)) an image) with --batch-size \(d.batch)",
+                               hint: "try a smaller --batch-size or a layer with smaller maps")
+        return row
     }
 
     /// A short, stable prefix for a path's figures: two images named alike in different folders stay apart.

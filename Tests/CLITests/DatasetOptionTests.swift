@@ -45,3 +45,23 @@ struct DatasetOptionTests {
         #expect(lines.count == 2 && lines[1].contains("\(m): line 2: target 'prob:1000': class index 1000 is out of range"), "\(lines)")
     }
 }
+
+/// `activations --full-maps`: refused outside dataset mode, and when one batch of maps would pass the memory budget.
+@Suite(.serialized, .enabled(if: CLI.hasWeights, "run `bash Scripts/setup.sh` first: these cases run SqueezeNet"))
+struct DatasetFullMapsOptionTests {
+    @Test func fullMapsOfOneImageIsRefused() throws {
+        let s = try Scratch()
+        expectRefusal(try convlens(["activations", "--model", "squeezenet1_1", CLI.path("Samples/chelsea.png"), "--layer", "fire2",
+                                    "--full-maps", "--out", s.out + "/a.png"]), code: 2,
+                      "error: --full-maps is for dataset mode", scratch: s)
+    }
+
+    @Test func fullMapsPastTheMemoryBudgetIsRefusedBeforeAnythingIsWritten() throws {
+        let s = try Scratch()
+        let data = try DatasetOptionTests.data(s)
+        expectRefusal(try convlens(["activations", "--model", "squeezenet1_1", data, "--layer", "fire2", "--full-maps", "--out", s.out],
+                                   through: ["/usr/bin/env", "CONVLENS_MEMORY_LIMIT=5M"]), code: 2,
+                      "error: activations --full-maps at 'fire2' (2 MB an image) with --batch-size 8 would need ~",
+                      "past the limit of 5 MB (set by CONVLENS_MEMORY_LIMIT); try a smaller --batch-size", scratch: s)
+    }
+}
