@@ -86,6 +86,8 @@ public struct DatasetWork {
     public let checkTarget: ((CAMTarget) throws -> Void)?
     /// Why the command takes no per-image targets (e.g. "--top explains each image's best classes"), or nil.
     public let refusesTargets: String?
+    /// Why every image needs a target from the manifest (e.g. the model has no classifier to pick one), or nil.
+    public let needsTargets: String?
     /// The bytes of one item's array row, when known before the run and large: the run first checks that the
     /// shard's array fits on disk.
     public let rowBytes: Int?
@@ -93,7 +95,8 @@ public struct DatasetWork {
     public let run: (_ images: [PreparedImage], _ targets: [CAMTarget?]) throws -> Batch
 
     public init(command: String, settings: [String: String], array: String?, keepPhotos: Bool = false,
-                checkTarget: ((CAMTarget) throws -> Void)? = nil, refusesTargets: String? = nil, rowBytes: Int? = nil,
+                checkTarget: ((CAMTarget) throws -> Void)? = nil, refusesTargets: String? = nil,
+                needsTargets: String? = nil, rowBytes: Int? = nil,
                 run: @escaping ([PreparedImage], [CAMTarget?]) throws -> Batch) {
         self.command = command
         self.settings = settings
@@ -101,6 +104,7 @@ public struct DatasetWork {
         self.keepPhotos = keepPhotos
         self.checkTarget = checkTarget
         self.refusesTargets = refusesTargets
+        self.needsTargets = needsTargets
         self.rowBytes = rowBytes
         self.run = run
     }
@@ -133,6 +137,9 @@ public enum DatasetRun {
         let mine = items.filter { o.shard.contains($0.path) }
         if let why = work.refusesTargets, let t = items.lazy.compactMap(\.target).first {
             throw UsageError("\(t.origin) gives a target, but \(why); drop one or the other")
+        }
+        if let why = work.needsTargets, let item = items.first(where: { $0.target == nil }) {
+            throw UsageError("\(why); or give every image a target in a JSON Lines manifest ('\(item.path.printable)' has none)")
         }
         var summary = DatasetSummary()
         summary.otherShards = items.count - mine.count

@@ -27,11 +27,14 @@ extension DatasetWork {
     /// With `figures`, an overlay per map in `<figures>/`.
     public static func gradcam(_ lm: LoadedModel, options o: GradCAMOptions, dataset d: DatasetOptions, top: Int? = nil) throws -> DatasetWork {
         let method = o.method
-        if method.needsClass && o.targets.isEmpty { try lm.requireClassifier("gradcam --method \(method.name)") }
         let layers = o.layers.isEmpty ? [lm.model.architecture.camLayer] : o.layers
         let output = try GradCAMJob.checkLayers(layers, lm, input: RGBImage(width: lm.preprocessing.cropWidth, height: lm.preprocessing.cropSize),
                                                 reshape: o.reshape)
         guard o.targets.count <= 1 else { throw UsageError("give one target in dataset mode; give per-image targets in a JSON Lines manifest") }
+        var needsTargets: String?                        // a model without a classifier has no top class to explain
+        if method.needsClass && o.targets.isEmpty && top == nil {
+            do { try lm.requireClassifier("gradcam --method \(method.name)") } catch { needsTargets = "\(error)" }
+        }
         if let top {
             try lm.requireClassifier("--top")
             try OptionLimits.top.check(top, upper: lm.model.classes)
@@ -47,7 +50,8 @@ extension DatasetWork {
         let figures = d.figures ? d.out.map { $0 + "/figures" } : nil
         return DatasetWork(command: "gradcam", settings: settings, array: "maps", keepPhotos: figures != nil && o.view == .photo,
                            checkTarget: { try $0.check(output: output) },
-                           refusesTargets: top.map { "--top \($0) explains each image's \($0) best classes" }) { images, targets in
+                           refusesTargets: top.map { "--top \($0) explains each image's \($0) best classes" },
+                           needsTargets: needsTargets) { images, targets in
             // A target out of range fails the batch; the run then isolates the image it belongs to.
             let x = ImageBatch.tensor(images)                                    // (n, 3, S, S)
             let pass = try CAMPass(graph: lm.model.inference(keeping: Set(layers)), input: x, reshape: o.reshape)

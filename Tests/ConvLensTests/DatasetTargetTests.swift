@@ -1,7 +1,10 @@
 import Testing
 @testable import ConvLens
 import Analysis
+import Engine
 import Foundation
+import Imaging
+import Models
 import Support
 import TensorIO
 
@@ -80,5 +83,53 @@ import TensorIO
             .first { $0.hasSuffix(".index.jsonl") })))
         // Both targets of img1 stay indexed: each (path, content, target) is its own item.
         #expect(index.map(\.givenTarget).sorted { ($0 ?? "") < ($1 ?? "") } == ["class:5", "class:6", "output:4", "prob:3"])
+    }
+
+    /// A small segmentation network with seeded random weights: conv1 → ReLU → conv2 [the target layer] → ReLU →
+    /// a 1×1 convolution to 3 classes, (N, 3, 32, 32) for a 32×32 input; no classifier.
+    static func segmentation() throws -> LoadedModel {
+        let arch = Architecture(name: "tinyseg", layout: "torchvision", preprocessing: "torchvision", inputSize: 32, camLayer: "conv2",
+                                embeddingLayer: "conv2", classifierKey: nil, defaultClasses: 3) { v in
+            let g = Graph()
+            g.add("conv1", Conv2d(3, 4, kernel: 3, padding: 1))
+            g.add("relu1", ActivationLayer(.relu))
+            g.add("conv2", Conv2d(4, 6, kernel: 3, padding: 1))
+            g.add("relu2", ActivationLayer(.relu))
+            g.add("out", Conv2d(6, v.classes, kernel: 1))                   // (N, K, 32, 32)
+            return g
+        }
+        return try ModelStore.wrap(Model.random(arch, classes: 3, seed: 5))
+    }
+
+    @Test func maskTargetsOfASegmentationModelReadTheirMaskFromTheManifestsFolder() throws {
+        let dir = try DatasetManifestTests.tempDir("targets-mask")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DatasetRunTests.dataset(dir, n: 3)
+        try FileManager.default.createDirectory(atPath: dir + "/masks", withIntermediateDirectories: true)
+        let pixels = (0 ..< 32 * 32).flatMap { p -> [UInt8] in p % 32 < 12 ? [255, 255, 255] : [0, 0, 0] }   // the left 12 columns
+        try ImageIO.writePNG(RGBImage(width: 32, height: 32, pixels: pixels), to: dir + "/masks/m.png")
+        let lm = try Self.segmentation()
+        let items = try Self.manifest(dir, [("img0.png", "\"mask:1@masks/m.png\""), ("img1.png", "\"output:5\""),
+                                            ("img2.png", "\"mask:2@masks/missing.png\"")])
+        let (summary, records) = try Self.run(lm, items, out: dir + "/out")
+        #expect(summary.processed == 2 && summary.failed == 1)
+        #expect(records[2].error?.hasPrefix("\(dir)/m.jsonl: line 3: target 'mask:2@masks/missing.png': \(dir)/masks/missing.png") == true,
+                "\(records[2])")
+        let stem = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").first { $0.hasSuffix(".maps.npy") })
+        let maps = try NPY.read(dir + "/out/" + stem)                       // (2, 32, 32)
+        #expect(maps.shape == [2, 32, 32])
+        for (row, spec) in [(0, CAMTargetSpec.mask(class: 1, file: dir + "/masks/m.png")), (1, .value(.output(5)))] {
+            var o = GradCAMOptions()
+            o.targets = [spec]
+            o.metrics = false
+            o.view = .input
+            let single = try GradCAMJob.compute(lm, images: try ImageBatch.prepare([records[row].path], lm.preprocessing).images, options: o).maps
+            let got = Array(maps.values[row * 1024 ..< (row + 1) * 1024])
+            #expect(got == single.values && got.contains { $0 > 0 }, "\(spec): maxdiff \(zip(got, single.values).map { abs($0 - $1) }.max() ?? 0)")
+        }
+        // Without a classifier there is no top class: every image needs its target, checked before anything runs.
+        #expect { try Self.run(lm, items + [ManifestItem(path: items[0].path)], out: dir + "/out2") } throws: {
+            "\($0)".contains("needs a classifier") && "\($0)".hasSuffix("or give every image a target in a JSON Lines manifest ('\(items[0].path)' has none)")
+        }
     }
 }
