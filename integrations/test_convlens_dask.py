@@ -5,7 +5,8 @@
 Over 400 images (copies and crops of Samples/, plus one broken file) on a LocalCluster of 2 worker processes:
 1. the merged index and embeddings of a 4-shard cluster run equal a single-process run exactly (bit for bit);
 2. a worker killed mid-run (SIGKILL, with its convlens child), then a rerun, completes with every image once:
-   nothing lost, nothing duplicated, and the rerun computes only what the kill lost.
+   nothing lost, nothing duplicated, and the rerun computes only what the kill lost;
+3. one image with two targets in a JSON Lines manifest merges as two items.
 Prints one line per check and exits 1 on the first failure.
 """
 import json
@@ -69,6 +70,20 @@ def same(a, b, what):
           f"{what}: merged embeddings {xa.shape} equal the single-process run bit for bit")
 
 
+def two_targets_of_one_image(convlens, tmp, env):
+    """One image with two targets in a JSON Lines manifest is two items: the merge keeps both, in (path, target) order."""
+    out, manifest = os.path.join(tmp, "targets"), os.path.join(tmp, "targets.jsonl")
+    image = os.path.join("data", "group0", "img0000.png")                      # relative to the manifest's folder
+    with open(manifest, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"path": image, "target": "prob:281"}) + "\n" + json.dumps({"path": image, "target": 3}) + "\n")
+    p = subprocess.run([convlens, "gradcam", manifest, "--out", out, *ARGS], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    check(p.returncode == 0, f"gradcam over a manifest with two targets of one image: exit {p.returncode}, {p.stderr.strip()[-80:]}")
+    records, maps = merge(out, "gradcam", 1)
+    given = [r.get("given_target") for r in records]
+    check(given == ["class:3", "prob:281"] and np.load(maps).shape[0] == 2, f"two targets of one image merge as two items: {given}")
+
+
 def main(convlens):
     t0 = time.time()
     tmp = tempfile.mkdtemp(prefix="convlens-dask-")
@@ -83,6 +98,7 @@ def main(convlens):
         reference = merge(single, "correlate", 1)
         check(len(reference[0]) == 401 and sum(r.get("error") is not None for r in reference[0]) == 1,
               "single run: 400 embedded images and the broken one recorded")
+        two_targets_of_one_image(convlens, tmp, env)
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:

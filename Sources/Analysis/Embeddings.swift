@@ -10,6 +10,16 @@ public enum Embeddings {
         case logits
         /// The softmax of the logits, (N, K).
         case probabilities
+        /// A layer's output as it is, (N, C, h, w) for a convolution: the full maps, not a vector.
+        case maps(String)
+
+        /// The layer the feature reads before the logits, if any.
+        public var layer: String? {
+            switch self {
+            case let .pooled(l), let .maps(l): l
+            case .logits, .probabilities: nil
+            }
+        }
 
         /// A short description for captions, e.g. "pooled fire9".
         public var caption: String {
@@ -17,6 +27,7 @@ public enum Embeddings {
             case let .pooled(l): "pooled \(l)"
             case .logits: "logits"
             case .probabilities: "probabilities"
+            case let .maps(l): "maps \(l)"
             }
         }
     }
@@ -32,11 +43,11 @@ public enum Embeddings {
     }
 
     /// Several features of a batch from one forward pass, which stops at the deepest layer they need.
-    /// - Returns: one (N, D) tensor per feature.
+    /// - Returns: one tensor per feature, (N, D), or the layer's own shape (N, ...) for `.maps`.
     public static func compute(_ graph: Graph, _ batch: Tensor, features: [Feature]) throws -> [Tensor] {
         var stop = -1, keep: Set<String> = []
         for f in features {
-            if case let .pooled(layer) = f {
+            if let layer = f.layer {
                 stop = max(stop, try graph.index(of: layer))
                 keep.insert(layer)
             } else {
@@ -72,6 +83,8 @@ public enum Embeddings {
             case .probabilities:
                 let y = try acts.output("logits")
                 return Softmax.rows(y.reshaped([n, y.count / n]))
+            case let .maps(layer):
+                return try acts.output(layer)
             }
         }
     }

@@ -33,10 +33,12 @@ public struct DatasetRecord: Codable {
     public var sha256: String?
     /// The configuration hash (model file, method, layers, target, preprocessing).
     public var config: String
-    /// The class explained (gradcam) or the target the manifest gave.
+    /// The class explained (gradcam), or the class of the target the manifest gave.
     public var target: Int?
-    /// The target the manifest gave for this item, when it gave one.
-    public var givenTarget: Int?
+    /// The target the manifest gave for this item, as written ("prob:281"; "class:281" for a bare 281).
+    public var givenTarget: String?
+    /// The K classes explained, best first, one map each (gradcam --top K).
+    public var classes: [Int]?
     public var top: [Prediction]?
     public var faithfulness: Faithfulness?
     /// The item's row in the shard's array (maps or embeddings), in the shard's index; nil in `--jsonl` lines and on
@@ -46,7 +48,7 @@ public struct DatasetRecord: Codable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case path, sha256, config, target, givenTarget = "given_target", top, faithfulness, row, error
+        case path, sha256, config, target, givenTarget = "given_target", classes, top, faithfulness, row, error
     }
 
     /// The record as one line of JSON, keys sorted.
@@ -80,15 +82,30 @@ public struct DatasetWork {
     public let array: String?
     /// Whether the images keep their decoded photos (for figures over the photo).
     public let keepPhotos: Bool
+    /// Checks a manifest's target against the model before its image runs (a target that fails fails its item).
+    public let checkTarget: ((CAMTarget) throws -> Void)?
+    /// Why the command takes no per-image targets (e.g. "--top explains each image's best classes"), or nil.
+    public let refusesTargets: String?
+    /// Why every image needs a target from the manifest (e.g. the model has no classifier to pick one), or nil.
+    public let needsTargets: String?
+    /// The bytes of one item's array row, when known before the run and large: the run first checks that the
+    /// shard's array fits on disk.
+    public let rowBytes: Int?
     /// Computes a batch: prepared images and the targets the manifest gave them.
-    public let run: (_ images: [PreparedImage], _ targets: [Int?]) throws -> Batch
+    public let run: (_ images: [PreparedImage], _ targets: [CAMTarget?]) throws -> Batch
 
     public init(command: String, settings: [String: String], array: String?, keepPhotos: Bool = false,
-                run: @escaping ([PreparedImage], [Int?]) throws -> Batch) {
+                checkTarget: ((CAMTarget) throws -> Void)? = nil, refusesTargets: String? = nil,
+                needsTargets: String? = nil, rowBytes: Int? = nil,
+                run: @escaping ([PreparedImage], [CAMTarget?]) throws -> Batch) {
         self.command = command
         self.settings = settings
         self.array = array
         self.keepPhotos = keepPhotos
+        self.checkTarget = checkTarget
+        self.refusesTargets = refusesTargets
+        self.needsTargets = needsTargets
+        self.rowBytes = rowBytes
         self.run = run
     }
 }
@@ -118,8 +135,18 @@ public enum DatasetRun {
                            emit: (DatasetRecord) -> Void, progress: ((Int, Int) -> Void)? = nil) throws -> DatasetSummary {
         try OptionLimits.batchSize.check(o.batch)
         let mine = items.filter { o.shard.contains($0.path) }
+        if let why = work.refusesTargets, let t = items.lazy.compactMap(\.target).first {
+            throw UsageError("\(t.origin) gives a target, but \(why); drop one or the other")
+        }
+        if let why = work.needsTargets, let item = items.first(where: { $0.target == nil }) {
+            throw UsageError("\(why); or give every image a target in a JSON Lines manifest ('\(item.path.printable)' has none)")
+        }
         var summary = DatasetSummary()
         summary.otherShards = items.count - mine.count
+        if let row = work.rowBytes, let out = o.out {
+            try DatasetStore.checkRoom(row.multipliedSaturating(2 * mine.count), out: out,
+                                       what: "\(work.command) of \(mine.count) images, \(MemoryBudget.format(row)) each, in shard \(o.shard.index)/\(o.shard.count)")
+        }
         let config = try configuration(lm, work: work, options: o)
         let configHash = DatasetStore.hash(config)
         var store = try o.out.map { try DatasetStore(dir: $0, command: work.command, config: config, shard: o.shard, array: work.array) }
@@ -129,19 +156,21 @@ public enum DatasetRun {
 
         for start in stride(from: 0, to: mine.count, by: o.batch) {
             let chunk = mine[start ..< min(start + o.batch, mine.count)]
-            var records: [DatasetRecord] = [], images: [PreparedImage] = [], targets: [Int?] = [], good: [Int] = []
+            var records: [DatasetRecord] = [], images: [PreparedImage] = [], targets: [CAMTarget?] = [], good: [Int] = []
             for item in chunk {
-                var r = DatasetRecord(path: item.path, config: configHash, target: item.target, givenTarget: item.target)
+                var r = DatasetRecord(path: item.path, config: configHash, givenTarget: item.target?.text)
                 do {
                     let bytes = try InputFile.read(item.path, as: .image(maxPixels: o.maxPixels))
                     r.sha256 = SHA256.hex(bytes)
-                    if done.contains(DatasetStore.key(path: item.path, sha256: r.sha256, target: item.target)) {
+                    if done.contains(DatasetStore.key(path: item.path, sha256: r.sha256, target: item.target?.text)) {
                         summary.skipped += 1
                         continue
                     }
+                    let target = try item.target?.resolve(check: work.checkTarget)      // a mask file is read here
+                    r.target = target?.classIndex
                     let photo = try ImageIO.decode(bytes, name: item.path, maxPixels: o.maxPixels)
                     images.append(ImageBatch.prepare(photo, path: item.path, lm.preprocessing, fit: o.fit, keepPhotos: work.keepPhotos))
-                    targets.append(item.target)
+                    targets.append(target)
                     good.append(records.count)
                 } catch {
                     r.error = escapingControlCharacters("\(error)")
@@ -156,12 +185,12 @@ public enum DatasetRun {
                 let size = rowShape.reduce(1, *)
                 var next = 0                                                  // the batch's rows belong to its successes
                 for (j, i) in good.enumerated() {
-                    let (path, sha) = (records[i].path, records[i].sha256)
+                    let (path, sha, given) = (records[i].path, records[i].sha256, records[i].givenTarget)
                     records[i] = batch.records[j]
                     records[i].path = path
                     records[i].sha256 = sha
                     records[i].config = configHash
-                    records[i].givenTarget = targets[j]
+                    records[i].givenTarget = given
                     if records[i].error == nil, work.array != nil, !batch.rows.isEmpty {
                         rows += batch.rows[next * size ..< (next + 1) * size]
                         next += 1
@@ -182,14 +211,14 @@ public enum DatasetRun {
 
     /// Runs a batch in one pass; when it fails with anything but bad usage, runs its images one by one, so one
     /// image whose result is not finite fails alone.
-    static func computeIsolating(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
+    static func computeIsolating(_ work: DatasetWork, images: [PreparedImage], targets: [CAMTarget?]) throws -> DatasetWork.Batch {
         do { return try work.run(images, targets) } catch where !(error is UsageError) && images.count > 1 {
             return try computeEach(work, images: images, targets: targets)
         }
     }
 
     /// Runs each image of a batch on its own; an image that fails with anything but bad usage is recorded.
-    static func computeEach(_ work: DatasetWork, images: [PreparedImage], targets: [Int?]) throws -> DatasetWork.Batch {
+    static func computeEach(_ work: DatasetWork, images: [PreparedImage], targets: [CAMTarget?]) throws -> DatasetWork.Batch {
         var out = DatasetWork.Batch(records: [])
         for (image, target) in zip(images, targets) {
             do {
@@ -220,6 +249,7 @@ public enum DatasetRun {
             + "scale \(p.scale) mean \(p.mean) std \(p.std) fit \((o.fit ?? p.defaultFit).rawValue)"
         c["faithfulness"] = o.faithfulness ? "yes" : "no"
         c["passes"] = o.batchedPasses ? "batched" : "one image each"
+        c["index"] = "2"                            // given_target as text: indices of an older format are not read
         return c
     }
 

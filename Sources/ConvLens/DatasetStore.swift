@@ -39,15 +39,30 @@ struct DatasetStore {
         nextPart = (Self.parts(in: dir, stem: stem).last.map { $0.number + 1 }) ?? 0
     }
 
+    /// Refuses a run whose arrays would not fit on the disk of `out` (or of its nearest existing folder).
+    /// - Parameters:
+    ///   - bytes: what the shard's arrays need, its parts and the joined file together.
+    ///   - what: the run, for the message.
+    ///   - free: the free bytes; nil reads them from the file system.
+    /// - Throws: a `FileError` naming `out`, what is needed and what is free.
+    static func checkRoom(_ bytes: Int, out: String, what: String, free: Int? = nil) throws {
+        var dir = URL(fileURLWithPath: out).standardizedFileURL, fs = statvfs()
+        while statvfs(dir.path, &fs) != 0 && dir.path != "/" { dir.deleteLastPathComponent() }
+        let available = free ?? Int(clamping: UInt64(fs.f_bavail).multipliedReportingOverflow(by: UInt64(fs.f_frsize)).partialValue)
+        guard bytes > available else { return }
+        throw FileError(path: out, message: "\(what) need ~\(MemoryBudget.format(bytes)) on disk (twice the shard's array while its parts are "
+            + "joined), and \(MemoryBudget.format(available)) are free; take a smaller part with --shard i/N or a layer with smaller maps")
+    }
+
     /// The first 16 hex digits of the SHA-256 of the configuration's sorted JSON.
     static func hash(_ config: [String: String]) -> String {
         let text = config.keys.sorted().map { "\($0)=\(config[$0]!)" }.joined(separator: "\n")
         return String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
-    /// The key that says an item is done: its path, its content and its own target.
-    static func key(path: String, sha256: String?, target: Int?) -> String {
-        "\(path)\u{0}\(sha256 ?? "")\u{0}\(target.map(String.init) ?? "")"
+    /// The key that says an item is done: its path, its content and its own target's text (a changed target is redone).
+    static func key(path: String, sha256: String?, target: String?) -> String {
+        "\(path)\u{0}\(sha256 ?? "")\u{0}\(target ?? "")"
     }
 
     /// The keys of every item indexed without an error under this configuration, in any shard or part.
@@ -81,26 +96,28 @@ struct DatasetStore {
         let shardIndex = "\(dir)/\(stem).index.jsonl"
         var segments = parts.map { "\(dir)/\($0.name)" }
         if FileManager.default.fileExists(atPath: shardIndex) { segments.insert("\(dir)/\(stem)", at: 0) }
-        // The rows to keep, in order: the first success of each key, each segment's rows in its index order.
+        // The rows to keep, in order: the first success of each key, each segment's rows in its index order; and the
+        // last failure of each item (path and target) that never succeeded.
+        func item(_ r: DatasetRecord) -> String { Self.key(path: r.path, sha256: nil, target: r.givenTarget) }
         var kept: [DatasetRecord] = [], seen = Set<String>(), failedLast: [String: DatasetRecord] = [:]
         var pieces: [(file: String, rows: Range<Int>)] = []
         for segment in segments {
             var row = 0
             var keepRows: [Int] = []
             for var r in try Self.records(segment + ".index.jsonl") {
-                if r.error != nil { failedLast[r.path] = r; continue }
+                if r.error != nil { failedLast[item(r)] = r; continue }
                 defer { row += 1 }
                 let key = Self.key(path: r.path, sha256: r.sha256, target: r.givenTarget)
                 guard seen.insert(key).inserted else { continue }
-                failedLast[r.path] = nil
+                failedLast[item(r)] = nil
                 r.row = kept.count
                 kept.append(r)
                 keepRows.append(row)
             }
             if array != nil { pieces += Self.runs(keepRows).map { (segment, $0) } }
         }
-        let keptPaths = Set(kept.map(\.path))
-        let failures = failedLast.values.filter { !keptPaths.contains($0.path) }.sorted { $0.path < $1.path }
+        let keptItems = Set(kept.map(item))
+        let failures = failedLast.filter { !keptItems.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
         if let array, !pieces.isEmpty {
             try NPY.concatenate(pieces.map { (file: "\($0.file).\(array).npy", rows: $0.rows) }, to: "\(dir)/\(stem).\(array).npy")
         }

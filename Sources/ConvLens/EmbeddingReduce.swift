@@ -94,7 +94,7 @@ public enum EmbeddingReduce {
             j.d = t.shape[1]
             j.values += t.values
             j.paths += records.map(\.path)
-            j.classes += records.map { r in r.givenTarget.map { "class \($0)" } ?? r.top?.first?.label ?? "(no class)" }
+            j.classes += records.map { r in r.target.map { "class \($0)" } ?? r.givenTarget ?? r.top?.first?.label ?? "(no class)" }
         }
         return j
     }

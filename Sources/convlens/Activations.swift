@@ -30,6 +30,8 @@ struct Activations: ParsableCommand {
     @Option(help: ArgumentHelp("Save the layer's activations as float32 .npy, (C, H, W); with --kernel, every stage (above).",
                                valueName: "file.npy")) var raw: String?
     @Option(help: "PNG and JPEG pixels per point.") var scale: Double = 2
+    @Flag(help: "Dataset mode: store each image's full maps of the layer, (N, C, H, W) per shard, instead of its channel means (N, C).")
+    var fullMaps = false
 
     func validate() throws {
         let modes = (all ? 1 : 0) + (layer.isEmpty ? 0 : 1) + (kernel == nil ? 0 : 1)
@@ -54,11 +56,14 @@ struct Activations: ParsableCommand {
 
     func run() throws {
         if dataset.active([image]) {
-            guard layer.count == 1, kernel == nil else { throw ValidationError("in dataset mode give one --layer: each image's channel means at it go to --out DIR") }
-            return try dataset.run([image], model: model, out: out) { lm, _ in
-                try DatasetWork.embeddings(lm, feature: layer[0], command: "activations")
+            guard layer.count == 1, kernel == nil else {
+                throw ValidationError("in dataset mode give one --layer: each image's channel means (or --full-maps) at it go to --out DIR")
+            }
+            return try dataset.run([image], model: model, out: out) { lm, d in
+                try DatasetWork.embeddings(lm, feature: layer[0], command: "activations", fullMaps: fullMaps, dataset: d)
             }
         }
+        guard !fullMaps else { throw ValidationError("--full-maps is for dataset mode (a folder or manifest of images); for one image, --raw FILE.npy saves (C, H, W)") }
         if let kernel {
             for path in try KernelDemo.run(image: image, kernelFile: kernel, out: out, raw: raw, perRow: perRow, colormap: colormap,
                                            scale: scale, maxPixels: model.maxPixels) { print("wrote \(path)") }

@@ -56,7 +56,8 @@ struct DatasetFlags: ParsableArguments {
                 print((try? r.jsonLine()) ?? "{\"path\": \"\(r.path)\"}")
             } else if r.error == nil {
                 let best = r.top?.first.map { " \($0.label) (\($0.index)) \(String(format: "%.3f", $0.probability))" } ?? ""
-                print(r.path + ":" + best + (r.target.map { ", target \($0)" } ?? ""))
+                print(r.path + ":" + best + ((r.target.map(String.init) ?? r.givenTarget).map { ", target \($0)" } ?? "")
+                      + (r.classes.map { ", classes " + $0.map(String.init).joined(separator: ",") } ?? ""))
             }
             if let e = r.error { warn("failed: \(e)") }
         }, progress: { done, total in

@@ -2,9 +2,10 @@ import ArgumentParser
 import ConvLens
 
 extension GradCAM {
-    /// `gradcam MANIFEST`: one map per image, streamed in batches; with --out DIR, the maps as (N, H, W) .npy per shard.
+    /// `gradcam MANIFEST`: one map per image (K with --top K), streamed in batches; with --out DIR, the maps as
+    /// (N, H, W) or (N, K, H, W) .npy per shard.
     func runDataset() throws {
-        guard top == nil, raw == nil, !panel else { throw ValidationError("--top, --raw and --panel are for single runs; in dataset mode give --out DIR") }
+        guard raw == nil, !panel else { throw ValidationError("--raw and --panel are for single runs; in dataset mode give --out DIR") }
         try dataset.run(images, model: model, out: out) { lm, d in
             var o = GradCAMOptions()
             o.method = method
@@ -14,7 +15,7 @@ extension GradCAM {
             o.alpha = alpha
             o.colormap = colormap
             o.view = view
-            return try DatasetWork.gradcam(lm, options: o, dataset: d)
+            return try DatasetWork.gradcam(lm, options: o, dataset: d, top: top)
         }
     }
 }

@@ -28,7 +28,8 @@ struct GradCAM: ParsableCommand {
     @Option(help: ArgumentHelp("Read a (tokens, channels) layer as an HxW grid of its last HxW tokens (ViT-style layouts).",
                                valueName: "HxW"), transform: { try CAMGrid(parsing: $0) })
     var reshape: CAMGrid?
-    @Option(help: "Explain the K best classes of each image, side by side.") var top: Int?
+    @Option(help: "Explain the K best classes of each image, side by side (dataset mode: K maps per image, (N, K, H, W)).")
+    var top: Int?
     @Option(help: "Heatmap weight in the overlay, 0...1.") var alpha: Float = 0.4
     @Option(help: ArgumentHelp("Colormap of the heatmap (default: jet).", valueName: "name"), transform: { try Lookup.colormap($0) })
     var colormap = GradCAMOptions().colormap

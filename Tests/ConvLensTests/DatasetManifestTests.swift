@@ -44,13 +44,13 @@ import Support
     @Test func aJSONLinesManifestGivesPathsAndTargetsAndNamesABadLine() throws {
         let dir = try Self.tempDir("jsonl")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let m = dir + "/m.jsonl"
         try "{\"path\": \"a.png\", \"target\": 281}\n{\"path\": \"/b.png\"}\n{\"path\": \"c.png\", \"target\": null}\n"
-            .write(toFile: dir + "/m.jsonl", atomically: true, encoding: .utf8)
-        #expect(try Manifest.load(dir + "/m.jsonl") == [ManifestItem(path: dir + "/a.png", target: 281), ManifestItem(path: "/b.png"),
-                                                        ManifestItem(path: dir + "/c.png")])
-        for (line, problem) in [("{\"path\": \"a.png\", \"target\": 2.5}", "class index"), ("{\"path\": \"a.png\", \"target\": -1}", "class index"),
-                                ("{\"path\": \"a.png\", \"target\": \"cat\"}", "class index"), ("{\"target\": 3}", "\"path\""),
-                                ("not json", "\"path\""), ("{\"path\": \"\"}", "empty")] {
+            .write(toFile: m, atomically: true, encoding: .utf8)
+        #expect(try Manifest.load(m) == [ManifestItem(path: dir + "/a.png", target: ItemTarget("class:281", origin: "\(m): line 1", base: dir)),
+                                         ManifestItem(path: "/b.png"), ManifestItem(path: dir + "/c.png")])
+        // A line that is not an item fails the manifest, naming the line.
+        for (line, problem) in [("{\"target\": 3}", "\"path\""), ("not json", "\"path\""), ("{\"path\": \"\"}", "empty")] {
             try "{\"path\": \"ok.png\"}\n\(line)\n".write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
             do {
                 _ = try Manifest.load(dir + "/bad.jsonl")
@@ -58,6 +58,40 @@ import Support
             } catch {
                 #expect("\(error)".contains("line 2") && "\(error)".contains(problem), "\(line): \(error)")
             }
+        }
+    }
+
+    @Test func aJSONLinesTargetTakesWhatTargetTakesAndABadOneFailsOnlyItsItemNamingTheLine() throws {
+        let dir = try Self.tempDir("jsonl-targets")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let m = dir + "/m.jsonl"
+        let targets = ["\"prob:281\"", "\"sigmoid:3\"", "\"classes:1,2\"", "\"output:4\"", "\"mask:15@masks/m.png\"", "\"mask:2@/abs/m.png\"", "7",
+                       "2.5", "-1", "\"cat\"", "\"class:x\"", "true", "\"\""]
+        try targets.map { "{\"path\": \"a.png\", \"target\": \($0)}\n" }.joined().write(toFile: m, atomically: true, encoding: .utf8)
+        let items = try Manifest.load(m)
+        #expect(items.count == targets.count && items.allSatisfy { $0.path == dir + "/a.png" })
+        let parsed = items.map { try? $0.target?.parsed.get() }
+        // The same values `CAMTargetSpec(parsing:)` gives `--target`; a mask's file is taken from the manifest's folder.
+        #expect(Array(parsed[0 ..< 7]) == [.value(.probability(281)), .value(.sigmoid(3)), .value(.logits([1, 2])), .value(.output(4)),
+                                    .mask(class: 15, file: dir + "/masks/m.png"), .mask(class: 2, file: "/abs/m.png"), .value(.logit(7))])
+        #expect(items.map { $0.target?.text } == ["prob:281", "sigmoid:3", "classes:1,2", "output:4", "mask:15@masks/m.png", "mask:2@/abs/m.png",
+                                                  "class:7", "class:2.5", "class:-1", "cat", "class:x",
+                                                  "a JSON value that is neither a string nor a number", ""])
+        for (k, problem) in [(7, "'2.5' is not an index"), (8, "'-1' is not an index"), (9, "target 'cat' has no kind"),
+                             (10, "'x' is not an index"), (11, "has no kind"), (12, "target '' has no kind")] {
+            do {
+                _ = try items[k].target?.resolve()
+                Issue.record("line \(k + 1) resolved")
+            } catch {
+                #expect("\(error)".hasPrefix("\(m): line \(k + 1): ") && "\(error)".contains(problem), "\(error)")
+            }
+        }
+        // A target that parses but cannot be read or does not fit fails when resolved, naming the line and the target.
+        do { _ = try items[4].target?.resolve(); Issue.record("a missing mask file resolved") } catch {
+            #expect("\(error)".hasPrefix("\(m): line 5: target 'mask:15@masks/m.png': \(dir)/masks/m.png"), "\(error)")
+        }
+        do { _ = try items[0].target?.resolve { try $0.check(output: [10]) }; Issue.record("class 281 of 10 resolved") } catch {
+            #expect("\(error)" == "\(m): line 1: target 'prob:281': class index 281 is out of range: the model has 10 classes (0…9)")
         }
     }
 

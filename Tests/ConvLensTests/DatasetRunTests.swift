@@ -124,7 +124,8 @@ import TensorIO
         let dir = try DatasetManifestTests.tempDir("gradcam")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let paths = try Self.dataset(dir, n: 3).map(\.path).filter { !$0.hasSuffix("broken.png") }
-        let items = [ManifestItem(path: paths[0], target: 3), ManifestItem(path: paths[1], target: 50), ManifestItem(path: paths[2])]
+        let items = [ManifestItem(path: paths[0], target: ItemTarget("class:3", origin: "m.jsonl: line 1")),
+                     ManifestItem(path: paths[1], target: ItemTarget("class:50", origin: "m.jsonl: line 2")), ManifestItem(path: paths[2])]
         let lm = try Self.model()                                       // 10 classes
         var o = DatasetOptions()
         o.out = dir + "/out"
@@ -133,8 +134,9 @@ import TensorIO
         let work = try DatasetWork.gradcam(lm, options: GradCAMOptions(), dataset: o)
         let summary = try DatasetRun.run(lm, items: items, work: work, options: o, emit: { lines.append($0) })
         #expect(summary.processed == 2 && summary.failed == 1)
-        #expect(lines[0].target == 3 && lines[0].givenTarget == 3)
-        #expect(lines[1].error?.contains("out of range") == true, "\(lines[1])")
+        #expect(lines[0].target == 3 && lines[0].givenTarget == "class:3")
+        #expect(lines[1].error == "m.jsonl: line 2: target 'class:50': class index 50 is out of range: the model has 10 classes (0…9)",
+                "\(lines[1])")
         #expect(lines[2].target != nil && lines[2].target == lines[2].top?.first?.index)      // the top class by default
         // The stored map is the library's Grad-CAM of that image alone, for its class, bit for bit.
         let maps = try NPY.read(dir + "/out/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/out").first { $0.hasSuffix(".maps.npy") }!))

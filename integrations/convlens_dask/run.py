@@ -32,7 +32,7 @@ def run_shard(convlens, command, manifest, out, index, count, args=(), env=None)
 
 def merge(out, command, count):
     """Merges the shards' indices (and arrays) into OUT/merged.index.jsonl (and OUT/merged.<array>.npy), sorted by
-    path, rows renumbered; the array is written row by row through a memory map (memory stays one row).
+    path and target, rows renumbered; the array is written row by row through a memory map (memory stays one row).
 
     Returns (records, path of the merged array or None)."""
     kind, array = FILES[command], ARRAYS[command]
@@ -43,10 +43,12 @@ def merge(out, command, count):
         for line in open(index_file, encoding="utf-8"):
             r = json.loads(line)
             items.append((r, f"{stem}.{array}.npy" if array else None, r.get("row")))
-    paths = [r["path"] for r, _, _ in items]
-    if len(paths) != len(set(paths)):
-        raise RuntimeError(f"{len(paths) - len(set(paths))} images appear in more than one shard of {out}")
-    items.sort(key=lambda t: t[0]["path"])
+    def item(r):                                                 # an image and its manifest target, if any
+        return (r["path"], r.get("given_target") or "")
+    keys = [item(r) for r, _, _ in items]
+    if len(keys) != len(set(keys)):
+        raise RuntimeError(f"{len(keys) - len(set(keys))} items (path and target) appear in more than one shard of {out}")
+    items.sort(key=lambda t: item(t[0]))
     merged_array = None
     good = [t for t in items if t[0].get("error") is None]
     if array and good:
