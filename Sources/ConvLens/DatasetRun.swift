@@ -1,4 +1,5 @@
 import Analysis
+import Engine
 import Foundation
 import Imaging
 import Support
@@ -157,25 +158,16 @@ public enum DatasetRun {
         for start in stride(from: 0, to: mine.count, by: o.batch) {
             let chunk = mine[start ..< min(start + o.batch, mine.count)]
             var records: [DatasetRecord] = [], images: [PreparedImage] = [], targets: [CAMTarget?] = [], good: [Int] = []
-            for item in chunk {
-                var r = DatasetRecord(path: item.path, config: configHash, givenTarget: item.target?.text)
-                do {
-                    let bytes = try InputFile.read(item.path, as: .image(maxPixels: o.maxPixels))
-                    r.sha256 = SHA256.hex(bytes)
-                    if done.contains(DatasetStore.key(path: item.path, sha256: r.sha256, target: item.target?.text)) {
-                        summary.skipped += 1
-                        continue
-                    }
-                    let target = try item.target?.resolve(check: work.checkTarget)      // a mask file is read here
-                    r.target = target?.classIndex
-                    let photo = try ImageIO.decode(bytes, name: item.path, maxPixels: o.maxPixels)
-                    images.append(ImageBatch.prepare(photo, path: item.path, lm.preprocessing, fit: o.fit, keepPhotos: work.keepPhotos))
+            for read in readAll(chunk, done: done, work: work, options: o, configHash: configHash, lm.preprocessing) {
+                switch read {
+                case .done: summary.skipped += 1
+                case .failed(let r): records.append(r)
+                case .ready(let r, let image, let target):
+                    images.append(image)
                     targets.append(target)
                     good.append(records.count)
-                } catch {
-                    r.error = escapingControlCharacters("\(error)")
+                    records.append(r)
                 }
-                records.append(r)
             }
             var rows: [Float] = [], rowShape: [Int] = []
             if !images.isEmpty {
@@ -207,6 +199,43 @@ public enum DatasetRun {
         }
         try store?.consolidate()
         return summary
+    }
+
+    /// What reading one item gave: already done (skipped), a failure to record, or an image ready to run.
+    enum Read {
+        case done
+        case failed(DatasetRecord)
+        case ready(DatasetRecord, PreparedImage, CAMTarget?)
+    }
+
+    /// Reads, hashes, decodes and prepares a batch's items, on all cores (each item alone), in manifest order.
+    static func readAll(_ chunk: ArraySlice<ManifestItem>, done: Set<String>, work: DatasetWork, options o: DatasetOptions,
+                        configHash: String, _ preprocessing: Preprocessing) -> [Read] {
+        let items = Array(chunk)
+        var reads = [Read](repeating: .done, count: items.count)
+        reads.withUnsafeMutableBufferPointer { out in
+            let out = out                                   // each iteration writes its own slot
+            parallelFor(items.count) { i in
+                let item = items[i]
+                var r = DatasetRecord(path: item.path, config: configHash, givenTarget: item.target?.text)
+                do {
+                    let bytes = try InputFile.read(item.path, as: .image(maxPixels: o.maxPixels))
+                    r.sha256 = SHA256.hex(bytes)
+                    if done.contains(DatasetStore.key(path: item.path, sha256: r.sha256, target: item.target?.text)) {
+                        out[i] = .done
+                        return
+                    }
+                    let target = try item.target?.resolve(check: work.checkTarget)      // a mask file is read here
+                    r.target = target?.classIndex
+                    let photo = try ImageIO.decode(bytes, name: item.path, maxPixels: o.maxPixels)
+                    out[i] = .ready(r, ImageBatch.prepare(photo, path: item.path, preprocessing, fit: o.fit, keepPhotos: work.keepPhotos), target)
+                } catch {
+                    r.error = escapingControlCharacters("\(error)")
+                    out[i] = .failed(r)
+                }
+            }
+        }
+        return reads
     }
 
     /// Runs a batch in one pass; when it fails with anything but bad usage, runs its images one by one, so one
