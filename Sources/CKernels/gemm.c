@@ -99,34 +99,67 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
     _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
 }
 
+// A partial tile: the first `rows` rows and `cols` columns of a 6×16 tile, by the same multiply-adds as `tile`
+// (so an element's value does not depend on where its tile falls), with masked loads and stores, and only the left
+// eight columns computed when cols ≤ 8.
+__attribute__((target("avx2,fma")))
+static void edge(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
+                 const float *bias, int act, int rows, int cols) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
+    const int wide = cols > 8;
+    __m256 lo[MR], hi[MR];
+    for (int r = 0; r < MR; r++) {
+        lo[r] = hi[r] = _mm256_setzero_ps();
+        if (!first && r < rows) {
+            lo[r] = _mm256_maskload_ps(c + (size_t)r * ldc, m0);
+            if (wide) hi[r] = _mm256_maskload_ps(c + (size_t)r * ldc + 8, m1);
+        }
+    }
+    if (wide) {
+        for (int kk = 0; kk < kc; kk++, a += MR, b += NR) {
+            __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+            for (int r = 0; r < MR; r++) {
+                __m256 x = _mm256_broadcast_ss(a + r);
+                lo[r] = _mm256_fmadd_ps(x, b0, lo[r]);
+                hi[r] = _mm256_fmadd_ps(x, b1, hi[r]);
+            }
+        }
+    } else {
+        for (int kk = 0; kk < kc; kk++, a += MR, b += NR) {
+            __m256 b0 = _mm256_loadu_ps(b);
+            for (int r = 0; r < MR; r++) lo[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, lo[r]);
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.f);
+    for (int r = 0; r < rows; r++) {
+        __m256 v0 = lo[r], v1 = hi[r];
+        if (last) {
+            if (bias) { __m256 bb = _mm256_broadcast_ss(bias + r); v0 = _mm256_add_ps(v0, bb); v1 = _mm256_add_ps(v1, bb); }
+            if (act != CK_NONE) { v0 = _mm256_max_ps(zero, v0); v1 = _mm256_max_ps(zero, v1); }
+            if (act == CK_RELU6) { v0 = _mm256_min_ps(six, v0); v1 = _mm256_min_ps(six, v1); }
+        }
+        _mm256_maskstore_ps(c + (size_t)r * ldc, m0, v0);
+        if (wide) _mm256_maskstore_ps(c + (size_t)r * ldc + 8, m1, v1);
+    }
+}
+
 // Rows of A-panels [p0, p1) × columns of B-panels [qb, qe) over k block [k0, k0 + kc), B packed from panel qb on.
 __attribute__((target("avx2,fma")))
 static void block(const float *ap, const float *packed, int qb, int qe, int m, int n, int k, int k0, int kc, float *c,
                   int ldc, const float *bias, int act, int p0, int p1) {
-    // A partial tile (the last rows or columns) goes through a 6×16 scratch tile, by the same arithmetic.
-    float scratch[MR * NR] __attribute__((aligned(32)));
-    float padded[MR];
     int first = k0 == 0, last = k0 + kc == k;
     for (int p = p0; p < p1; p++) {
         const float *a = ap + ((size_t)p * k + k0) * MR;
         int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
         const float *bi = bias ? bias + r0 : NULL;
-        if (bi && rows < MR) {
-            for (int r = 0; r < MR; r++) padded[r] = r < rows ? bi[r] : 0.f;
-            bi = padded;
-        }
         for (int q = qb; q < qe; q++) {
             const float *bq = packed + ((size_t)(q - qb) * k + k0) * NR;
             int c0 = q * NR, cols = n - c0 < NR ? n - c0 : NR;
             float *cc = c + (size_t)r0 * ldc + c0;
-            if (rows == MR && cols == NR) {
-                tile(a, bq, kc, cc, ldc, first, last, bi, act);
-                continue;
-            }
-            if (!first)
-                for (int r = 0; r < rows; r++) memcpy(scratch + r * NR, cc + (size_t)r * ldc, (size_t)cols * sizeof(float));
-            tile(a, bq, kc, scratch, NR, first, last, bi, act);
-            for (int r = 0; r < rows; r++) memcpy(cc + (size_t)r * ldc, scratch + r * NR, (size_t)cols * sizeof(float));
+            if (rows == MR && cols == NR) tile(a, bq, kc, cc, ldc, first, last, bi, act);
+            else edge(a, bq, kc, cc, ldc, first, last, bi, act, rows, cols);
         }
     }
 }
