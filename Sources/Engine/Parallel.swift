@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Runs `body(i)` for i in 0..<n, spread over the cores when there is enough work to pay for it.
@@ -16,8 +17,16 @@ public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
         return
     }
     withoutActuallyEscaping(body) { body in
-        let shared = ConcurrentBody(body)
-        DispatchQueue.concurrentPerform(iterations: n) { shared.body($0) }
+        var shared = ConcurrentBody(body)
+        if Parallelism.usesPool {
+            let ran = withUnsafeMutablePointer(to: &shared) { box in
+                ck_parallel(n, { context, i in context!.assumingMemoryBound(to: ConcurrentBody.self).pointee.body(i) },
+                            box, Int32(Parallelism.cores - 1))
+            }
+            if ran != 0 { return }                         // else the pool is in use: libdispatch runs this one
+        }
+        let dispatched = shared
+        DispatchQueue.concurrentPerform(iterations: n) { dispatched.body($0) }
     }
 }
 
@@ -63,6 +72,12 @@ public enum Parallelism {
         return 1
         #endif
     }()
+
+    /// Whether parallel loops run on the engine's own pool of spinning workers (CKernels' `ck_parallel`) instead of
+    /// libdispatch, which on this machine brought a second core into a loop only after tens of microseconds: a
+    /// 330 µs loop took 260 µs on two cores, an 80 µs one no less than on one. CONVLENS_POOL=dispatch gives
+    /// libdispatch back, to measure the difference.
+    public static let usesPool: Bool = getenv("CONVLENS_POOL").map { String(cString: $0) } != "dispatch"
 
     /// Chunks per core in `parallelChunks` and panels per core in a split GEMM: enough that a core slowed down by
     /// another process hands most of its share to the others, few enough that claiming them costs nothing.

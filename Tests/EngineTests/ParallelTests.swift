@@ -18,6 +18,26 @@ import Testing
         #expect(hits.allSatisfy { $0 == 1 })
     }
 
+    /// The engine's own pool runs one loop at a time: a loop nested in another, or one started on a second thread
+    /// while the pool is busy, goes to libdispatch instead. Round after round (the pool's workers go from job to job
+    /// spinning, without sleeping), on two threads at once, every index of every loop is still visited exactly once.
+    @Test func nestedAndConcurrentLoopsCoverEveryIndexOnce() {
+        let (outer, inner, rounds) = (8, 300, 200)
+        let hits = (0 ..< 2).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: outer * inner) }
+        defer { hits.forEach { $0.deallocate() } }
+        hits.forEach { $0.initialize(repeating: 0, count: outer * inner) }
+        onTwoThreads { t in
+            let h = hits[t]
+            for _ in 0 ..< rounds {
+                parallelFor(outer) { o in parallelFor(inner) { j in h[o * inner + j] += 1 } }
+            }
+        }
+        for t in 0 ..< 2 {
+            let counts = UnsafeBufferPointer(start: hits[t], count: outer * inner)
+            #expect(counts.allSatisfy { $0 == rounds }, "thread \(t): visits per index \(Set(counts))")
+        }
+    }
+
     /// Two graphs sharing one Winograd convolution (as a fused graph shares the layers it does not fuse) run their
     /// forward and backward passes on two threads at once; each must equal the same passes run alone. Before the
     /// filters were made under a lock, the first passes wrote the layer's filter cache from both threads, which

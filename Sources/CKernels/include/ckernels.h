@@ -45,4 +45,12 @@ void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float
 void ck_depthwise_plane(const float *pad, int row_step, const int *off, int kk, const float *w, float bias,
                         float *dst, int ho, int wo, int act);
 
+/// One iteration of a parallel loop: body(context, i).
+typedef void (*ck_body)(void *context, long i);
+
+/// Runs body(context, i) for i in 0..<count on the calling thread and up to `workers` pool threads (started on first
+/// use, spinning briefly between jobs), and returns 1 when done; returns 0 without running anything when the pool is
+/// in use (a nested loop, or another thread's) or count < 2, and the caller runs the loop itself.
+int ck_parallel(long count, ck_body body, void *context, int workers);
+
 #endif
