@@ -71,10 +71,11 @@ static void *worker(void *unused) {
 }
 
 static pthread_once_t started = PTHREAD_ONCE_INIT;
-static int wanted_workers;
+static atomic_int wanted_workers;              // set by the first caller, read once by start()
 
 static void start(void) {
-    for (int i = 0; i < wanted_workers; i++) {
+    int n = atomic_load(&wanted_workers);
+    for (int i = 0; i < n; i++) {
         pthread_t t;
         if (pthread_create(&t, NULL, worker, NULL) != 0) break;
         pthread_detach(t);
@@ -84,7 +85,8 @@ static void start(void) {
 
 int ck_parallel(long count, ck_body body, void *context, int workers) {
     if (workers < 1 || count < 2) return 0;
-    wanted_workers = workers;
+    int unset = 0;
+    atomic_compare_exchange_strong(&wanted_workers, &unset, workers);
     pthread_once(&started, start);
     int free = 0;
     if (pool.workers == 0 || !atomic_compare_exchange_strong(&pool.busy, &free, 1)) return 0;
