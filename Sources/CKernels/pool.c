@@ -2,11 +2,9 @@
 // after each job before they sleep, so the next layer's loop, a few microseconds later, starts on all cores at once;
 // woken from sleep through libdispatch, a second core joined a loop only after tens of microseconds here, longer than
 // most of a small network's layers take.
-#define _GNU_SOURCE
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <time.h>
 #include <immintrin.h>
 

@@ -197,7 +197,7 @@ public final class Conv2d: WeightedLayer {
     /// `weight` packed for `PackedGEMM` if this layer's forward pass uses it, else nothing.
     private func packedFilters() -> PackedGEMM.Filters {
         let k = cg * kernel.h * kernel.w
-        let uses = !isDepthwise && PackedGEMM.suits(pointwise: isPointwise, k: k)
+        let uses = !isDepthwise && PackedGEMM.suits(pointwise: isPointwise)
         return PackedGEMM.Filters(uses ? weight.data : [], groups: groups, m: og, k: k)
     }
 

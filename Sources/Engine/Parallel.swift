@@ -3,8 +3,9 @@ import Dispatch
 
 /// Runs `body(i)` for i in 0..<n, spread over the cores when there is enough work to pay for it.
 ///
-/// The distribution is dynamic: `concurrentPerform` (libdispatch's `dispatch_apply`) hands the iterations out one at
-/// a time from an atomic counter, so a core that another process slows down takes fewer of them.
+/// The distribution is dynamic: the engine's pool (`ck_parallel`), or libdispatch's `concurrentPerform` when the pool
+/// is busy with another loop, hands the iterations out one at a time from an atomic counter, so a core that another
+/// process slows down takes fewer of them.
 /// - Parameters:
 ///   - n: number of independent iterations.
 ///   - work: a rough cost of all iterations together, in elements touched; small jobs run inline.
