@@ -2,7 +2,8 @@ extension Graph {
     /// An inference copy with BatchNorm folded into the convolution before it and ReLU/ReLU6 fused into the
     /// convolution's (or a residual sum's) epilogue, wherever the intermediate output is not needed: the conv (or folded BN) feeds only
     /// that layer, and no name involved is in `keeping`. A fused node takes the name of the last layer it absorbs,
-    /// whose output it computes exactly; the absorbed names disappear, and aliases to them with them.
+    /// whose output it computes exactly; the absorbed names disappear, and aliases to them with them. Only an alias
+    /// that is a mere spelling (`spellings`) may name an absorbed output: any other alias keeps its target whole.
     ///
     /// Folding: w′[o] = w[o]·s[o], b′[o] = b[o]·s[o] + t[o], with the BN's affine map y = s·x + t.
     ///
@@ -13,7 +14,7 @@ extension Graph {
     ///   as linear).
     public func fused(keeping: Set<String> = []) -> Graph {
         let kept = Set(keeping.compactMap { try? index(of: $0) })
-        let aliasedTo = Set(aliases.values.compactMap { indexByNameLookup($0) })
+        let aliasedTo = Set(aliases.filter { !spellings.contains($0.key) }.values.compactMap { indexByNameLookup($0) })
         /// Whether node j may be absorbed into the node i feeding it.
         func absorbable(_ i: Int, _ j: Int) -> Bool {
             consumers[i] == [j] && !kept.contains(i) && !kept.contains(j) && !aliasedTo.contains(i)
@@ -71,10 +72,10 @@ extension Graph {
         }
         for (alias, target) in aliases.sorted(by: { $0.key < $1.key }) {
             if target == Graph.inputName {
-                g.alias(alias, target)
+                g.alias(alias, target, spelling: spellings.contains(alias))
             } else if let t = try? index(of: target), t >= 0, let name = newName[t],
                       absorbedInto[t] == nil || plans[absorbedInto[t]!]?.last == t {
-                g.alias(alias, name)
+                g.alias(alias, name, spelling: spellings.contains(alias))
             }
         }
         g.profile = profile

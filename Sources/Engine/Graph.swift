@@ -28,6 +28,9 @@ public final class Graph {
     private var constant: [Bool] = []
     /// Extra names for node outputs, e.g. "layer4" for "layer4.1".
     public private(set) var aliases: [String: String] = [:]
+    /// Aliases that are only another spelling of a name (an ONNX file's raw tensor names): fusion may absorb their
+    /// target, and they disappear with it unless kept (see `fused(keeping:)`).
+    public private(set) var spellings: Set<String> = []
     private var indexByName: [String: Int] = [:]
     /// Output buffers reused between runs, one per node.
     private var workspace: [Tensor] = []
@@ -81,15 +84,17 @@ public final class Graph {
     }
 
     /// Gives the output of `target` (a layer, an alias or "input") a second name.
-    public func alias(_ name: String, _ target: String) {
-        do { try addAlias(name, target) } catch { preconditionFailure("Graph: \(error)") }
+    public func alias(_ name: String, _ target: String, spelling: Bool = false) {
+        do { try addAlias(name, target, spelling: spelling) } catch { preconditionFailure("Graph: \(error)") }
     }
 
     /// `alias` for importers: throws instead of trapping on a name that is taken or a target that does not exist.
-    public func addAlias(_ name: String, _ target: String) throws {
+    /// - Parameter spelling: the alias is only another spelling (see `spellings`).
+    public func addAlias(_ name: String, _ target: String, spelling: Bool = false) throws {
         guard indexByName[name] == nil && name != Graph.inputName else { throw EngineError("alias '\(name)' is already a layer name") }
         indexByName[name] = try index(of: target)
         aliases[name] = target
+        if spelling { spellings.insert(name) }
     }
 
     /// Whether node `i`'s output is the same for every input: a `Constant`, or computed from constants alone. The

@@ -69,7 +69,7 @@ extension ONNXImport.Builder {
         }
         for i in ops {
             for t in pending[i].tensors where !taken.contains(t) {
-                try g.addAlias(t, names[i]!)
+                try g.addAlias(t, names[i]!, spelling: true)
                 taken.insert(t)
             }
         }
