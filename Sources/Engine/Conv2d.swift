@@ -66,7 +66,7 @@ public final class Conv2d: WeightedLayer {
         let weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
         self.weight = weight
         self.winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
-        self.packed = PackedGEMM.Filters([], groups: groups, m: 0, k: 0)
+        self.packed = PackedGEMM.Filters([], groups: groups, m: 0, k: 0, kernel: .blas)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
         self.packed = packedFilters()
     }
@@ -197,8 +197,7 @@ public final class Conv2d: WeightedLayer {
     /// `weight` packed for `PackedGEMM` if this layer's forward pass uses it, else nothing.
     private func packedFilters() -> PackedGEMM.Filters {
         let k = cg * kernel.h * kernel.w
-        let uses = !isDepthwise && PackedGEMM.suits(pointwise: isPointwise)
-        return PackedGEMM.Filters(uses ? weight.data : [], groups: groups, m: og, k: k)
+        return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: isPointwise, k: k))
     }
 
     /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
@@ -207,11 +206,11 @@ public final class Conv2d: WeightedLayer {
             let a = ap.baseAddress! + group * packed.stride
             if let bias {
                 bias.data.withUnsafeBufferPointer { bp in
-                    PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: bp.baseAddress! + group * og,
+                    PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, bias: bp.baseAddress! + group * og,
                                         activation: activation, split: split)
                 }
             } else {
-                PackedGEMM.multiply(a, b, ldb: plane, m: og, n: plane, k: k, y, bias: nil, activation: activation, split: split)
+                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, bias: nil, activation: activation, split: split)
             }
         }
     }

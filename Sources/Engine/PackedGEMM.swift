@@ -3,55 +3,75 @@ import CKernels
 import Glibc
 #endif
 
-/// The engine's own GEMM for convolutions (Sources/CKernels): filters packed once when a layer's weights are set,
+/// The engine's own GEMMs for convolutions (Sources/CKernels): filters packed once when a layer's weights are set,
 /// the input's columns packed a block at a time while they are in cache, and the bias and activation applied as each
 /// tile of the output is stored, which saves the separate pass over the output that an OpenBLAS call needs. Each
 /// output element is one chain of fused multiply-adds over k in order, so the result does not depend on how the work
-/// is split over the cores or on the batch. Used when the CPU has AVX2 and FMA; CONVLENS_KERNELS=blas turns it off,
-/// to measure the difference.
+/// is split over the cores, on the batch, or on which of the two kernels runs:
+/// - `channelRows` (AVX2 and FMA): 6 channels × 16 pixels per register tile, for pointwise convolutions, whose
+///   input is already the column matrix;
+/// - `pixelRows` (AVX-512): 7 pixels × 32 channels, for im2col convolutions, whose planes in ResNet and VGG are
+///   multiples of 7 pixels (7×7 in ResNet's layer4, where 16-pixel tiles waste 15 of every 64 columns).
+///
+/// CONVLENS_KERNELS=blas turns both off, `pointwise` keeps only the first, `all` uses the first everywhere: to
+/// measure the difference.
 public enum PackedGEMM {
     /// Whether convolutions use it on this machine.
     public static let enabled: Bool = ck_available() != 0 && mode != "blas"
-    static let mode = getenv("CONVLENS_KERNELS").map { String(cString: $0) } ?? "pointwise"
-    /// Whether a convolution's forward GEMM uses the kernel: pointwise ones, or all with CONVLENS_KERNELS=all (the
-    /// im2col layers measured equal alone but 5% slower over a whole ResNet-18 than on OpenBLAS).
-    static func suits(pointwise: Bool) -> Bool { enabled && (mode == "all" || pointwise) }
+    static let mode = getenv("CONVLENS_KERNELS").map { String(cString: $0) } ?? "auto"
+    /// Whether this CPU runs the AVX-512 kernel.
+    static let wide = enabled && ck_available512() != 0
+
+    /// Which kernel a convolution's forward GEMM runs on.
+    enum Kernel: Sendable { case blas, channelRows, pixelRows }
+
+    /// The kernel for a pointwise convolution, or an im2col one with columns of height k.
+    /// Short columns stay on OpenBLAS: ResNet's stem (k = 147, 12,544 pixels) took 2.5 ms on the AVX-512 kernel against
+    /// 2.2 ms there, since packing its columns and writing its output back transposed cost more than its few k steps.
+    static func kernel(pointwise: Bool, k: Int) -> Kernel {
+        guard enabled else { return .blas }
+        if pointwise || mode == "all" { return .channelRows }
+        return wide && mode == "auto" && k >= 256 ? .pixelRows : .blas
+    }
 
     /// The C kernels' code for an activation.
     static func code(_ activation: Activation) -> Int32 {
         switch activation { case .none: 0; case .relu: 1; case .relu6: 2 }
     }
 
-    /// Filters (groups · O/G, K) packed per group for `multiply`, as the C kernel reads them.
+    /// Filters (groups · O/G, K) packed per group for `multiply`, as its kernel reads them.
     struct Filters: Sendable {
         let values: [Float]
         /// Floats per group.
         let stride: Int
+        let kernel: Kernel
 
-        /// Packs `weight` (G·M, K), row-major, group by group; empty when the kernel is not in use.
-        init(_ weight: [Float], groups: Int, m: Int, k: Int) {
-            guard PackedGEMM.enabled, m > 0, k > 0, weight.count == groups * m * k else { (values, stride) = ([], 0); return }
-            let stride = ck_packed_a_count(Int32(m), Int32(k))
+        /// Packs `weight` (G·M, K), row-major, group by group; empty for `.blas`.
+        init(_ weight: [Float], groups: Int, m: Int, k: Int, kernel: Kernel) {
+            guard kernel != .blas, m > 0, k > 0, weight.count == groups * m * k else { (values, stride, self.kernel) = ([], 0, .blas); return }
+            let stride = kernel == .pixelRows ? ck_packed_w_count(Int32(m), Int32(k)) : ck_packed_a_count(Int32(m), Int32(k))
             values = [Float](unsafeUninitializedCapacity: groups * stride) { buffer, count in
                 weight.withUnsafeBufferPointer { w in
                     for g in 0 ..< groups {
-                        ck_pack_a(w.baseAddress! + g * m * k, Int32(m), Int32(k), Int32(k), buffer.baseAddress! + g * stride)
+                        let (src, dst) = (w.baseAddress! + g * m * k, buffer.baseAddress! + g * stride)
+                        if kernel == .pixelRows { ck_pack_w(src, Int32(m), Int32(k), dst) } else { ck_pack_a(src, Int32(m), Int32(k), Int32(k), dst) }
                     }
                 }
                 count = groups * stride
             }
-            self.stride = stride
+            (self.stride, self.kernel) = (stride, kernel)
         }
     }
 
-    /// c (m, n) = A · b + bias, then the activation, with A one group of packed `filters`.
+    /// c (m, n) = A · b + bias, then the activation, with A one group of packed filters.
     /// - Parameters:
     ///   - b: (k, n), row stride ldb (an im2col matrix, or a pointwise convolution's input).
     ///   - c: (m, n), row stride n.
     ///   - split: spread over the cores; false when the caller already runs images in parallel.
-    static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
+    static func multiply(_ a: UnsafePointer<Float>, kernel: Kernel, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
                          _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         if m == 0 || n == 0 { return }
+        if kernel == .pixelRows { return multiplyPixelRows(a, b, ldb: ldb, m: m, n: n, k: k, c, bias: bias, activation: activation, split: split) }
         let act = code(activation)
         let (mp, np) = ((m + 5) / 6, (n + 15) / 16)                             // panels of rows and of columns
         let scratch = ck_packed_b_count(Int32(k), Int32(CK_NCQ * 16))
@@ -76,6 +96,37 @@ public enum PackedGEMM {
         ck_pack_b(b, Int32(k), Int32(n), Int32(ldb), bp, 0, Int32(np))
         parallelChunks(mp, work: work) { p in
             ck_gemm_packed(a, bp, Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(p.lowerBound), Int32(p.upperBound))
+        }
+    }
+
+    /// `multiply` on the AVX-512 kernel: A is packed by `ck_pack_w`.
+    private static func multiplyPixelRows(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
+                                          _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
+        let act = code(activation)
+        let (np, nq) = ((n + 6) / 7, (m + 31) / 32)                             // panels of pixels and of channels
+        func run(_ q: Range<Int>, _ p: Range<Int>) {
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: ck_gemm_p_scratch(Int32(k)) * 4, alignment: 64)
+            defer { scratch.deallocate() }
+            ck_gemm_p(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                      Int32(p.lowerBound), Int32(p.upperBound), scratch.assumingMemoryBound(to: Float.self))
+        }
+        let work = m * n * k
+        guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< nq, 0 ..< np) }
+        // Shared out along whichever side is read again by every share of the other: along the pixels when the
+        // filters are the smaller (each share reads them all), else along the channels, with the columns packed once.
+        if m <= n || nq < 2 * Parallelism.cores {
+            parallelChunks(np, work: work) { p in run(0 ..< nq, p) }
+            return
+        }
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_packed_p_count(Int32(n), Int32(k)) * 4, alignment: 64)
+        defer { packed.deallocate() }
+        let ap = packed.assumingMemoryBound(to: Float.self)
+        parallelChunks(np, work: n * k) { p in ck_pack_p(b, Int32(k), Int32(n), Int32(ldb), ap + p.lowerBound * k * 7, Int32(p.lowerBound), Int32(p.upperBound)) }
+        parallelChunks(nq, work: work) { q in
+            let acc = UnsafeMutableRawPointer.allocate(byteCount: 16 * 7 * 32 * 4, alignment: 64)
+            defer { acc.deallocate() }
+            ck_gemm_p_packed(a, ap, Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                             acc.assumingMemoryBound(to: Float.self))
         }
     }
 }

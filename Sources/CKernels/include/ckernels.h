@@ -39,6 +39,31 @@ void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, floa
 void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
                     const float *bias, int act, int p0, int p1);
 
+/// The AVX-512 kernel for im2col convolutions: C (o, n) = W (o, k) · B (k, n), computed as 7 pixels (columns of B)
+/// by 32 channels (rows of W) at a time and written back transposed. Each element is the same chain of fused
+/// multiply-adds over k in order as in ck_gemm, then + bias, then the activation, so the two kernels agree bit for bit.
+enum { CK_PR = 7, CK_QR = 32 };
+
+/// Whether this CPU has AVX-512F; the functions below must not be called otherwise.
+int ck_available512(void);
+/// Floats that packed filters W (o, k) take: ceil(o / 32) panels of k × 32, zero-padded.
+size_t ck_packed_w_count(int o, int k);
+/// Packs row-major W (o, k) into wp.
+void ck_pack_w(const float *w, int o, int k, float *wp);
+/// Floats that packed columns B (k, n) take: ceil(n / 7) panels of k × 7, zero-padded.
+size_t ck_packed_p_count(int n, int k);
+/// Packs pixel panels [p0, p1) of row-major B (k, n), row stride ldb, into ap (panel p0 first).
+void ck_pack_p(const float *b, int k, int n, int ldb, float *ap, int p0, int p1);
+/// Floats of the per-thread scratch that ck_gemm_p needs.
+size_t ck_gemm_p_scratch(int k);
+/// C channel panels [q0, q1) × pixel panels [p0, p1) = act(W · B + bias[row]), B packed here in chunks into
+/// `scratch` (ck_gemm_p_scratch(k) floats, one per thread); c has row stride ldc.
+void ck_gemm_p(const float *wp, const float *b, int ldb, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+               int q0, int q1, int p0, int p1, float *scratch);
+/// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds 16 × 7 × 32 floats.
+void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+                      int q0, int q1, float *acc);
+
 /// One depthwise-convolution output plane dst (ho, wo) = act(bias + Σ_t w[t] · pad[oh · row_step + off[t] + ow]),
 /// from a zero-padded input plane laid out as Conv2d+Depthwise.swift's Plane does. Loads may read up to seven
 /// values past a row's last output, into the plane's slack, as the Swift loop did.
