@@ -109,4 +109,23 @@ struct ONNXCase: Sendable, CustomTestStringConvertible {
             #expect(e <= 1e-5, "\(c.testDescription): item \(i) of a batch differs from its own pass by \(e)")
         }
     }
+
+    /// Both exports of the ResNet-50 fixture fuse as the built-in ResNets do: every ReLU goes into the convolution or
+    /// residual sum before it, and the dynamo export's BatchNorms into their convolutions. The raw ONNX tensor
+    /// names each node also answers to must not stop that; one asked for is kept, and still equals the unfused value.
+    @Test("an imported ResNet fuses its BatchNorms and ReLUs", arguments: ["legacy", "dynamo"])
+    func importedResNetFuses(_ exporter: String) throws {
+        let c = ONNXCase(family: "resnet50", exporter: exporter)
+        let x = try c.input
+        var o = ONNXImport.Options()
+        o.defaultInputSize = (x.shape[2], x.shape[3])
+        let (model, _) = try Model.onnx(c.path, options: o)
+        let kinds = model.inference().nodes.map(\.layer.kind)
+        #expect(!kinds.contains("ReLU") && !kinds.contains("BatchNorm2d"), "\(exporter): \(Set(kinds).sorted())")
+        #expect(model.graph.nodes.contains { $0.layer.kind == "ReLU" })
+        let relus = Set(model.graph.nodes.filter { $0.layer.kind == "ReLU" }.map(\.name))
+        let raw = try #require(model.graph.spellings.sorted().first { relus.contains(model.graph.aliases[$0] ?? "") })
+        let kept = try model.inference(keeping: [raw]).forward(x).output(raw)
+        #expect(relative(kept, try model.graph.forward(x).output(raw)) <= 1e-5)
+    }
 }
