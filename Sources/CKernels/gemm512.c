@@ -6,6 +6,7 @@
 // (channels, pixels) layout of the output, with the bias and the activation applied on the way.
 #include "ckernels.h"
 #include <immintrin.h>
+#include <stddef.h>
 
 #define PR CK_PR
 #define QR CK_QR
@@ -36,15 +37,44 @@ void ck_pack_w(const float *w, int o, int k, float *wp) {
 
 size_t ck_packed_p_count(int n, int k) { return (size_t)((n + PR - 1) / PR) * PR * (size_t)k; }
 
-// ap[p - p0][kk][r] = b[kk][p·7 + r], zero past n; rows of b read in order.
+// ap[p - p0][kk][r] = the im2col value of row kk (channel, kernel row, kernel column) for output pixel p·7 + r, zero
+// in the padding and past the last pixel: no column matrix is made. A panel inside one output row (every panel when
+// the output width is a multiple of 7) reads its seven values with one masked load (stride 1) or a load and a
+// permute (stride 2); masked-off lanes read nothing, so a window hanging over the edge needs no special case.
 __attribute__((target("avx512f")))
-void ck_pack_p(const float *b, int k, int n, int ldb, float *ap, int p0, int p1) {
-    for (int kk = 0; kk < k; kk++) {
-        const float *src = b + (size_t)kk * ldb;
-        for (int p = p0; p < p1; p++) {
-            int c0 = p * PR, w = n - c0 < PR ? n - c0 : PR;
-            __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << w) - 1), src + c0);
-            _mm512_mask_storeu_ps(ap + ((size_t)(p - p0) * k + kk) * PR, (__mmask16)((1u << PR) - 1), v);
+void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1) {
+    int k = g->c * g->kh * g->kw, n = g->ho * g->wo;
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (int p = p0; p < p1; p++) {
+        float *dst = ap + (size_t)(p - p0) * k * PR;
+        int x0 = p * PR, oy = x0 / g->wo, ox = x0 % g->wo;
+        int fast = ox + PR <= g->wo && g->sw <= 2;
+        for (int ci = 0; ci < g->c; ci++) {
+            const float *plane = x + (size_t)ci * g->h * g->w;
+            for (int ky = 0; ky < g->kh; ky++) {
+                for (int kx = 0; kx < g->kw; kx++, dst += PR) {
+                    if (fast) {
+                        int iy = oy * g->sh + ky * g->dh - g->ph, ix = ox * g->sw + kx * g->dw - g->pw;
+                        __mmask16 valid = 0;
+                        if (iy >= 0 && iy < g->h) {
+                            for (int r = 0; r < PR; r++) {
+                                int c = ix + r * g->sw;
+                                if (c >= 0 && c < g->w) valid |= (__mmask16)(1u << (r * g->sw));
+                            }
+                        }
+                        // Lane r·sw of a load from column ix holds column ix + r·sw.
+                        __m512 v = _mm512_maskz_loadu_ps(valid, plane + (ptrdiff_t)iy * g->w + ix);
+                        if (g->sw == 2) v = _mm512_permutexvar_ps(evens, v);
+                        _mm512_mask_storeu_ps(dst, (__mmask16)((1u << PR) - 1), v);
+                        continue;
+                    }
+                    for (int r = 0; r < PR; r++) {
+                        int pix = x0 + r, py = pix / g->wo, px = pix % g->wo;
+                        int iy = py * g->sh + ky * g->dh - g->ph, ix = px * g->sw + kx * g->dw - g->pw;
+                        dst[r] = pix < n && iy >= 0 && iy < g->h && ix >= 0 && ix < g->w ? plane[(size_t)iy * g->w + ix] : 0.f;
+                    }
+                }
+            }
         }
     }
 }
@@ -126,12 +156,13 @@ static void run(const float *wp, const float *ap, int o, int n, int k, float *c,
 
 size_t ck_gemm_p_scratch(int k) { return ck_packed_p_count(PC * PR, k) + (size_t)PC * PR * QR; }
 
-void ck_gemm_p(const float *wp, const float *b, int ldb, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const float *bias, int act,
                int q0, int q1, int p0, int p1, float *scratch) {
+    int k = g->c * g->kh * g->kw, n = g->ho * g->wo;
     float *acc = scratch + ck_packed_p_count(PC * PR, k);
     for (int pc = p0; pc < p1; pc += PC) {
         int pe = p1 - pc < PC ? p1 : pc + PC;
-        ck_pack_p(b, k, n, ldb, scratch, pc, pe);
+        ck_pack_p(g, x, scratch, pc, pe);
         run(wp, scratch, o, n, k, c, ldc, bias, act, q0, q1, pc, pe, acc);
     }
 }

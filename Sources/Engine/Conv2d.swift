@@ -1,3 +1,5 @@
+import CKernels
+
 /// 2-D convolution (cross-correlation, as PyTorch defines it) with stride, padding, dilation and groups,
 /// an optional bias, and an optional activation fused into its epilogue.
 ///
@@ -166,12 +168,20 @@ public final class Conv2d: WeightedLayer {
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    Workspace.shared.borrow(isPointwise ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo)
+                    Workspace.shared.borrow(isPointwise || byRowBlocks || packed.kernel == .pixelRows ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo)
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
                                 let yg = yp.baseAddress! + (i * outChannels + gi * og) * plane
                                 var b = UnsafePointer(xg)
+                                if byRowBlocks {
+                                    multiplyByRowBlocks(group: gi, xg, g, yg, split: true)
+                                    continue
+                                }
+                                if packed.kernel == .pixelRows {
+                                    multiplyPacked(group: gi, window: g, xg, yg)
+                                    continue
+                                }
                                 if !isPointwise {
                                     Im2col.unfold(g, xg, cols)
                                     b = UnsafePointer(cols)
@@ -193,6 +203,27 @@ public final class Conv2d: WeightedLayer {
 
     /// Whether the GEMMs of this layer's forward pass run on the engine's kernel (`PackedGEMM`).
     var packs: Bool { !packed.values.isEmpty }
+    /// Whether the forward pass unfolds its input a block of output rows at a time (`multiplyByRowBlocks`).
+    var byRowBlocks: Bool { !isPointwise && packed.kernel == .channelRows }
+
+    /// y (O/G, Ho·Wo) of group `group` = its packed filters applied to x (C/G, H, W), + bias, activation, on the
+    /// channel-row kernel a block of output rows at a time: each block's columns are unfolded into a buffer of about
+    /// 256 KB that stays in the core's L2 cache while it is multiplied, where the whole column matrix (7.4 MB for
+    /// ResNet's stem) would go out to memory and back.
+    func multiplyByRowBlocks(group: Int, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>, split: Bool) {
+        let k = g.colRows, plane = g.ho * g.wo
+        let rows = Swift.max(1, (1 << 16) / Swift.max(1, k * g.wo))            // output rows per block
+        let blocks = (g.ho + rows - 1) / rows
+        parallelChunks(blocks, work: split ? og * k * plane : 0) { range in
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * rows * g.wo)   // (K, rows·Wo)
+            defer { cols.deallocate() }
+            for block in range {
+                let r = block * rows ..< Swift.min(g.ho, (block + 1) * rows)
+                Im2col.unfold(g, x, cols, rows: r, parallel: false)
+                multiplyPacked(group: group, cols, plane: r.count * g.wo, k: k, y + r.lowerBound * g.wo, ldc: plane, split: false)
+            }
+        }
+    }
 
     /// `weight` packed for `PackedGEMM` if this layer's forward pass uses it, else nothing.
     private func packedFilters() -> PackedGEMM.Filters {
@@ -200,17 +231,32 @@ public final class Conv2d: WeightedLayer {
         return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: isPointwise, k: k))
     }
 
+    /// y (O/G, Ho·Wo) of group `group` = its packed filters applied to x (C/G, H, W), + bias, activation, on the
+    /// pixel-row kernel, which packs its columns straight from the image.
+    func multiplyPacked(group: Int, window g: ConvGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let w = ck_window(c: Int32(g.c), h: Int32(g.h), w: Int32(g.w), kh: Int32(g.kh), kw: Int32(g.kw), sh: Int32(g.sh), sw: Int32(g.sw),
+                          ph: Int32(g.ph), pw: Int32(g.pw), dh: Int32(g.dh), dw: Int32(g.dw), ho: Int32(g.ho), wo: Int32(g.wo))
+        packed.values.withUnsafeBufferPointer { ap in
+            let a = ap.baseAddress! + group * packed.stride
+            func run(_ b: UnsafePointer<Float>?) {
+                PackedGEMM.multiply(a, window: w, x, m: og, y, ldc: g.ho * g.wo, bias: b, activation: activation, split: true)
+            }
+            if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }
+        }
+    }
+
     /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
-    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, split: Bool) {
+    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+                        split: Bool) {
         packed.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * packed.stride
             if let bias {
                 bias.data.withUnsafeBufferPointer { bp in
-                    PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, bias: bp.baseAddress! + group * og,
+                    PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bp.baseAddress! + group * og,
                                         activation: activation, split: split)
                 }
             } else {
-                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, bias: nil, activation: activation, split: split)
+                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: nil, activation: activation, split: split)
             }
         }
     }

@@ -26,12 +26,14 @@ public enum PackedGEMM {
     enum Kernel: Sendable { case blas, channelRows, pixelRows }
 
     /// The kernel for a pointwise convolution, or an im2col one with columns of height k.
-    /// Short columns stay on OpenBLAS: ResNet's stem (k = 147, 12,544 pixels) took 2.5 ms on the AVX-512 kernel against
-    /// 2.2 ms there, since packing its columns and writing its output back transposed cost more than its few k steps.
+    /// Short columns go to the channel-row kernel, a block of output rows at a time (`Conv2d.multiplyByRowBlocks`):
+    /// ResNet's stem (k = 147, 12,544 pixels) took 2.5 ms on the pixel-row kernel, which spends more on packing its
+    /// columns and writing its output back transposed than on its few k steps, and 2.2 ms on OpenBLAS, which reads
+    /// back a 7.4 MB column matrix from memory.
     static func kernel(pointwise: Bool, k: Int) -> Kernel {
         guard enabled else { return .blas }
-        if pointwise || mode == "all" { return .channelRows }
-        return wide && mode == "auto" && k >= 256 ? .pixelRows : .blas
+        if pointwise || mode == "all" || mode == "auto" && k < 256 { return .channelRows }
+        return wide && mode == "auto" ? .pixelRows : .blas
     }
 
     /// The C kernels' code for an activation.
@@ -66,19 +68,24 @@ public enum PackedGEMM {
     /// c (m, n) = A · b + bias, then the activation, with A one group of packed filters.
     /// - Parameters:
     ///   - b: (k, n), row stride ldb (an im2col matrix, or a pointwise convolution's input).
-    ///   - c: (m, n), row stride n.
+    ///   - c: (m, n), row stride ldc.
     ///   - split: spread over the cores; false when the caller already runs images in parallel.
     static func multiply(_ a: UnsafePointer<Float>, kernel: Kernel, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
-                         _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int? = nil, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         if m == 0 || n == 0 { return }
-        if kernel == .pixelRows { return multiplyPixelRows(a, b, ldb: ldb, m: m, n: n, k: k, c, bias: bias, activation: activation, split: split) }
+        let ldc = ldc ?? n
+        if kernel == .pixelRows {
+            // The matrix as a window: k channels of one row of ldb pixels, n of them in the output.
+            let g = ck_window(c: Int32(k), h: 1, w: Int32(ldb), kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, ho: 1, wo: Int32(n))
+            return multiply(a, window: g, b, m: m, c, ldc: ldc, bias: bias, activation: activation, split: split)
+        }
         let act = code(activation)
         let (mp, np) = ((m + 5) / 6, (n + 15) / 16)                             // panels of rows and of columns
         let scratch = ck_packed_b_count(Int32(k), Int32(CK_NCQ * 16))
         func run(_ p: Range<Int>, _ q: Range<Int>) {
             let packed = UnsafeMutableRawPointer.allocate(byteCount: scratch * 4, alignment: 64)
             defer { packed.deallocate() }
-            ck_gemm(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act,
+            ck_gemm(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act,
                     Int32(p.lowerBound), Int32(p.upperBound), Int32(q.lowerBound), Int32(q.upperBound),
                     packed.assumingMemoryBound(to: Float.self))
         }
@@ -95,38 +102,43 @@ public enum PackedGEMM {
         let bp = packed.assumingMemoryBound(to: Float.self)
         ck_pack_b(b, Int32(k), Int32(n), Int32(ldb), bp, 0, Int32(np))
         parallelChunks(mp, work: work) { p in
-            ck_gemm_packed(a, bp, Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(p.lowerBound), Int32(p.upperBound))
+            ck_gemm_packed(a, bp, Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act, Int32(p.lowerBound), Int32(p.upperBound))
         }
     }
 
-    /// `multiply` on the AVX-512 kernel: A is packed by `ck_pack_w`.
-    private static func multiplyPixelRows(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
-                                          _ c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
+    /// c (m, Ho·Wo) = A · B + bias, then the activation, on the AVX-512 kernel (A packed by `ck_pack_w`), with B the
+    /// im2col matrix of image x under window g, packed straight from the image: no column matrix is made.
+    static func multiply(_ a: UnsafePointer<Float>, window g: ck_window, _ x: UnsafePointer<Float>, m: Int,
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         let act = code(activation)
+        let (n, k) = (Int(g.ho * g.wo), Int(g.c * g.kh * g.kw))
+        if m == 0 || n == 0 { return }
         let (np, nq) = ((n + 6) / 7, (m + 31) / 32)                             // panels of pixels and of channels
-        func run(_ q: Range<Int>, _ p: Range<Int>) {
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: ck_gemm_p_scratch(Int32(k)) * 4, alignment: 64)
-            defer { scratch.deallocate() }
-            ck_gemm_p(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
-                      Int32(p.lowerBound), Int32(p.upperBound), scratch.assumingMemoryBound(to: Float.self))
-        }
-        let work = m * n * k
-        guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< nq, 0 ..< np) }
-        // Shared out along whichever side is read again by every share of the other: along the pixels when the
-        // filters are the smaller (each share reads them all), else along the channels, with the columns packed once.
-        if m <= n || nq < 2 * Parallelism.cores {
-            parallelChunks(np, work: work) { p in run(0 ..< nq, p) }
-            return
-        }
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_packed_p_count(Int32(n), Int32(k)) * 4, alignment: 64)
-        defer { packed.deallocate() }
-        let ap = packed.assumingMemoryBound(to: Float.self)
-        parallelChunks(np, work: n * k) { p in ck_pack_p(b, Int32(k), Int32(n), Int32(ldb), ap + p.lowerBound * k * 7, Int32(p.lowerBound), Int32(p.upperBound)) }
-        parallelChunks(nq, work: work) { q in
-            let acc = UnsafeMutableRawPointer.allocate(byteCount: 16 * 7 * 32 * 4, alignment: 64)
-            defer { acc.deallocate() }
-            ck_gemm_p_packed(a, ap, Int32(m), Int32(n), Int32(k), c, Int32(n), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
-                             acc.assumingMemoryBound(to: Float.self))
+        withUnsafePointer(to: g) { gp in
+            func run(_ q: Range<Int>, _ p: Range<Int>) {
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: ck_gemm_p_scratch(Int32(k)) * 4, alignment: 64)
+                defer { scratch.deallocate() }
+                ck_gemm_p(a, gp, x, Int32(m), c, Int32(ldc), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                          Int32(p.lowerBound), Int32(p.upperBound), scratch.assumingMemoryBound(to: Float.self))
+            }
+            let work = m * n * k
+            guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< nq, 0 ..< np) }
+            // Shared out along whichever side is read again by every share of the other: along the pixels when the
+            // filters are the smaller (each share reads them all), else along the channels, with B packed once.
+            if m <= n || nq < 2 * Parallelism.cores {
+                parallelChunks(np, work: work) { p in run(0 ..< nq, p) }
+                return
+            }
+            let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_packed_p_count(Int32(n), Int32(k)) * 4, alignment: 64)
+            defer { packed.deallocate() }
+            let ap = packed.assumingMemoryBound(to: Float.self)
+            parallelChunks(np, work: n * k) { p in ck_pack_p(gp, x, ap + p.lowerBound * k * 7, Int32(p.lowerBound), Int32(p.upperBound)) }
+            parallelChunks(nq, work: work) { q in
+                let acc = UnsafeMutableRawPointer.allocate(byteCount: 16 * 7 * 32 * 4, alignment: 64)
+                defer { acc.deallocate() }
+                ck_gemm_p_packed(a, ap, Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                                 acc.assumingMemoryBound(to: Float.self))
+            }
         }
     }
 }

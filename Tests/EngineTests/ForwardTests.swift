@@ -32,6 +32,12 @@ import Testing
         // Pointwise, through the engine's GEMM kernel where the CPU has one: split over the cores (900 columns),
         // and a batch of small images run one per core.
         (16, 24, 1, 1, 0, 1, 1, [1, 16, 30, 30]), (5, 13, 1, 1, 0, 1, 1, [3, 5, 7, 7]),
+        // Columns of 256 or more, on the AVX-512 kernel where the CPU has one, which packs them from the image: pixel
+        // panels across output rows (9x9), stride 2 in rows of 7, dilation, two groups, stride 3, split along the
+        // channels (128 filters over 49 pixels) and a batch run image by image.
+        (32, 40, 3, 1, 1, 1, 1, [1, 32, 9, 9]), (32, 40, 3, 2, 1, 1, 1, [1, 32, 15, 14]), (30, 33, 3, 1, 2, 2, 1, [1, 30, 14, 14]),
+        (64, 64, 3, 1, 1, 1, 2, [1, 64, 7, 7]), (40, 8, 3, 3, 1, 1, 1, [1, 40, 22, 22]), (32, 128, 3, 1, 1, 1, 1, [1, 32, 7, 7]),
+        (32, 20, 3, 1, 1, 1, 1, [3, 32, 8, 8]),
     ])
     func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
         let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)

@@ -50,15 +50,20 @@ int ck_available512(void);
 size_t ck_packed_w_count(int o, int k);
 /// Packs row-major W (o, k) into wp.
 void ck_pack_w(const float *w, int o, int k, float *wp);
+/// A convolution window over one image (C, H, W) and its output (Ho, Wo), as the engine's ConvGeometry: kernel,
+/// stride, padding at the top and left, dilation. Its im2col matrix B is (C·kH·kW, Ho·Wo); a plain row-major matrix
+/// (k, n) is the window c = k, h = 1, w = n, with 1×1 kernel, stride and dilation and no padding.
+typedef struct { int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo; } ck_window;
+
 /// Floats that packed columns B (k, n) take: ceil(n / 7) panels of k × 7, zero-padded.
 size_t ck_packed_p_count(int n, int k);
-/// Packs pixel panels [p0, p1) of row-major B (k, n), row stride ldb, into ap (panel p0 first).
-void ck_pack_p(const float *b, int k, int n, int ldb, float *ap, int p0, int p1);
+/// Packs pixel panels [p0, p1) of the im2col matrix of image x under window g into ap (panel p0 first).
+void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1);
 /// Floats of the per-thread scratch that ck_gemm_p needs.
 size_t ck_gemm_p_scratch(int k);
-/// C channel panels [q0, q1) × pixel panels [p0, p1) = act(W · B + bias[row]), B packed here in chunks into
-/// `scratch` (ck_gemm_p_scratch(k) floats, one per thread); c has row stride ldc.
-void ck_gemm_p(const float *wp, const float *b, int ldb, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+/// C channel panels [q0, q1) × pixel panels [p0, p1) = act(W · B + bias[row]), with B the im2col matrix of x under
+/// g, packed here in chunks into `scratch` (ck_gemm_p_scratch(k) floats, one per thread); c has row stride ldc.
+void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const float *bias, int act,
                int q0, int q1, int p0, int p1, float *scratch);
 /// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds 16 × 7 × 32 floats.
 void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const float *bias, int act,
