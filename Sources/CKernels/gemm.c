@@ -53,10 +53,11 @@ void ck_pack_b(const float *b, int k, int n, int ldb, float *bp, int q0, int q1)
     }
 }
 
-// One 6×16 tile: c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk][j]; on the last k block, + bias, act.
+// One 6×16 tile: c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk][j]; on the last k block, + bias,
+// + residual, act (bias and res already offset to the tile's first row, and res to its first column).
 __attribute__((target("avx2,fma")))
 static void tile(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
-                 const float *bias, int act) {
+                 const float *bias, const float *res, int act) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (first) {
         c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
@@ -79,11 +80,12 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
         a += MR;
         b += NR;
     }
-    if (last && (bias || act != CK_NONE)) {
+    if (last && (bias || res || act != CK_NONE)) {
         // max(0, x) and min(6, x) return x when x is NaN (the second operand), as Swift.max(x, 0) does.
         const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.f);
 #define EPILOGUE(r, v0, v1) do { \
             if (bias) { __m256 bb = _mm256_broadcast_ss(bias + r); v0 = _mm256_add_ps(v0, bb); v1 = _mm256_add_ps(v1, bb); } \
+            if (res) { v0 = _mm256_add_ps(v0, _mm256_loadu_ps(res + (size_t)r * ldc)); v1 = _mm256_add_ps(v1, _mm256_loadu_ps(res + (size_t)r * ldc + 8)); } \
             if (act != CK_NONE) { v0 = _mm256_max_ps(zero, v0); v1 = _mm256_max_ps(zero, v1); } \
             if (act == CK_RELU6) { v0 = _mm256_min_ps(six, v0); v1 = _mm256_min_ps(six, v1); } \
         } while (0)
@@ -104,7 +106,7 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
 // eight columns computed when cols ≤ 8.
 __attribute__((target("avx2,fma")))
 static void edge(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
-                 const float *bias, int act, int rows, int cols) {
+                 const float *bias, const float *res, int act, int rows, int cols) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
@@ -137,6 +139,10 @@ static void edge(const float *a, const float *b, int kc, float *c, int ldc, int 
         __m256 v0 = lo[r], v1 = hi[r];
         if (last) {
             if (bias) { __m256 bb = _mm256_broadcast_ss(bias + r); v0 = _mm256_add_ps(v0, bb); v1 = _mm256_add_ps(v1, bb); }
+            if (res) {
+                v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res + (size_t)r * ldc, m0));
+                if (wide) v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + (size_t)r * ldc + 8, m1));
+            }
             if (act != CK_NONE) { v0 = _mm256_max_ps(zero, v0); v1 = _mm256_max_ps(zero, v1); }
             if (act == CK_RELU6) { v0 = _mm256_min_ps(six, v0); v1 = _mm256_min_ps(six, v1); }
         }
@@ -148,7 +154,9 @@ static void edge(const float *a, const float *b, int kc, float *c, int ldc, int 
 // Rows of A-panels [p0, p1) × columns of B-panels [qb, qe) over k block [k0, k0 + kc), B packed from panel qb on.
 __attribute__((target("avx2,fma")))
 static void block(const float *ap, const float *packed, int qb, int qe, int m, int n, int k, int k0, int kc, float *c,
-                  int ldc, const float *bias, int act, int p0, int p1) {
+                  int ldc, const ck_epilogue *e, int p0, int p1) {
+    const float *bias = e->bias;
+    int act = e->act;
     int first = k0 == 0, last = k0 + kc == k;
     for (int p = p0; p < p1; p++) {
         const float *a = ap + ((size_t)p * k + k0) * MR;
@@ -158,29 +166,30 @@ static void block(const float *ap, const float *packed, int qb, int qe, int m, i
             const float *bq = packed + ((size_t)(q - qb) * k + k0) * NR;
             int c0 = q * NR, cols = n - c0 < NR ? n - c0 : NR;
             float *cc = c + (size_t)r0 * ldc + c0;
-            if (rows == MR && cols == NR) tile(a, bq, kc, cc, ldc, first, last, bi, act);
-            else edge(a, bq, kc, cc, ldc, first, last, bi, act, rows, cols);
+            const float *rr = e->res ? e->res + (size_t)r0 * ldc + c0 : NULL;
+            if (rows == MR && cols == NR) tile(a, bq, kc, cc, ldc, first, last, bi, rr, act);
+            else edge(a, bq, kc, cc, ldc, first, last, bi, rr, act, rows, cols);
         }
     }
 }
 
 void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, float *c, int ldc,
-             const float *bias, int act, int p0, int p1, int q0, int q1, float *packed) {
+             const ck_epilogue *e, int p0, int p1, int q0, int q1, float *packed) {
     for (int qb = q0; qb < q1; qb += CK_NCQ) {
         int qe = q1 - qb < CK_NCQ ? q1 : qb + CK_NCQ;
         // This block of B, packed while it is still in cache: panel q at packed + (q - qb)·k·16.
         ck_pack_b(b + (size_t)qb * NR, k, n - qb * NR, ldb, packed, 0, qe - qb);
         for (int k0 = 0; k0 < k; k0 += KC)
-            block(ap, packed, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, bias, act, p0, p1);
+            block(ap, packed, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, e, p0, p1);
     }
 }
 
 void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
-                    const float *bias, int act, int p0, int p1) {
+                    const ck_epilogue *e, int p0, int p1) {
     int q1 = (n + NR - 1) / NR;
     for (int qb = 0; qb < q1; qb += CK_NCQ) {
         int qe = q1 - qb < CK_NCQ ? q1 : qb + CK_NCQ;
         for (int k0 = 0; k0 < k; k0 += KC)
-            block(ap, bp + (size_t)qb * k * NR, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, bias, act, p0, p1);
+            block(ap, bp + (size_t)qb * k * NR, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, e, p0, p1);
     }
 }

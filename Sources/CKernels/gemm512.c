@@ -115,25 +115,43 @@ static void tile(const float *a, const float *b, int kc, float *acc, int first) 
     _mm512_storeu_ps(acc + 6 * QR, c60); _mm512_storeu_ps(acc + 6 * QR + 16, c61);
 }
 
-// c[q·32 + j][p·7 + r] = act(acc[r][j] + bias[q·32 + j]) for the channels below o and the pixels below n.
+// c[q·32 + j][p·7 + r] = act(acc[r][j] + bias[q·32 + j] + res[q·32 + j][p·7 + r]) for the channels below o and the
+// pixels below n (res, with c's layout, is optional).
 __attribute__((target("avx512f")))
-static void store(float *acc, float *c, int ldc, int o, int n, int q, int p, const float *bias, int act) {
+static void store(float *acc, float *c, int ldc, int o, int n, int q, int p, const ck_epilogue *e) {
     int c0 = q * QR, channels = o - c0 < QR ? o - c0 : QR;
     int x0 = p * PR, pixels = n - x0 < PR ? n - x0 : PR;
     __mmask16 m0 = (__mmask16)(channels >= 16 ? 0xffff : (1u << channels) - 1);
     __mmask16 m1 = (__mmask16)(channels <= 16 ? 0 : channels >= 32 ? 0xffff : (1u << (channels - 16)) - 1);
-    if (bias || act != CK_NONE) {
+    const float *bias = e->bias;
+    int act = e->act;
+    // Without a residual, the activation goes with the bias, sixteen lanes at a time; with one, after it, one by one.
+    if (bias || (act != CK_NONE && !e->res)) {
         // max(0, x) and min(6, x) return x when x is NaN (the second operand), as Swift.max(x, 0) does.
         const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.f);
         __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias + c0) : zero, b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + c0 + 16) : zero;
+        int acts = e->res ? CK_NONE : act;
         for (int r = 0; r < pixels; r++) {
             __m512 v0 = _mm512_loadu_ps(acc + r * QR), v1 = _mm512_loadu_ps(acc + r * QR + 16);
             if (bias) { v0 = _mm512_add_ps(v0, b0); v1 = _mm512_add_ps(v1, b1); }
-            if (act != CK_NONE) { v0 = _mm512_max_ps(zero, v0); v1 = _mm512_max_ps(zero, v1); }
-            if (act == CK_RELU6) { v0 = _mm512_min_ps(six, v0); v1 = _mm512_min_ps(six, v1); }
+            if (acts != CK_NONE) { v0 = _mm512_max_ps(zero, v0); v1 = _mm512_max_ps(zero, v1); }
+            if (acts == CK_RELU6) { v0 = _mm512_min_ps(six, v0); v1 = _mm512_min_ps(six, v1); }
             _mm512_storeu_ps(acc + r * QR, v0);
             _mm512_storeu_ps(acc + r * QR + 16, v1);
         }
+    }
+    if (e->res) {
+        for (int j = 0; j < channels; j++) {
+            float *dst = c + (size_t)(c0 + j) * ldc + x0;
+            const float *rs = e->res + (size_t)(c0 + j) * ldc + x0;
+            for (int r = 0; r < pixels; r++) {
+                float v = acc[r * QR + j] + rs[r];
+                if (act != CK_NONE && v < 0.f) v = 0.f;         // NaN fails both tests and passes through
+                if (act == CK_RELU6 && v > 6.f) v = 6.f;
+                dst[r] = v;
+            }
+        }
+        return;
     }
     for (int j = 0; j < channels; j++) {
         float *dst = c + (size_t)(c0 + j) * ldc + x0;
@@ -142,7 +160,7 @@ static void store(float *acc, float *c, int ldc, int o, int n, int q, int p, con
 }
 
 // Channel panels [q0, q1) × pixel panels [p0, p1) (p1 − p0 ≤ PC), from the packed pixel panels starting at ap.
-static void run(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+static void run(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                 int q0, int q1, int p0, int p1, float *acc) {
     for (int q = q0; q < q1; q++) {
         for (int k0 = 0; k0 < k; k0 += KB) {
@@ -150,28 +168,28 @@ static void run(const float *wp, const float *ap, int o, int n, int k, float *c,
             const float *b = wp + ((size_t)q * k + k0) * QR;
             for (int p = p0; p < p1; p++) tile(ap + ((size_t)(p - p0) * k + k0) * PR, b, kc, acc + (size_t)(p - p0) * PR * QR, k0 == 0);
         }
-        for (int p = p0; p < p1; p++) store(acc + (size_t)(p - p0) * PR * QR, c, ldc, o, n, q, p, bias, act);
+        for (int p = p0; p < p1; p++) store(acc + (size_t)(p - p0) * PR * QR, c, ldc, o, n, q, p, e);
     }
 }
 
 size_t ck_gemm_p_scratch(int k) { return ck_packed_p_count(PC * PR, k) + (size_t)PC * PR * QR; }
 
-void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const float *bias, int act,
+void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const ck_epilogue *e,
                int q0, int q1, int p0, int p1, float *scratch) {
     int k = g->c * g->kh * g->kw, n = g->ho * g->wo;
     float *acc = scratch + ck_packed_p_count(PC * PR, k);
     for (int pc = p0; pc < p1; pc += PC) {
         int pe = p1 - pc < PC ? p1 : pc + PC;
         ck_pack_p(g, x, scratch, pc, pe);
-        run(wp, scratch, o, n, k, c, ldc, bias, act, q0, q1, pc, pe, acc);
+        run(wp, scratch, o, n, k, c, ldc, e, q0, q1, pc, pe, acc);
     }
 }
 
-void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc) {
     int panels = (n + PR - 1) / PR;
     for (int pc = 0; pc < panels; pc += PC) {
         int pe = panels - pc < PC ? panels : pc + PC;
-        run(wp, ap + (size_t)pc * k * PR, o, n, k, c, ldc, bias, act, q0, q1, pc, pe, acc);
+        run(wp, ap + (size_t)pc * k * PR, o, n, k, c, ldc, e, q0, q1, pc, pe, acc);
     }
 }

@@ -10,39 +10,36 @@ extension Conv2d {
     }
 
     /// y (N, O, Ho, Wo) = W (O, K) · cols (K, Ho·Wo) per image, then bias and activation.
-    func forwardBatched(_ x: UnsafePointer<Float>, _ g: ConvGeometry, n: Int, _ y: UnsafeMutablePointer<Float>) {
+    func forwardBatched(_ x: UnsafePointer<Float>, _ g: ConvGeometry, n: Int, _ y: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>?, activation act: Activation) {
         let plane = g.ho * g.wo, k = g.colRows
-        let bias = self.bias?.data, act = activation
         weight.data.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
             parallelChunks(n, work: n * outChannels * k * plane) { images in
                 Workspace.shared.borrow(isPointwise ? 0 : k * plane, slot: 0) { cols in   // (K, Ho·Wo)
                     for i in images {
                         let xi = x + i * inChannels * g.h * g.w, yi = y + i * outChannels * plane
+                        let ri = residual.map { $0 + i * outChannels * plane }
                         if !isPointwise { Im2col.unfold(g, xi, cols, parallel: false) }
                         if packs {
-                            multiplyPacked(group: 0, isPointwise ? xi : UnsafePointer(cols), plane: plane, k: k, yi, split: false)
+                            multiplyPacked(group: 0, isPointwise ? xi : UnsafePointer(cols), plane: plane, k: k, yi, residual: ri,
+                                           activation: act, split: false)
                             continue
                         }
                         BLAS.gemm(m: outChannels, n: plane, k: k, a: w, lda: k, b: isPointwise ? xi : UnsafePointer(cols),
                                   ldb: plane, c: yi, ldc: plane, split: false)
-                        for o in 0 ..< outChannels {
-                            let row = yi + o * plane
-                            if let b = bias?[o] { for j in 0 ..< plane { row[j] += b } }
-                            act.apply(row, plane)
-                        }
+                        epilogue(yi, plane, residual: ri, activation: act, parallel: false)
                     }
                 }
             }
         }
     }
 
-    /// dx (N, C, H, W) from dy (N, O, Ho, Wo), per image: dY gated by the activation through the output y, then
+    /// dx (N, C, H, W) from dy (N, O, Ho, Wo), per image: dY gated by `act` through the output y, then
     /// dcols (K, Ho·Wo) = Wᵀ · dY, folded. dx must be zeroed unless the convolution is pointwise.
     func backwardBatched(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: ConvGeometry, n: Int,
-                         _ dx: UnsafeMutablePointer<Float>) {
+                         _ dx: UnsafeMutablePointer<Float>, activation act: Activation) {
         let plane = g.ho * g.wo, k = g.colRows
-        let act = activation
         weight.data.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
             parallelChunks(n, work: n * outChannels * k * plane) { images in

@@ -34,6 +34,9 @@ public final class Conv2d: WeightedLayer {
     var packed: PackedGEMM.Filters
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
+    /// A residual sum fused into the epilogue (by `Graph.fused`): the layer then takes a second input r, of the
+    /// output's shape, and computes act(conv(x) + bias + r), adding in that order as the separate layers would.
+    public var residual = false
 
     /// Creates a convolution with zero weights (load them afterwards).
     /// - Parameters:
@@ -81,6 +84,7 @@ public final class Conv2d: WeightedLayer {
         if dilation != (1, 1) { s += ", dilation \(dilation.h)" }
         if groups > 1 { s += ", groups \(groups)" }
         if bias == nil { s += ", no bias" }
+        if residual { s += ", +residual" }
         if activation != .none { s += ", +\(activation.rawValue)" }
         return s
     }
@@ -125,7 +129,12 @@ public final class Conv2d: WeightedLayer {
         try checkWindow("Conv2d", kernel, stride, padding, dilation)
         let g = geometry(s)
         try expect(g.ho > 0 && g.wo > 0, "Conv2d: input \(s[2])x\(s[3]) is smaller than its \(kernel.h)x\(kernel.w) kernel")
-        return [s[0], outChannels, g.ho, g.wo]
+        let out = [s[0], outChannels, g.ho, g.wo]
+        if residual {
+            try expect(inputs.count == 2 && (try? Broadcast.outputShape([out, inputs[1]], kind, arity: 2 ... 2)) == out,
+                       "Conv2d: its fused residual \(inputs.dropFirst().first ?? []) does not add to its output \(out)")
+        }
+        return out
     }
 
     public func macs(_ inputs: [[Int]], _ output: [Int]) -> Int {
@@ -135,11 +144,25 @@ public final class Conv2d: WeightedLayer {
 
     public func forward(_ inputs: [Tensor], _ y: inout Tensor) {
         let x = inputs[0]                                   // (N, C, H, W)
+        guard residual else { return convolve(x, &y, residual: nil, activation: activation) }
+        let r = inputs[1]                                   // (N, O, Ho, Wo), or one that broadcasts to it
+        let g = geometry(x.shape)
+        if r.shape == [x.shape[0], outChannels, g.ho, g.wo] && !isDepthwise {
+            r.data.withUnsafeBufferPointer { convolve(x, &y, residual: $0.baseAddress!, activation: activation) }
+            return
+        }
+        var z = Tensor(zeros: [0])                          // (N, O, Ho, Wo): the sum done apart, as the layers were
+        convolve(x, &z, residual: nil, activation: .none)
+        Add(activation: activation).forward([z, r], &y)
+    }
+
+    /// y (N, O, Ho, Wo) = act(conv(x) + bias + residual), the residual (laid out as y) optional.
+    private func convolve(_ x: Tensor, _ y: inout Tensor, residual rb: UnsafePointer<Float>?, activation act: Activation) {
         let g = geometry(x.shape)
         let n = x.shape[0]
         y.prepare([n, outChannels, g.ho, g.wo])             // (N, O, Ho, Wo)
         if isDepthwise {
-            Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: activation, y: &y)
+            Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: act, y: &y)
             return
         }
         if usesWinograd(x.shape, padding: padding.top) {
@@ -148,9 +171,9 @@ public final class Conv2d: WeightedLayer {
                 y.data.withUnsafeMutableBufferPointer { yp in
                     u.withUnsafeBufferPointer { up in
                         let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
-                        let (c, o, p, act) = (inChannels, outChannels, padding.top, activation)
+                        let (c, o, p) = (inChannels, outChannels, padding.top)
                         func run(_ b: UnsafePointer<Float>?) {
-                            Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, activation: act, y: yb)
+                            Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, residual: rb, activation: act, y: yb)
                         }
                         if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                     }
@@ -160,7 +183,7 @@ public final class Conv2d: WeightedLayer {
         }
         if runsImageByImage(n, g) {
             x.data.withUnsafeBufferPointer { xp in
-                y.data.withUnsafeMutableBufferPointer { yp in forwardBatched(xp.baseAddress!, g, n: n, yp.baseAddress!) }
+                y.data.withUnsafeMutableBufferPointer { yp in forwardBatched(xp.baseAddress!, g, n: n, yp.baseAddress!, residual: rb, activation: act) }
             }
             return
         }
@@ -172,14 +195,15 @@ public final class Conv2d: WeightedLayer {
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
-                                let yg = yp.baseAddress! + (i * outChannels + gi * og) * plane
+                                let at = (i * outChannels + gi * og) * plane
+                                let (yg, rg) = (yp.baseAddress! + at, rb.map { $0 + at })
                                 var b = UnsafePointer(xg)
                                 if byRowBlocks {
-                                    multiplyByRowBlocks(group: gi, xg, g, yg, split: true)
+                                    multiplyByRowBlocks(group: gi, xg, g, yg, residual: rg, activation: act, split: true)
                                     continue
                                 }
                                 if packed.kernel == .pixelRows {
-                                    multiplyPacked(group: gi, window: g, xg, yg)
+                                    multiplyPacked(group: gi, window: g, xg, yg, residual: rg, activation: act)
                                     continue
                                 }
                                 if !isPointwise {
@@ -187,13 +211,16 @@ public final class Conv2d: WeightedLayer {
                                     b = UnsafePointer(cols)
                                 }
                                 if packs {
-                                    multiplyPacked(group: gi, b, plane: plane, k: k, yg, split: true)
+                                    multiplyPacked(group: gi, b, plane: plane, k: k, yg, residual: rg, activation: act, split: true)
                                     continue
                                 }
                                 BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + gi * og * k, lda: k,
                                           b: b, ldb: plane, c: yg, ldc: plane)
                             }
-                            if !packs { epilogue(yp.baseAddress! + i * outChannels * plane, plane) }
+                            if !packs {
+                                let at = i * outChannels * plane
+                                epilogue(yp.baseAddress! + at, plane, residual: rb.map { $0 + at }, activation: act)
+                            }
                         }
                     }
                 }
@@ -206,11 +233,12 @@ public final class Conv2d: WeightedLayer {
     /// Whether the forward pass unfolds its input a block of output rows at a time (`multiplyByRowBlocks`).
     var byRowBlocks: Bool { !isPointwise && packed.kernel == .channelRows }
 
-    /// y (O/G, Ho·Wo) of group `group` = its packed filters applied to x (C/G, H, W), + bias, activation, on the
+    /// y (O/G, Ho·Wo) of group `group` = act(its packed filters applied to x (C/G, H, W) + bias + residual), on the
     /// channel-row kernel a block of output rows at a time: each block's columns are unfolded into a buffer of about
     /// 256 KB that stays in the core's L2 cache while it is multiplied, where the whole column matrix (7.4 MB for
     /// ResNet's stem) would go out to memory and back.
-    func multiplyByRowBlocks(group: Int, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>, split: Bool) {
+    func multiplyByRowBlocks(group: Int, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>,
+                             residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         let k = g.colRows, plane = g.ho * g.wo
         let rows = Swift.max(1, (1 << 16) / Swift.max(1, k * g.wo))            // output rows per block
         let blocks = (g.ho + rows - 1) / rows
@@ -219,8 +247,10 @@ public final class Conv2d: WeightedLayer {
             defer { cols.deallocate() }
             for block in range {
                 let r = block * rows ..< Swift.min(g.ho, (block + 1) * rows)
+                let at = r.lowerBound * g.wo
                 Im2col.unfold(g, x, cols, rows: r, parallel: false)
-                multiplyPacked(group: group, cols, plane: r.count * g.wo, k: k, y + r.lowerBound * g.wo, ldc: plane, split: false)
+                multiplyPacked(group: group, cols, plane: r.count * g.wo, k: k, y + at, ldc: plane, residual: residual.map { $0 + at },
+                               activation: activation, split: false)
             }
         }
     }
@@ -231,50 +261,57 @@ public final class Conv2d: WeightedLayer {
         return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: isPointwise, k: k))
     }
 
-    /// y (O/G, Ho·Wo) of group `group` = its packed filters applied to x (C/G, H, W), + bias, activation, on the
+    /// y (O/G, Ho·Wo) of group `group` = act(its packed filters applied to x (C/G, H, W) + bias + residual), on the
     /// pixel-row kernel, which packs its columns straight from the image.
-    func multiplyPacked(group: Int, window g: ConvGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    func multiplyPacked(group: Int, window g: ConvGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>?, activation: Activation) {
         let w = ck_window(c: Int32(g.c), h: Int32(g.h), w: Int32(g.w), kh: Int32(g.kh), kw: Int32(g.kw), sh: Int32(g.sh), sw: Int32(g.sw),
                           ph: Int32(g.ph), pw: Int32(g.pw), dh: Int32(g.dh), dw: Int32(g.dw), ho: Int32(g.ho), wo: Int32(g.wo))
         packed.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * packed.stride
             func run(_ b: UnsafePointer<Float>?) {
-                PackedGEMM.multiply(a, window: w, x, m: og, y, ldc: g.ho * g.wo, bias: b, activation: activation, split: true)
+                PackedGEMM.multiply(a, window: w, x, m: og, y, ldc: g.ho * g.wo, bias: b, residual: residual, activation: activation, split: true)
             }
             if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }
         }
     }
 
-    /// y (O/G, plane) of group `group` = its packed filters · b (K, plane), + bias, activation.
+    /// y (O/G, plane) of group `group` = act(its packed filters · b (K, plane) + bias + residual).
     func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, ldc: Int? = nil,
-                        split: Bool) {
+                        residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         packed.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * packed.stride
-            if let bias {
-                bias.data.withUnsafeBufferPointer { bp in
-                    PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bp.baseAddress! + group * og,
-                                        activation: activation, split: split)
-                }
-            } else {
-                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: nil, activation: activation, split: split)
+            func run(_ bias: UnsafePointer<Float>?) {
+                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bias,
+                                    residual: residual, activation: activation, split: split)
             }
+            if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }
         }
     }
 
-    /// Adds the bias and applies the activation to one image's output (O, Ho·Wo), one pass per channel on all cores.
-    private func epilogue(_ y: UnsafeMutablePointer<Float>, _ plane: Int) {
-        if bias == nil && activation == .none { return }
-        let bias = self.bias?.data, act = activation
-        parallelFor(outChannels, work: outChannels * plane) { o in
+    /// Adds the bias and the residual and applies the activation to one image's output (O, Ho·Wo), one pass per
+    /// channel, on all cores unless `parallel` is false.
+    func epilogue(_ y: UnsafeMutablePointer<Float>, _ plane: Int, residual: UnsafePointer<Float>?, activation act: Activation,
+                  parallel: Bool = true) {
+        if bias == nil && residual == nil && act == .none { return }
+        let bias = self.bias?.data
+        parallelFor(outChannels, work: parallel ? outChannels * plane : 0) { o in
             let row = y + o * plane
             if let b = bias?[o] { for j in 0 ..< plane { row[j] += b } }
+            if let r = residual.map({ $0 + o * plane }) { for j in 0 ..< plane { row[j] += r[j] } }
             act.apply(row, plane)
         }
     }
 
     public func backward(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor, needed: [Bool]) -> [Tensor?] {
-        guard needed[0] else { return [nil] }
-        let x = inputs[0]                                   // (N, C, H, W)
+        guard residual else { return [needed[0] ? inputGradient(inputs[0], y, dyIn, activation: activation) : nil] }
+        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo): the sum's gradient, which both terms get
+        return [needed[0] ? inputGradient(inputs[0], y, dy, activation: .none) : nil,
+                needed[1] ? Broadcast.sum(dy, to: inputs[1].shape) : nil]
+    }
+
+    /// dx (N, C, H, W) from dy (N, O, Ho, Wo), gated by `act` through the output y first.
+    private func inputGradient(_ x: Tensor, _ y: Tensor, _ dyIn: Tensor, activation act: Activation) -> Tensor {
         let g = geometry(x.shape)
         let n = x.shape[0]
         let winograd = !isDepthwise && padding.isUniform && usesWinograd(dyIn.shape, padding: 2 - padding.top)
@@ -286,16 +323,16 @@ public final class Conv2d: WeightedLayer {
             dyIn.data.withUnsafeBufferPointer { dyp in
                 y.data.withUnsafeBufferPointer { yp in
                     dx.data.withUnsafeMutableBufferPointer { dxp in
-                        backwardBatched(dyp.baseAddress!, yp.baseAddress!, g, n: n, dxp.baseAddress!)
+                        backwardBatched(dyp.baseAddress!, yp.baseAddress!, g, n: n, dxp.baseAddress!, activation: act)
                     }
                 }
             }
-            return [dx]
+            return dx
         }
-        let dy = activation.gate(dyIn, y)                   // (N, O, Ho, Wo)
+        let dy = act.gate(dyIn, y)                          // (N, O, Ho, Wo)
         if isDepthwise {
             Depthwise.backwardInput(g, dy: dy, weight: weight, dx: &dx)
-            return [dx]
+            return dx
         }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
         if winograd {
@@ -308,7 +345,7 @@ public final class Conv2d: WeightedLayer {
                     }
                 }
             }
-            return [dx]
+            return dx
         }
         let plane = g.ho * g.wo, k = g.colRows
         dy.data.withUnsafeBufferPointer { dyp in
@@ -329,7 +366,7 @@ public final class Conv2d: WeightedLayer {
                 }
             }
         }
-        return [dx]
+        return dx
     }
 
     public func parameterGradients(_ inputs: [Tensor], _ y: Tensor, _ dyIn: Tensor) -> [String: Tensor] {

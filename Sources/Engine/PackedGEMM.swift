@@ -65,60 +65,63 @@ public enum PackedGEMM {
         }
     }
 
-    /// c (m, n) = A · b + bias, then the activation, with A one group of packed filters.
+    /// c (m, n) = A · b + bias (+ residual), then the activation, with A one group of packed filters.
     /// - Parameters:
     ///   - b: (k, n), row stride ldb (an im2col matrix, or a pointwise convolution's input).
     ///   - c: (m, n), row stride ldc.
+    ///   - residual: (m, n), row stride ldc: a residual sum fused into the convolution, added after the bias.
     ///   - split: spread over the cores; false when the caller already runs images in parallel.
     static func multiply(_ a: UnsafePointer<Float>, kernel: Kernel, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int? = nil, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int? = nil, bias: UnsafePointer<Float>?,
+                         residual: UnsafePointer<Float>? = nil, activation: Activation, split: Bool) {
         if m == 0 || n == 0 { return }
         let ldc = ldc ?? n
         if kernel == .pixelRows {
             // The matrix as a window: k channels of one row of ldb pixels, n of them in the output.
             let g = ck_window(c: Int32(k), h: 1, w: Int32(ldb), kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, ho: 1, wo: Int32(n))
-            return multiply(a, window: g, b, m: m, c, ldc: ldc, bias: bias, activation: activation, split: split)
+            return multiply(a, window: g, b, m: m, c, ldc: ldc, bias: bias, residual: residual, activation: activation, split: split)
         }
-        let act = code(activation)
         let (mp, np) = ((m + 5) / 6, (n + 15) / 16)                             // panels of rows and of columns
         let scratch = ck_packed_b_count(Int32(k), Int32(CK_NCQ * 16))
-        func run(_ p: Range<Int>, _ q: Range<Int>) {
-            let packed = UnsafeMutableRawPointer.allocate(byteCount: scratch * 4, alignment: 64)
+        withUnsafePointer(to: ck_epilogue(bias: bias, res: residual, act: code(activation))) { e in
+            func run(_ p: Range<Int>, _ q: Range<Int>) {
+                let packed = UnsafeMutableRawPointer.allocate(byteCount: scratch * 4, alignment: 64)
+                defer { packed.deallocate() }
+                ck_gemm(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(ldc), e,
+                        Int32(p.lowerBound), Int32(p.upperBound), Int32(q.lowerBound), Int32(q.upperBound),
+                        packed.assumingMemoryBound(to: Float.self))
+            }
+            let work = m * n * k
+            guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< mp, 0 ..< np) }
+            // Along the columns when there are enough of them to share out evenly (each chunk packs only its own);
+            // else B is packed once, on all cores, and the rows are shared out.
+            if np >= 8 * Parallelism.cores {
+                parallelChunks(np, work: work) { q in run(0 ..< mp, q) }
+                return
+            }
+            let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_packed_b_count(Int32(k), Int32(n)) * 4, alignment: 64)
             defer { packed.deallocate() }
-            ck_gemm(a, b, Int32(ldb), Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act,
-                    Int32(p.lowerBound), Int32(p.upperBound), Int32(q.lowerBound), Int32(q.upperBound),
-                    packed.assumingMemoryBound(to: Float.self))
-        }
-        let work = m * n * k
-        guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< mp, 0 ..< np) }
-        // Along the columns when there are enough of them to share out evenly (each chunk packs only its own);
-        // else B is packed once and the rows are shared out.
-        if np >= 8 * Parallelism.cores {
-            parallelChunks(np, work: work) { q in run(0 ..< mp, q) }
-            return
-        }
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: ck_packed_b_count(Int32(k), Int32(n)) * 4, alignment: 64)
-        defer { packed.deallocate() }
-        let bp = packed.assumingMemoryBound(to: Float.self)
-        ck_pack_b(b, Int32(k), Int32(n), Int32(ldb), bp, 0, Int32(np))
-        parallelChunks(mp, work: work) { p in
-            ck_gemm_packed(a, bp, Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act, Int32(p.lowerBound), Int32(p.upperBound))
+            let bp = packed.assumingMemoryBound(to: Float.self)
+            parallelChunks(np, work: n * k) { q in ck_pack_b(b, Int32(k), Int32(n), Int32(ldb), bp, Int32(q.lowerBound), Int32(q.upperBound)) }
+            parallelChunks(mp, work: work) { p in
+                ck_gemm_packed(a, bp, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(p.lowerBound), Int32(p.upperBound))
+            }
         }
     }
 
-    /// c (m, Ho·Wo) = A · B + bias, then the activation, on the AVX-512 kernel (A packed by `ck_pack_w`), with B the
-    /// im2col matrix of image x under window g, packed straight from the image: no column matrix is made.
+    /// c (m, Ho·Wo) = A · B + bias (+ residual), then the activation, on the AVX-512 kernel (A packed by `ck_pack_w`),
+    /// with B the im2col matrix of image x under window g, packed straight from the image: no column matrix is made.
     static func multiply(_ a: UnsafePointer<Float>, window g: ck_window, _ x: UnsafePointer<Float>, m: Int,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, activation: Activation, split: Bool) {
-        let act = code(activation)
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
+                         activation: Activation, split: Bool) {
         let (n, k) = (Int(g.ho * g.wo), Int(g.c * g.kh * g.kw))
         if m == 0 || n == 0 { return }
         let (np, nq) = ((n + 6) / 7, (m + 31) / 32)                             // panels of pixels and of channels
-        withUnsafePointer(to: g) { gp in
+        withUnsafePointer(to: g) { gp in withUnsafePointer(to: ck_epilogue(bias: bias, res: residual, act: code(activation))) { e in
             func run(_ q: Range<Int>, _ p: Range<Int>) {
                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: ck_gemm_p_scratch(Int32(k)) * 4, alignment: 64)
                 defer { scratch.deallocate() }
-                ck_gemm_p(a, gp, x, Int32(m), c, Int32(ldc), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                ck_gemm_p(a, gp, x, Int32(m), c, Int32(ldc), e, Int32(q.lowerBound), Int32(q.upperBound),
                           Int32(p.lowerBound), Int32(p.upperBound), scratch.assumingMemoryBound(to: Float.self))
             }
             let work = m * n * k
@@ -136,9 +139,9 @@ public enum PackedGEMM {
             parallelChunks(nq, work: work) { q in
                 let acc = UnsafeMutableRawPointer.allocate(byteCount: 16 * 7 * 32 * 4, alignment: 64)
                 defer { acc.deallocate() }
-                ck_gemm_p_packed(a, ap, Int32(m), Int32(n), Int32(k), c, Int32(ldc), bias, act, Int32(q.lowerBound), Int32(q.upperBound),
+                ck_gemm_p_packed(a, ap, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(q.lowerBound), Int32(q.upperBound),
                                  acc.assumingMemoryBound(to: Float.self))
             }
-        }
+        } }
     }
 }

@@ -61,12 +61,13 @@ enum Winograd {
         return (ho, wo, (ho + 3) / 4, (wo + 3) / 4)
     }
 
-    /// Convolves a batch with transformed filters: y (N, O, Ho, Wo) = conv3x3(x (N, C, H, W), pad p) + bias, then
-    /// the activation.
+    /// Convolves a batch with transformed filters: y (N, O, Ho, Wo) = conv3x3(x (N, C, H, W), pad p) + bias (+ a
+    /// residual laid out as y), then the activation.
     /// - Parameters:
     ///   - u: filters from `filters`, (36, Op, Cp).
     static func convolve(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, pad p: Int, u: UnsafePointer<Float>, o: Int,
-                         bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>) {
+                         bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil, activation: Activation,
+                         y: UnsafeMutablePointer<Float>) {
         let (ho, wo, th, tw) = grid(h, w, p)
         let (cp, op) = (up8(c), up8(o))
         let (hp, wp) = (4 * th + 2, 4 * tw + 2)                                  // padded input covering every tile
@@ -85,7 +86,8 @@ enum Winograd {
                                       b: u + xi * op * cp, ldb: cp, c: m + xi * tiles * op, ldc: op, split: !inParallel)
                         }
                     }
-                    outputTransform(m, n: n, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, bias: bias, activation: activation, y: y)
+                    outputTransform(m, n: n, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, bias: bias, residual: residual,
+                                    activation: activation, y: y)
                 }
             }
         }
@@ -153,9 +155,11 @@ enum Winograd {
         UnsafeMutableRawPointer(p).storeBytes(of: x, as: V8.self)
     }
 
-    /// y = Aᵀ M A for every tile, plus the bias and the activation, written where the tile lies inside the output.
+    /// y = Aᵀ M A for every tile, plus the bias (and the residual), and the activation, written where the tile lies
+    /// inside the output.
     static func outputTransform(_ m: UnsafePointer<Float>, n: Int, o: Int, op: Int, ho: Int, wo: Int, th: Int, tw: Int,
-                                bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>) {
+                                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
+                                y: UnsafeMutablePointer<Float>) {
         let tiles = n * th * tw, blocks = op / 8
         parallelChunks(tiles, work: tiles * op * 36) { range in
             let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
@@ -182,6 +186,14 @@ enum Winograd {
                         out[i * 4 + 1] = a1 - a2 + 2 * a3 - 2 * a4 + bv
                         out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
                         out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
+                    }
+                    if let residual {
+                        for l in 0 ..< Swift.min(8, o - 8 * b) {
+                            let plane = residual + ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                            for i in 0 ..< rows {
+                                for j in 0 ..< cols { out[i * 4 + j][l] += plane[i * wo + j] }
+                            }
+                        }
                     }
                     switch activation {
                     case .none: break

@@ -47,6 +47,18 @@ import Testing
         }
     }
 
+    /// A residual sum fused into the convolution (`Graph.fused`): the gradient reaches both the input and the
+    /// residual, through the ReLU after the sum; a residual of the output's shape (added in the kernels' epilogues,
+    /// here the 3×3 and the pointwise paths), and one that broadcasts (added apart).
+    @Test(arguments: [(3, [2, 4, 5, 6]), (1, [2, 4, 5, 6]), (3, [1, 4, 1, 1])])
+    func convWithFusedResidual(_ c: (Int, [Int])) {
+        let layer = conv(3, 4, k: (c.0, c.0), p: (c.0 / 2, c.0 / 2), act: .relu, seed: 6)
+        layer.residual = true
+        var rng = SeededRandom(10)
+        let r = gradientCheck("Conv2d +residual \(c)", layer, [randomTensor([2, 3, 5, 6], &rng), randomTensor(c.1, &rng)], eps: 1e-3)
+        #expect(r.relative < Self.tolerance)
+    }
+
     @Test func convWithoutBias() {
         let layer = conv(3, 4, k: (3, 3), s: (2, 2), p: (1, 1), bias: false, seed: 2)
         var rng = SeededRandom(4)

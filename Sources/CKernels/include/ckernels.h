@@ -13,6 +13,11 @@ enum { CK_MR = 6, CK_NR = 16 };
 /// Activations the store applies: none, max(x, 0), min(max(x, 0), 6). NaN passes through as Swift's max/min do.
 enum { CK_NONE = 0, CK_RELU = 1, CK_RELU6 = 2 };
 
+/// What the store does to each element of C: act((c + bias[row]) + res[row][column]), with bias and res optional
+/// (NULL) and res laid out as C is (the same row stride): a convolution's bias, a residual sum fused into it (the
+/// two additions in this order, rounding as the separate layers would), and its activation.
+typedef struct { const float *bias; const float *res; int act; } ck_epilogue;
+
 /// Whether this CPU has AVX2 and FMA; the other functions must not be called otherwise.
 int ck_available(void);
 
@@ -29,19 +34,19 @@ void ck_pack_b(const float *b, int k, int n, int ldb, float *bp, int q0, int q1)
 /// Columns of B that `ck_gemm` packs and uses at a time: 32 panels of 16.
 enum { CK_NCQ = 32 };
 
-/// C rows of A-panels [p0, p1) × columns of B-panels [q0, q1) (clipped to m and n) = A · B, then + bias[row] (when
-/// bias is not NULL) and the activation. B is row-major (k, n) with row stride ldb, packed here a block of CK_NCQ
-/// panels at a time into `packed` (ck_packed_b_count(k, CK_NCQ · 16) floats, one per thread); c has row stride ldc.
+/// C rows of A-panels [p0, p1) × columns of B-panels [q0, q1) (clipped to m and n) = A · B, then the epilogue e.
+/// B is row-major (k, n) with row stride ldb, packed here a block of CK_NCQ panels at a time into `packed`
+/// (ck_packed_b_count(k, CK_NCQ · 16) floats, one per thread); c has row stride ldc.
 void ck_gemm(const float *ap, const float *b, int ldb, int m, int n, int k, float *c, int ldc,
-             const float *bias, int act, int p0, int p1, int q0, int q1, float *packed);
+             const ck_epilogue *e, int p0, int p1, int q0, int q1, float *packed);
 
 /// As ck_gemm over all columns, for rows of A-panels [p0, p1), with the whole of B already packed by ck_pack_b.
 void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float *c, int ldc,
-                    const float *bias, int act, int p0, int p1);
+                    const ck_epilogue *e, int p0, int p1);
 
 /// The AVX-512 kernel for im2col convolutions: C (o, n) = W (o, k) · B (k, n), computed as 7 pixels (columns of B)
 /// by 32 channels (rows of W) at a time and written back transposed. Each element is the same chain of fused
-/// multiply-adds over k in order as in ck_gemm, then + bias, then the activation, so the two kernels agree bit for bit.
+/// multiply-adds over k in order as in ck_gemm, then the same epilogue, so the two kernels agree bit for bit.
 enum { CK_PR = 7, CK_QR = 32 };
 
 /// Whether this CPU has AVX-512F; the functions below must not be called otherwise.
@@ -61,12 +66,12 @@ size_t ck_packed_p_count(int n, int k);
 void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1);
 /// Floats of the per-thread scratch that ck_gemm_p needs.
 size_t ck_gemm_p_scratch(int k);
-/// C channel panels [q0, q1) × pixel panels [p0, p1) = act(W · B + bias[row]), with B the im2col matrix of x under
+/// C channel panels [q0, q1) × pixel panels [p0, p1) = W · B then the epilogue e, with B the im2col matrix of x under
 /// g, packed here in chunks into `scratch` (ck_gemm_p_scratch(k) floats, one per thread); c has row stride ldc.
-void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const float *bias, int act,
+void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const ck_epilogue *e,
                int q0, int q1, int p0, int p1, float *scratch);
 /// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds 16 × 7 × 32 floats.
-void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const float *bias, int act,
+void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc);
 
 /// One depthwise-convolution output plane dst (ho, wo) = act(bias + Σ_t w[t] · pad[oh · row_step + off[t] + ow]),
