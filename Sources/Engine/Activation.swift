@@ -2,6 +2,16 @@
 public enum Activation: String, Sendable {
     case none, relu, relu6
 
+    /// The activation of one value (NaN passes through, as in the loops).
+    @inlinable
+    func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: x
+        case .relu: Swift.max(x, 0)
+        case .relu6: Swift.min(Swift.max(x, 0), 6)
+        }
+    }
+
     /// Applies the activation in place to `n` values.
     @inlinable
     func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -187,13 +187,15 @@ enum Winograd {
                         out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
                         out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
                     }
-                    if let residual {
+                    if let residual {                       // added as the values are scattered, then the activation
                         for l in 0 ..< Swift.min(8, o - 8 * b) {
-                            let plane = residual + ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                            let at = ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                            let (plane, shortcut) = (y + at, residual + at)
                             for i in 0 ..< rows {
-                                for j in 0 ..< cols { out[i * 4 + j][l] += plane[i * wo + j] }
+                                for j in 0 ..< cols { plane[i * wo + j] = activation.apply(out[i * 4 + j][l] + shortcut[i * wo + j]) }
                             }
                         }
+                        continue
                     }
                     switch activation {
                     case .none: break
