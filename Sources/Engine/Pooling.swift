@@ -72,6 +72,8 @@ public final class MaxPool2d: Layer {
             y.data.withUnsafeMutableBufferPointer { yp in
                 let xb = xp.baseAddress!, yb = yp.baseAddress!
                 parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
+                    let colmax = UnsafeMutablePointer<Float>.allocate(capacity: g.w)    // (W)
+                    defer { colmax.deallocate() }
                     for p in range {
                         let src = xb + p * inPlane, dst = yb + p * outPlane
                         if g.dh != 1 || g.dw != 1 || hasNaN(src, inPlane) {
@@ -81,10 +83,8 @@ public final class MaxPool2d: Layer {
                                 let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
                                 for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
                             }
-                        } else if g.kh == 3 && g.kw == 3 {
-                            windows.maxima3(g, src, dst)
                         } else {
-                            windows.maxima(g, src, dst)
+                            windows.maxima(g, src, dst, colmax: colmax)
                         }
                     }
                 }
@@ -173,22 +173,44 @@ struct Windows {
         c1 = (0 ..< g.wo).map { Swift.min($0 * g.sw - g.pw + g.kw, g.w) }
     }
 
-    /// dst[o] = the maximum of window o of the plane `src`.
-    func maxima(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+    /// dst[o] = the maximum of window o of the plane `src`, which holds no NaN: per output row, the maximum over the
+    /// window's rows first, eight columns at a time, into `colmax` (W floats), then over each window's columns. The
+    /// row-by-row loop it replaced took 0.4 ms for ResNet's 3x3 max-pool, four times onnxruntime's.
+    func maxima(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, colmax: UnsafeMutablePointer<Float>) {
+        typealias V8 = SIMD8<Float>
         c0.withUnsafeBufferPointer { lo in
             c1.withUnsafeBufferPointer { hi in
                 for oh in 0 ..< g.ho {
                     let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h)
+                    if r0 >= r1 {
+                        colmax.update(repeating: -.infinity, count: g.w)
+                    } else {
+                        var c = 0
+                        while c + 8 <= g.w {
+                            var v = UnsafeRawPointer(src + r0 * g.w + c).loadUnaligned(as: V8.self)
+                            for r in r0 + 1 ..< r1 {
+                                let u = UnsafeRawPointer(src + r * g.w + c).loadUnaligned(as: V8.self)
+                                v = v.replacing(with: u, where: u .> v)         // a compare and a blend; pointwiseMax is not
+                            }
+                            UnsafeMutableRawPointer(colmax + c).storeBytes(of: v, as: V8.self)
+                            c += 8
+                        }
+                        while c < g.w {
+                            var m = src[r0 * g.w + c]
+                            for r in r0 + 1 ..< r1 { m = Swift.max(m, src[r * g.w + c]) }
+                            colmax[c] = m
+                            c += 1
+                        }
+                    }
                     let out = dst + oh * g.wo
                     for ow in 0 ..< g.wo {
-                        var m = -Float.infinity
-                        var r = r0
-                        while r < r1 {
-                            let row = src + r * g.w
-                            var c = lo[ow]
-                            while c < hi[ow] { m = Swift.max(m, row[c]); c += 1 }
-                            r += 1
+                        let (j, e) = (lo[ow], hi[ow])
+                        if e - j == 3 {
+                            out[ow] = Swift.max(Swift.max(colmax[j], colmax[j + 1]), colmax[j + 2])
+                            continue
                         }
+                        var m = -Float.infinity
+                        for k in j ..< Swift.max(j, e) { m = Swift.max(m, colmax[k]) }
                         out[ow] = m
                     }
                 }
@@ -199,40 +221,6 @@ struct Windows {
     /// Whether output column ow's 3-wide window lies fully inside the image.
     @inline(__always) private func full3(_ ow: Int, _ lo: UnsafeBufferPointer<Int>, _ hi: UnsafeBufferPointer<Int>) -> Bool {
         hi[ow] - lo[ow] == 3
-    }
-
-    /// `maxima` for 3x3 windows: rows inside the image read three unrolled values each.
-    func maxima3(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
-        c0.withUnsafeBufferPointer { lo in
-            c1.withUnsafeBufferPointer { hi in
-                for oh in 0 ..< g.ho {
-                    let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + 3, g.h)
-                    let out = dst + oh * g.wo
-                    if r1 - r0 == 3 {
-                        let (a, b, c) = (src + r0 * g.w, src + (r0 + 1) * g.w, src + (r0 + 2) * g.w)
-                        for ow in 0 ..< g.wo {
-                            let j = lo[ow]
-                            if full3(ow, lo, hi) {
-                                let m0 = Swift.max(Swift.max(a[j], a[j + 1]), a[j + 2])
-                                let m1 = Swift.max(Swift.max(b[j], b[j + 1]), b[j + 2])
-                                let m2 = Swift.max(Swift.max(c[j], c[j + 1]), c[j + 2])
-                                out[ow] = Swift.max(Swift.max(m0, m1), m2)
-                            } else {
-                                var m = -Float.infinity
-                                for k in j ..< hi[ow] { m = Swift.max(m, Swift.max(Swift.max(a[k], b[k]), c[k])) }
-                                out[ow] = m
-                            }
-                        }
-                    } else {
-                        for ow in 0 ..< g.wo {
-                            var m = -Float.infinity
-                            for r in r0 ..< r1 { for k in lo[ow] ..< hi[ow] { m = Swift.max(m, src[r * g.w + k]) } }
-                            out[ow] = m
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// `scatter` for 3x3 windows, using the forward's output: the argmax is the first position in scan order that

@@ -86,6 +86,28 @@ import Testing
         #expect(try MaxPool2d(kernel: 3, stride: 2, padding: 1).outputShape([[1, 1, 112, 112]])[2] == 56)
     }
 
+    /// Max pooling against the naive maximum over each window clipped to the image, exactly, for windows of 2 to 5
+    /// with and without padding and ceil mode, over planes wide enough for the eight-column pass and its remainder.
+    @Test(arguments: [(3, 2, 1, false), (3, 1, 1, false), (3, 2, 0, true), (2, 1, 0, false), (5, 3, 2, true), (4, 2, 1, false)])
+    func maxPoolEqualsTheNaiveMaximum(_ c: (Int, Int, Int, Bool)) throws {
+        let (k, st, p, ceil) = c
+        var rng = SeededRandom(41)
+        let x = randomTensor([2, 3, 13, 21], &rng)
+        let layer = MaxPool2d(kernel: k, stride: st, padding: p, ceilMode: ceil)
+        var y = Tensor(zeros: [0])
+        layer.forward([x], &y)
+        let (ho, wo) = (y.shape[2], y.shape[3])
+        var worst: Float = 0
+        for plane in 0 ..< 6 { for i in 0 ..< ho { for j in 0 ..< wo {
+            var m = -Float.infinity
+            for a in i * st - p ..< i * st - p + k where a >= 0 && a < 13 {
+                for b in j * st - p ..< j * st - p + k where b >= 0 && b < 21 { m = max(m, x.data[(plane * 13 + a) * 21 + b]) }
+            }
+            worst = max(worst, abs(y.data[(plane * ho + i) * wo + j] - m))
+        } } }
+        #expect(worst == 0, "max pool \(c): off by \(worst)")
+    }
+
     @Test func maxPoolTakesTheMaximumAndCeilWindow() {
         // 1x1x3x3 input 0..8, kernel 2, stride 2, ceil: windows {0,1,3,4}, {2,5}, {6,7}, {8}.
         let x = Tensor(shape: [1, 1, 3, 3], data: (0 ..< 9).map(Float.init))
