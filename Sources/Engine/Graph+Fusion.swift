@@ -1,9 +1,10 @@
 extension Graph {
     /// An inference copy with BatchNorm folded into the convolution before it, and a residual sum and ReLU/ReLU6 fused
     /// into the convolution's (or a residual sum's) epilogue, wherever the intermediate output is not needed: the conv
-    /// (or folded BN) feeds only that layer, and no name involved is in `keeping`. A fused node takes the name of the last layer it absorbs,
-    /// whose output it computes exactly; the absorbed names disappear, and aliases to them with them. Only an alias
-    /// that is a mere spelling (`spellings`) may name an absorbed output: any other alias keeps its target whole.
+    /// (or folded BN) feeds only that layer, and no name involved is in `keeping`. A fused node takes the name of the
+    /// last layer it absorbs, whose output it computes exactly, and its place in the order; the absorbed names
+    /// disappear, and aliases to them with them. Only an alias that is a mere spelling (`spellings`) may name an
+    /// absorbed output: any other alias keeps its target whole.
     ///
     /// Folding: w′[o] = w[o]·s[o], b′[o] = b[o]·s[o] + t[o], with the BN's affine map y = s·x + t.
     ///
