@@ -36,6 +36,12 @@ extension Conv2d {
         return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: isPointwise, k: k))
     }
 
+    /// The pixel-row copy of a pointwise layer's filters for small planes, where this CPU runs that kernel.
+    func lazyFilters() -> PackedGEMM.LazyFilters? {
+        guard isPointwise && !isDepthwise && PackedGEMM.wide && PackedGEMM.mode == "auto" else { return nil }
+        return PackedGEMM.LazyFilters(weight.data, groups: groups, m: og, k: cg)
+    }
+
     /// y (O/G, Ho·Wo) of group `group` = act(its packed filters applied to x (C/G, H, W) + bias + residual), on the
     /// pixel-row kernel, which packs its columns straight from the image.
     func multiplyPacked(group: Int, window g: ConvGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
@@ -54,10 +60,11 @@ extension Conv2d {
     /// y (O/G, plane) of group `group` = act(its packed filters · b (K, plane) + bias + residual).
     func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                         residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
-        packed.values.withUnsafeBufferPointer { ap in
-            let a = ap.baseAddress! + group * packed.stride
+        let filters = plane < PackedGEMM.smallPlane ? packedForSmallPlanes?.filters ?? packed : packed
+        filters.values.withUnsafeBufferPointer { ap in
+            let a = ap.baseAddress! + group * filters.stride
             func run(_ bias: UnsafePointer<Float>?) {
-                PackedGEMM.multiply(a, kernel: packed.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bias,
+                PackedGEMM.multiply(a, kernel: filters.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bias,
                                     residual: residual, activation: activation, split: split)
             }
             if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }

@@ -20,6 +20,7 @@ public final class Conv2d: WeightedLayer {
         didSet {
             winograd = WinogradFilters(weight.data, o: outChannels, c: inChannels)
             packed = packedFilters()
+            packedForSmallPlanes = lazyFilters()
         }
     }
     /// Per-output-channel offsets, (O), or nil.
@@ -32,6 +33,9 @@ public final class Conv2d: WeightedLayer {
     private var winograd: WinogradFilters
     /// `weight` packed for the engine's GEMM kernel (empty where it is not in use), made whenever `weight` is set.
     var packed: PackedGEMM.Filters
+    /// A pointwise layer's `weight` packed for the pixel-row kernel, for small planes, made on first use; replaced
+    /// whenever `weight` is set; nil where that kernel is not in use.
+    var packedForSmallPlanes: PackedGEMM.LazyFilters?
     /// An activation applied in the epilogue; the backward gates dY with it first.
     public var activation: Activation = .none
     /// A residual sum fused into the epilogue (by `Graph.fused`): the layer then takes a second input r, of the
@@ -74,6 +78,7 @@ public final class Conv2d: WeightedLayer {
         self.packed = PackedGEMM.Filters([], groups: groups, m: 0, k: 0, kernel: .blas)
         self.bias = bias ? Tensor(zeros: [outChannels]) : nil
         self.packed = packedFilters()
+        self.packedForSmallPlanes = lazyFilters()
     }
 
     public var kind: String { "Conv2d" }

@@ -38,6 +38,9 @@ import Testing
         (32, 40, 3, 1, 1, 1, 1, [1, 32, 9, 9]), (32, 40, 3, 2, 1, 1, 1, [1, 32, 15, 14]), (30, 33, 3, 1, 2, 2, 1, [1, 30, 14, 14]),
         (64, 64, 3, 1, 1, 1, 2, [1, 64, 7, 7]), (40, 8, 3, 3, 1, 1, 1, [1, 40, 22, 22]), (32, 128, 3, 1, 1, 1, 1, [1, 32, 7, 7]),
         (32, 20, 3, 1, 1, 1, 1, [3, 32, 8, 8]),
+        // Pointwise over a plane under 128 pixels, on the AVX-512 kernel too: split along the pixels, and along the
+        // channels (160 filters over 49 pixels).
+        (64, 96, 1, 1, 0, 1, 1, [1, 64, 7, 7]), (64, 160, 1, 1, 0, 1, 1, [1, 64, 7, 7]),
     ])
     func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
         let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)
