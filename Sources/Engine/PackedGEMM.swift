@@ -10,9 +10,10 @@ import Glibc
 /// output element is one chain of fused multiply-adds over k in order, so the result does not depend on how the work
 /// is split over the cores, on the batch, or on which of the two kernels runs:
 /// - `channelRows` (AVX2 and FMA): 6 channels × 16 pixels per register tile, for pointwise convolutions, whose
-///   input is already the column matrix;
-/// - `pixelRows` (AVX-512): 7 pixels × 32 channels, for im2col convolutions, whose planes in ResNet and VGG are
-///   multiples of 7 pixels (7×7 in ResNet's layer4, where 16-pixel tiles waste 15 of every 64 columns).
+///   input is already the column matrix, and im2col ones with columns shorter than 256;
+/// - `pixelRows` (AVX-512): 7 pixels × 32 channels, for the other im2col convolutions, whose planes in ResNet and VGG
+///   are multiples of 7 pixels (7×7 in ResNet's layer4, where 16-pixel tiles waste 15 of every 64 columns), and for
+///   pointwise ones over planes under 128 pixels.
 ///
 /// CONVLENS_KERNELS=blas turns both off, `pointwise` keeps only the first, `all` uses the first everywhere: to
 /// measure the difference.
