@@ -86,7 +86,16 @@ public enum BLAS {
     public static func gemv(trans: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
         if m == 0 || n == 0 { return }
-        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+        if trans {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+            return
+        }
+        // Rows shared out over the cores: a single image's classifier reads its whole weight matrix once, and one
+        // core alone did not keep the memory busy.
+        parallelChunks(m, work: m * n) { r in
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(r.count), Int32(n), alpha, a + r.lowerBound * lda, Int32(lda), x, 1, beta,
+                        y + r.lowerBound, 1)
+        }
     }
 
     /// The number of threads OpenBLAS uses for each call.

@@ -102,6 +102,23 @@ import Testing
     }
 
     /// torch.nn.Linear over the last axis of any rank: y[..., o] = b[o] + Σᵢ W[o, i]·x[..., i].
+    /// One image through a wide fully connected layer: gemv with its rows shared out over the cores (1000 × 300
+    /// is past the split's threshold), against the sums in double precision.
+    @Test func wideLinearOnOneRowEqualsTheSums() throws {
+        var rng = SeededRandom(15)
+        let lin = Linear(300, 1000)
+        lin.weight = randomTensor([1000, 300], &rng)
+        lin.bias = randomTensor([1000], &rng)
+        let x = randomTensor([1, 300], &rng)
+        let y = try run(lin, [x])                                   // (1, 1000)
+        var worst = 0.0
+        for o in 0 ..< 1000 {
+            let want = Double(lin.bias!.data[o]) + (0 ..< 300).reduce(0.0) { $0 + Double(lin.weight.data[o * 300 + $1]) * Double(x.data[$1]) }
+            worst = max(worst, abs(Double(y.data[o]) - want))
+        }
+        #expect(worst < 1e-4, "largest difference \(worst)")
+    }
+
     @Test func linearOverTheLastAxis() throws {
         var rng = SeededRandom(14)
         let lin = Linear(6, 4)
