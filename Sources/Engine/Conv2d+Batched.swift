@@ -9,7 +9,7 @@ extension Conv2d {
         groups == 1 && n > 1 && outChannels * g.colRows * g.ho * g.wo < 1 << 24
     }
 
-    /// y (N, O, Ho, Wo) = W (O, K) · cols (K, Ho·Wo) per image, then bias and activation.
+    /// y (N, O, Ho, Wo) = W (O, K) · cols (K, Ho·Wo) per image, then the bias, the residual (if any) and `act`.
     func forwardBatched(_ x: UnsafePointer<Float>, _ g: ConvGeometry, n: Int, _ y: UnsafeMutablePointer<Float>,
                         residual: UnsafePointer<Float>?, activation act: Activation) {
         let plane = g.ho * g.wo, k = g.colRows
