@@ -5,6 +5,7 @@ import os
 import subprocess
 
 import numpy as np
+from distributed import wait
 
 ARRAYS = {"gradcam": "maps", "correlate": "embeddings", "activations": "activations", "classify": None}
 FILES = {"gradcam": "gradcam", "correlate": "embeddings", "activations": "activations", "classify": "classify"}
@@ -87,7 +88,15 @@ def run(client, convlens, command, manifest, out, shards, args=(), retries=3, re
     futures = [client.submit(run_shard, convlens, command, manifest, out, i, shards, tuple(args),
                              key=f"convlens-{command}-{i}of{shards}-{os.path.basename(out)}", retries=retries, pure=False)
                for i in range(shards)]
-    client.gather(futures)
+    try:
+        client.gather(futures)
+    except Exception:
+        # A failed shard leaves the others running. Let them finish, and forget the keys, before raising: a rerun
+        # started at once would otherwise run a shard twice at the same time, and one copy joins and removes the
+        # part files the other is reading.
+        wait(futures)
+        client.cancel(futures)
+        raise
     records, array = merge(out, command, shards)
     if command == "correlate" and reduce_args is not None:
         pattern = os.path.join(out, f"embeddings-*-*of{shards}.embeddings.npy")
