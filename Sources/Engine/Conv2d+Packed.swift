@@ -50,10 +50,9 @@ extension Conv2d {
                           ph: Int32(g.ph), pw: Int32(g.pw), dh: Int32(g.dh), dw: Int32(g.dw), ho: Int32(g.ho), wo: Int32(g.wo))
         packed.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * packed.stride
-            func run(_ b: UnsafePointer<Float>?) {
+            withBias(group: group) { b in
                 PackedGEMM.multiply(a, window: w, x, m: og, y, ldc: g.ho * g.wo, bias: b, residual: residual, activation: activation, split: true)
             }
-            if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }
         }
     }
 
@@ -63,11 +62,16 @@ extension Conv2d {
         let filters = plane < PackedGEMM.smallPlane ? packedForSmallPlanes?.filters ?? packed : packed
         filters.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * filters.stride
-            func run(_ bias: UnsafePointer<Float>?) {
+            withBias(group: group) { bias in
                 PackedGEMM.multiply(a, kernel: filters.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bias,
                                     residual: residual, activation: activation, split: split)
             }
-            if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress! + group * og) } } else { run(nil) }
         }
+    }
+
+    /// Runs `body` with group `group`'s biases (O/G), or nil for a layer without a bias.
+    func withBias(group: Int = 0, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard let bias else { return body(nil) }
+        bias.data.withUnsafeBufferPointer { body($0.baseAddress! + group * og) }
     }
 }

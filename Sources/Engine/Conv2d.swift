@@ -177,10 +177,9 @@ public final class Conv2d: WeightedLayer {
                     u.withUnsafeBufferPointer { up in
                         let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
                         let (c, o, p) = (inChannels, outChannels, padding.top)
-                        func run(_ b: UnsafePointer<Float>?) {
+                        withBias { b in
                             Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, residual: rb, activation: act, y: yb)
                         }
-                        if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                     }
                 }
             }
