@@ -195,7 +195,7 @@ public final class Conv2d: WeightedLayer {
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    Workspace.shared.borrow(isPointwise || byRowBlocks || packed.kernel == .pixelRows ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo)
+                    Workspace.shared.borrow(isPointwise || packs ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo), for OpenBLAS only
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w
