@@ -178,34 +178,40 @@ public enum Benchmark {
         return Report(machine: machine, models: results, render: render, resize_4000x3000_ms: resize)
     }
 
-    /// Time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer, slowest first.
-    public static func profile(_ name: String, batch: Int = 1, runs: Int = 5, size: Int? = nil, until: String? = nil) throws -> String {
+    /// Each layer's median time per pass (seconds) over `runs` calls of `pass`, which runs `g` once: on a shared
+    /// machine a busy neighbour's slice lands in a few passes, and the median leaves those out where a sum would not.
+    static func medians(_ g: Graph, runs: Int, _ pass: () throws -> Void) rethrows -> [String: Double] {
+        var seen: [String: [Double]] = [:]
+        for _ in 0 ..< runs {
+            g.profile = [:]
+            try pass()
+            for (k, v) in g.profile! { seen[k, default: []].append(v) }
+        }
+        g.profile = nil
+        return seen.mapValues { v in v.sorted()[v.count / 2] }
+    }
+
+    /// Median time per layer of `runs` forward passes at batch `batch`, summed by layer kind and listed by layer,
+    /// the `top` slowest first.
+    public static func profile(_ name: String, batch: Int = 1, runs: Int = 5, size: Int? = nil, until: String? = nil, top count: Int = 12) throws -> String {
         let model = ModelStore.isModelFile(name) ? try ModelStore.load(name: name).model : Model.random(try Zoo.layouts(name)[0], seed: 0)
         let x = Tensor(shape: [batch, 3, size ?? model.inputShape[2], size ?? model.inputShape[3]], repeating: 0.5)
         let plain = model.graph
         _ = try plain.forward(x, until: until)
-        plain.profile = [:]
-        for _ in 0 ..< runs { _ = try plain.forward(x, until: until) }
-        let unfused = plain.profile!.values.reduce(0, +)
-        plain.profile = nil
+        let unfused = try medians(plain, runs: runs) { _ = try plain.forward(x, until: until) }.values.reduce(0, +)
         let top = until ?? "logits"
         let g = model.inference(keeping: until.map { [$0] } ?? [])
         _ = try g.forward(x, until: until)
-        g.profile = [:]
-        for _ in 0 ..< runs { _ = try g.forward(x, until: until) }
-        var p = g.profile!
+        var p = try medians(g, runs: runs) { _ = try g.forward(x, until: until) }
         // The backward from one channel of the top layer (or the first logit) to the input, timed per layer too.
-        g.profile = [:]
-        for _ in 0 ..< runs {
+        let back = try medians(g, runs: runs) {
             let acts = try g.forward(x, until: until)
             let y = try acts.output(top)
             var seed = Tensor(zeros: y.shape)
             let per = y.count / batch
             for i in 0 ..< batch { seed.data[i * per] = 1 }
             _ = try g.backward(acts, seed: seed, at: top, to: ["input"])
-        }
-        let back = g.profile!.filter { $0.key.hasSuffix(" (backward)") }
-        g.profile = nil
+        }.filter { $0.key.hasSuffix(" (backward)") }
         let backTotal = back.values.reduce(0, +)
         var byKind: [String: Double] = [:]
         var backByKind: [String: Double] = [:]
@@ -214,18 +220,18 @@ public enum Benchmark {
             backByKind[node.layer.kind, default: 0] += back[node.name + " (backward)"] ?? 0
         }
         let total = p.values.reduce(0, +)
-        var s = "\(name) batch \(batch) at \(x.shape[2])x\(x.shape[3])px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion)\n",
-                                                       total / Double(runs) * 1e3, unfused / Double(runs) * 1e3)
-        for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / total) }
-        s += String(format: "backward from %@ to the input: %.2f ms\n", top, backTotal / Double(runs) * 1e3)
+        var s = "\(name) batch \(batch) at \(x.shape[2])x\(x.shape[3])px\(until.map { " until \($0)" } ?? ""): " + String(format: "%.2f ms per forward (%.2f ms without BN folding and ReLU fusion), the sum of each layer's median over %d passes\n",
+                                                       total * 1e3, unfused * 1e3, runs)
+        for (k, v) in byKind.sorted(by: { $0.value > $1.value }) { s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v * 1e3, 100 * v / total) }
+        s += String(format: "backward from %@ to the input: %.2f ms\n", top, backTotal * 1e3)
         for (k, v) in backByKind.sorted(by: { $0.value > $1.value }) where v > 0 {
-            s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v / Double(runs) * 1e3, 100 * v / backTotal)
+            s += "  " + pad(k, 18) + String(format: "%8.2f ms  %5.1f%%\n", v * 1e3, 100 * v / backTotal)
         }
         p.merge(back) { a, _ in a }
         s += "slowest layers:\n"
-        for (k, v) in p.sorted(by: { $0.value > $1.value }).prefix(12) {
+        for (k, v) in p.sorted(by: { $0.value > $1.value }).prefix(count) {
             let node = try g.node(k.replacingOccurrences(of: " (backward)", with: ""))
-            s += "  " + pad(k, 22) + pad(node.layer.kind, 12) + String(format: "%8.2f ms  ", v / Double(runs) * 1e3) + node.layer.summary + "\n"
+            s += "  " + pad(k, 22) + pad(node.layer.kind, 12) + String(format: "%8.3f ms  ", v * 1e3) + node.layer.summary + "\n"
         }
         return s
     }

@@ -13,10 +13,11 @@ struct Bench: ParsableCommand {
     var models: [String] = []
     @Option(help: "Timed repetitions per workload (after one warm-up); the median resists a busy neighbour better with more.") var runs = 9
     @Flag(help: "Print JSON.") var json = false
-    @Flag(help: "Instead, time each layer of the forward pass (random weights) and list the slowest.") var profile = false
+    @Flag(help: "Instead, time each layer of the forward and backward passes (random weights; the median of --runs passes) and list the slowest.") var profile = false
     @Option(help: "Batch size for --profile.") var batch = 1
     @Option(help: "Input side for --profile (default: the model's).") var size: Int?
     @Option(help: ArgumentHelp("With --profile, stop at this layer (as filter patterns do).", valueName: "name")) var until: String?
+    @Option(help: "With --profile, how many of the slowest layers to list.") var top = 12
     @Flag(help: "Instead, time im2col against Winograd on typical 3x3 convolutions.") var algorithms = false
     @Option(help: ArgumentHelp("With --algorithms, one shape only: C,O,H,batch.", valueName: "c,o,h,n")) var shape: String?
 
@@ -25,6 +26,7 @@ struct Bench: ParsableCommand {
             try OptionLimits.runs.check(runs)
             try OptionLimits.batch.check(batch)
             try OptionLimits.inputSize.check(size)
+            try OptionLimits.top.check(top)
         }
     }
 
@@ -36,7 +38,7 @@ struct Bench: ParsableCommand {
             return
         }
         if profile {
-            for name in models.isEmpty ? Self.defaultModels : models { print(try Benchmark.profile(name, batch: batch, runs: runs, size: size, until: until)) }
+            for name in models.isEmpty ? Self.defaultModels : models { print(try Benchmark.profile(name, batch: batch, runs: runs, size: size, until: until, top: top)) }
             return
         }
         let names = models.isEmpty ? Self.defaultModels : models
