@@ -101,6 +101,9 @@ public final class Conv2d: WeightedLayer {
     var isDepthwise: Bool { groups > 1 && cg == 1 && og == 1 }
     /// A 1×1, stride-1, unpadded kernel: the input is already the im2col matrix.
     var isPointwise: Bool { kernel == (1, 1) && stride == (1, 1) && padding == .zero }
+    /// A 1×1, unpadded kernel with a stride (ResNet's downsampling shortcuts): its im2col matrix is the input taken
+    /// every stride pixels, a pointwise input once that is copied out.
+    var isStridedPointwise: Bool { kernel == (1, 1) && stride != (1, 1) && padding == .zero }
 
     /// Whether this pass on an (N, C, H, W) input runs through Winograd: 3×3, stride 1, no dilation, one group,
     /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and enough 4×4 output tiles and input
@@ -195,7 +198,8 @@ public final class Conv2d: WeightedLayer {
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    Workspace.shared.borrow(isPointwise || packs ? 0 : k * plane) { cols in   // (C/G·kH·kW, Ho·Wo), for OpenBLAS only
+                    // (C/G·kH·kW, Ho·Wo): for OpenBLAS, and for the subsampled input of a strided pointwise layer
+                    Workspace.shared.borrow(isPointwise || packs && !isStridedPointwise ? 0 : k * plane) { cols in
                         for i in 0 ..< n {
                             for gi in 0 ..< groups {
                                 let xg = xp.baseAddress! + (i * inChannels + gi * cg) * g.h * g.w

@@ -41,6 +41,10 @@ import Testing
         // Pointwise over a plane under 128 pixels, on the AVX-512 kernel too: split along the pixels, and along the
         // channels (160 filters over 49 pixels).
         (64, 96, 1, 1, 0, 1, 1, [1, 64, 7, 7]), (64, 160, 1, 1, 0, 1, 1, [1, 64, 7, 7]),
+        // Strided pointwise (ResNet's shortcuts), multiplied as pointwise ones once subsampled: a plane of 272 pixels
+        // on the channel-row kernel, one of 49 on the pixel-row kernel, stride 3 in two groups, and a batch.
+        (16, 24, 1, 2, 0, 1, 1, [1, 16, 33, 32]), (64, 96, 1, 2, 0, 1, 1, [1, 64, 14, 13]), (8, 6, 1, 3, 0, 1, 2, [1, 8, 40, 40]),
+        (8, 12, 1, 2, 0, 1, 1, [3, 8, 9, 9]),
     ])
     func convForward(_ c: (Int, Int, Int, Int, Int, Int, Int, [Int])) {
         let l = Conv2d(c.0, c.1, kernel: c.2, stride: c.3, padding: c.4, dilation: c.5, groups: c.6)
