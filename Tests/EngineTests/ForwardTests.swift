@@ -94,12 +94,14 @@ import Testing
     }
 
     /// Max pooling against the naive maximum over each window clipped to the image, exactly, for windows of 2 to 5
-    /// with and without padding and ceil mode, over planes wide enough for the eight-column pass and its remainder.
-    @Test(arguments: [(3, 2, 1, false), (3, 1, 1, false), (3, 2, 0, true), (2, 1, 0, false), (5, 3, 2, true), (4, 2, 1, false)])
-    func maxPoolEqualsTheNaiveMaximum(_ c: (Int, Int, Int, Bool)) throws {
-        let (k, st, p, ceil) = c
+    /// with and without padding and ceil mode, over planes wide enough for the eight-column passes and their
+    /// remainders; the last case's eighth window (ceil mode) reaches past the right edge inside the eight-window pass.
+    @Test(arguments: [(3, 2, 1, false, 21), (3, 1, 1, false, 21), (3, 2, 0, true, 21), (2, 1, 0, false, 21), (5, 3, 2, true, 21),
+                      (4, 2, 1, false, 21), (3, 2, 0, true, 16)])
+    func maxPoolEqualsTheNaiveMaximum(_ c: (Int, Int, Int, Bool, Int)) throws {
+        let (k, st, p, ceil, w) = c
         var rng = SeededRandom(41)
-        let x = randomTensor([2, 3, 13, 21], &rng)
+        let x = randomTensor([2, 3, 13, w], &rng)
         let layer = MaxPool2d(kernel: k, stride: st, padding: p, ceilMode: ceil)
         var y = Tensor(zeros: [0])
         layer.forward([x], &y)
@@ -108,11 +110,38 @@ import Testing
         for plane in 0 ..< 6 { for i in 0 ..< ho { for j in 0 ..< wo {
             var m = -Float.infinity
             for a in i * st - p ..< i * st - p + k where a >= 0 && a < 13 {
-                for b in j * st - p ..< j * st - p + k where b >= 0 && b < 21 { m = max(m, x.data[(plane * 13 + a) * 21 + b]) }
+                for b in j * st - p ..< j * st - p + k where b >= 0 && b < w { m = max(m, x.data[(plane * 13 + a) * w + b]) }
             }
             worst = max(worst, abs(y.data[(plane * ho + i) * wo + j] - m))
         } } }
         #expect(worst == 0, "max pool \(c): off by \(worst)")
+    }
+
+    /// A NaN in a window makes that window's maximum NaN, as in PyTorch's max_pool2d; the other windows keep their
+    /// maxima. One NaN lies in the columns the eight-wide pass reads, one in the remainder column.
+    @Test(arguments: [(3, 2, 1), (3, 1, 1)])
+    func maxPoolPropagatesNaN(_ c: (Int, Int, Int)) throws {
+        let (k, st, p) = c
+        var rng = SeededRandom(43)
+        var x = randomTensor([1, 2, 13, 21], &rng)
+        let holes = [(0, 6, 5), (1, 9, 20)]                 // (plane, row, column)
+        for (pl, r, col) in holes { x.data[(pl * 13 + r) * 21 + col] = .nan }
+        var y = Tensor(zeros: [0])
+        MaxPool2d(kernel: k, stride: st, padding: p).forward([x], &y)
+        let (ho, wo) = (y.shape[2], y.shape[3])
+        var wrong = 0
+        for plane in 0 ..< 2 { for i in 0 ..< ho { for j in 0 ..< wo {
+            var m = -Float.infinity, hole = false
+            for a in i * st - p ..< i * st - p + k where a >= 0 && a < 13 {
+                for b in j * st - p ..< j * st - p + k where b >= 0 && b < 21 {
+                    let v = x.data[(plane * 13 + a) * 21 + b]
+                    if v.isNaN { hole = true } else { m = max(m, v) }
+                }
+            }
+            let got = y.data[(plane * ho + i) * wo + j]
+            if hole ? !got.isNaN : got != m { wrong += 1 }
+        } } }
+        #expect(wrong == 0, "max pool \(c): \(wrong) outputs differ from PyTorch's NaN-propagating maximum")
     }
 
     @Test func maxPoolTakesTheMaximumAndCeilWindow() {
