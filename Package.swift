@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // ConvLens: a CNN interpretability toolkit. Targets depend one way, top to bottom:
-//   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib), the CKernels GEMM; Support (atomic files)
+//   C shims (CBLAS, CCairo, CPNG, CJPEG, CZlib), the CKernels GEMM, the CSHA256 hash; Support (atomic files) -> CSHA256
 //   Engine -> CBLAS, CKernels; TensorIO -> Support, CZlib; Models -> Engine, TensorIO
 //   Resampling (the one bilinear map resize, no dependencies)
 //   Imaging -> Support, CPNG, CJPEG; Analysis -> Engine, Resampling; Render -> Support, CCairo, Imaging, Resampling
@@ -28,7 +28,8 @@ let package = Package(
         // The engine's own GEMM kernel for convolutions (AVX2/FMA, chosen at run time): not a library wrapper.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
-        .target(name: "Support"),
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
+        .target(name: "Support", dependencies: ["CSHA256"]),
         .target(name: "Resampling"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "TensorIO", dependencies: ["Support", "CZlib"]),
