@@ -176,11 +176,11 @@ struct Windows {
     /// Floats of the scratch row that `maxima` needs.
     static func scratch(_ g: ConvGeometry) -> Int { g.pw + g.w + g.sw * g.wo + g.kw + 16 }
 
-    /// dst[o] = the maximum of window o of the plane `src`, and whether it did so, which it does not where a window
-    /// holds NaN (the caller then takes the general loop, which propagates it as PyTorch does): per output row, the maximum over the
-    /// window's rows first, eight columns at a time, into `row` (`scratch(g)` floats: the columns with −∞ padding on
-    /// both sides), then over each window's columns, eight windows at a time at stride 1 or 2. The row-by-row loop
-    /// this replaced took 0.4 ms for ResNet's 3x3 max-pool; with the second step one column at a time, 0.25 ms.
+    /// dst[o] = the maximum of window o of the plane `src`; false where a window holds NaN, and the caller then takes
+    /// the general loop, which propagates it as PyTorch does. Per output row: the maximum over the window's rows
+    /// first, eight columns at a time, into `row` (`scratch(g)` floats: the columns with −∞ padding on both sides),
+    /// then over each window's columns, eight windows at a time at stride 1 or 2. The row-by-row loop this replaced
+    /// took 0.4 ms for ResNet's 3x3 max-pool; with the second step one column at a time, 0.25 ms.
     func maxima(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) -> Bool {
         typealias V8 = SIMD8<Float>
         typealias V16 = SIMD16<Float>
