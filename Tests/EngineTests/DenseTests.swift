@@ -101,7 +101,6 @@ import Testing
         #expect(throws: EngineError.self) { try Gemm().outputShape([[3, 4], [4, 5], [2, 3, 5]]) }
     }
 
-    /// torch.nn.Linear over the last axis of any rank: y[..., o] = b[o] + Σᵢ W[o, i]·x[..., i].
     /// One image through a wide fully connected layer: gemv with its rows shared out over the cores (1000 × 300
     /// is past the split's threshold), against the sums in double precision.
     @Test func wideLinearOnOneRowEqualsTheSums() throws {
@@ -119,6 +118,7 @@ import Testing
         #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
+    /// torch.nn.Linear over the last axis of any rank: y[..., o] = b[o] + Σᵢ W[o, i]·x[..., i].
     @Test func linearOverTheLastAxis() throws {
         var rng = SeededRandom(14)
         let lin = Linear(6, 4)
