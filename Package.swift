@@ -28,6 +28,7 @@ let package = Package(
         // The engine's own GEMM kernel for convolutions (AVX2/FMA, chosen at run time): not a library wrapper.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
+        // SHA-256's compression function (SHA extensions, chosen at run time): not a library wrapper.
         .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(name: "Support", dependencies: ["CSHA256"]),
         .target(name: "Resampling"),
