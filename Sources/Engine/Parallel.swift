@@ -3,9 +3,10 @@ import Dispatch
 
 /// Runs `body(i)` for i in 0..<n, spread over the cores when there is enough work to pay for it.
 ///
-/// The distribution is dynamic: the engine's pool (`ck_parallel`), or libdispatch's `concurrentPerform` when the pool
-/// is busy with another loop, hands the iterations out one at a time from an atomic counter, so a core that another
-/// process slows down takes fewer of them.
+/// The distribution is dynamic: on the engine's pool (`ck_parallel`) each core starts on its own contiguous share of
+/// the iterations (the first core the first share) and, when done, takes what is left of the others' from their
+/// ends; libdispatch's `concurrentPerform`, used when the pool is busy with another loop, hands them out one at a
+/// time. Either way a core that another process slows down takes fewer of them.
 /// - Parameters:
 ///   - n: number of independent iterations.
 ///   - work: a rough cost of all iterations together, in elements touched; small jobs run inline.
@@ -17,17 +18,23 @@ public func parallelFor(_ n: Int, work: Int = .max, _ body: (Int) -> Void) {
         for i in 0 ..< n { body(i) }
         return
     }
+    if Parallelism.usesPool && onPool(n, body) { return }  // else the pool is in use: libdispatch runs this one
+    withoutActuallyEscaping(body) { body in
+        let dispatched = ConcurrentBody(body)
+        DispatchQueue.concurrentPerform(iterations: n) { dispatched.body($0) }
+    }
+}
+
+/// Runs `body(i)` for i in 0..<n on the engine's pool (`ck_parallel`) and returns true, or runs nothing and returns
+/// false when the pool is busy with another loop. The contract of `parallelFor`.
+@usableFromInline
+func onPool(_ n: Int, _ body: (Int) -> Void) -> Bool {
     withoutActuallyEscaping(body) { body in
         var shared = ConcurrentBody(body)
-        if Parallelism.usesPool {
-            let ran = withUnsafeMutablePointer(to: &shared) { box in
-                ck_parallel(n, { context, i in context!.assumingMemoryBound(to: ConcurrentBody.self).pointee.body(i) },
-                            box, Int32(Parallelism.cores - 1))
-            }
-            if ran != 0 { return }                         // else the pool is in use: libdispatch runs this one
-        }
-        let dispatched = shared
-        DispatchQueue.concurrentPerform(iterations: n) { dispatched.body($0) }
+        return withUnsafeMutablePointer(to: &shared) { box in
+            ck_parallel(n, { context, i in context!.assumingMemoryBound(to: ConcurrentBody.self).pointee.body(i) },
+                        box, Int32(Parallelism.cores - 1))
+        } != 0
     }
 }
 

@@ -38,6 +38,49 @@ import Testing
         }
     }
 
+    /// On the engine's pool each of the two threads starts at the front of its own half of the iterations and then
+    /// takes what is left of the other half from its end (ckernels.h), so within each half the thread that ran an
+    /// index changes at most once. Handed out one at a time from a shared counter, as before, the 64 iterations of
+    /// 20 µs each alternated between the threads. These two tests need two cores, as the CI machine has.
+    @Test func eachThreadRunsItsOwnHalfInOrder() {
+        guard Parallelism.cores == 2, Parallelism.usesPool else { return }
+        let runner = threadsRunning(64) { _ in spin(microseconds: 20) }
+        for half in [runner[..<32], runner[32...]] {
+            let changes = zip(half, half.dropFirst()).filter { $0 != $1 }.count
+            #expect(changes <= 1, "runs of one thread within a half: \(half.map { $0 == runner[0] ? 0 : 1 })")
+        }
+    }
+
+    /// A thread held up inside its share hands the rest of it over: the calling thread sleeps 30 ms in index 0, the
+    /// first of its half, and the other thread, done with its own half, takes the caller's from its end.
+    @Test func aHeldUpThreadHandsItsShareOver() {
+        guard Parallelism.cores == 2, Parallelism.usesPool else { return }
+        let runner = threadsRunning(64) { i in if i == 0 { usleep(30_000) } else { spin(microseconds: 20) } }
+        let byCaller = runner.filter { $0 == runner[0] }.count
+        #expect(byCaller < 8, "the held-up thread ran \(byCaller) of 64 iterations")
+    }
+
+    /// The thread that ran each of `n` iterations of `body` on the engine's pool. Other suites' tests run beside
+    /// this one and may hold the pool (their loops then go to libdispatch); this waits for it, up to a second.
+    func threadsRunning(_ n: Int, _ body: (Int) -> Void) -> [pthread_t] {
+        var runner = [pthread_t](repeating: 0, count: n)
+        runner.withUnsafeMutableBufferPointer { r in
+            let base = r.baseAddress!
+            for _ in 0 ..< 1000 {
+                if onPool(n, { i in body(i); base[i] = pthread_self() }) { return }
+                usleep(1000)
+            }
+            Issue.record("the pool stayed busy for a second")
+        }
+        return runner
+    }
+
+    /// Busy for about `microseconds`, without giving up the core.
+    func spin(microseconds: Int) {
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(microseconds) * 1000
+        while DispatchTime.now().uptimeNanoseconds < end {}
+    }
+
     /// Two graphs sharing one Winograd convolution (as a fused graph shares the layers it does not fuse) run their
     /// forward and backward passes on two threads at once; each must equal the same passes run alone. Before the
     /// filters were made under a lock, the first passes wrote the layer's filter cache from both threads, which

@@ -85,7 +85,10 @@ typedef void (*ck_body)(void *context, long i);
 
 /// Runs body(context, i) for i in 0..<count on the calling thread and up to `workers` pool threads (started on first
 /// use, spinning briefly between jobs), and returns 1 when done; returns 0 without running anything when the pool is
-/// in use (a nested loop, or another thread's) or count < 2, and the caller runs the loop itself.
+/// in use (a nested loop, or another thread's), count < 2 or count ≥ 2³¹, and the caller runs the loop itself.
+/// Thread t of T (the caller is 0) starts on the t-th of T equal contiguous shares of 0..<count, in order, and when
+/// its own is done takes the others' from their ends: with the work cut the same way, a core works on the same part
+/// of the data from loop to loop, and a core held up by another process has the rest of its share taken over.
 int ck_parallel(long count, ck_body body, void *context, int workers);
 
 #endif
