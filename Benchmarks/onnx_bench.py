@@ -16,6 +16,10 @@ file). onnxruntime runs batch 1 at 224x224 on the CPU provider with intra_op_num
 optimisations on; as `convlens bench`, each figure is the median of --runs timed calls after at least two calls and a
 quarter of a second of warm-up. The issue's bars: ConvLens's forward no slower than onnxruntime's on 2 threads, its
 Grad-CAM at most 1.5x its own forward.
+
+With --pingpong PINGPONG (Benchmarks/pingpong.c, compiled), the cache-line round trip between the two CPUs is read
+before and after each convlens run and printed beside it: 50-90 ns when the host runs the two vCPUs on one die,
+320-370 ns when on two, where ConvLens's forward is slower (README).
 """
 import argparse
 import json
@@ -94,6 +98,14 @@ def bench_convlens(binary, path, runs):
         return None, f"convlens bench printed no report this script reads ({type(e).__name__}: {e}): {done.stdout[:200]!r}"
 
 
+def round_trip(pingpong):
+    """The pingpong probe's reading in ns, as text, or None without a probe."""
+    if not pingpong:
+        return None
+    done = subprocess.run([pingpong], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else f"(pingpong failed: {done.stderr.strip()})"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", nargs="?", default="/tmp/convlens-onnx-bench", help="where the exports go (never committed)")
@@ -101,6 +113,7 @@ def main():
     ap.add_argument("--runs", type=int, default=9, help="timed runs per figure (convlens bench's default)")
     ap.add_argument("--models", nargs="*", default=["resnet18", "resnet50"], choices=["resnet18", "resnet50"])
     ap.add_argument("--export", action="store_true", help="rewrite the exports even if they exist")
+    ap.add_argument("--pingpong", help="a compiled Benchmarks/pingpong.c, read around each convlens run")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     os.makedirs(args.folder, exist_ok=True)
@@ -115,7 +128,10 @@ def main():
             print(f"  onnxruntime forward, 1 thread   {ort1[0]:8.2f} ms ({ort1[1]:.2f})")
             if not args.convlens:
                 continue
+            before = round_trip(args.pingpong)
             row, failure = bench_convlens(args.convlens, path, args.runs)
+            if args.pingpong:
+                print(f"  CPU-to-CPU round trip before and after convlens: {before} and {round_trip(args.pingpong)} ns")
             if failure:
                 print(f"  convlens: {failure}")
                 continue
