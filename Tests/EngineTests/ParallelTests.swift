@@ -51,11 +51,22 @@ import Testing
         }
     }
 
-    /// A thread held up inside its share hands the rest of it over: the calling thread sleeps 30 ms in index 0, the
-    /// first of its half, and the other thread, done with its own half, takes the caller's from its end.
+    /// A thread held up inside its share hands the rest of it over: the calling thread stays in index 0, the first of
+    /// its half, until 40 iterations are done (at most 5 s), which the other thread can reach only by taking the
+    /// caller's share from its end once its own is done. Without that stealing the caller ends up running its whole
+    /// half. (A fixed 50 ms hold failed when two busy loops took both cores: the worker had not run by then.)
     @Test func aHeldUpThreadHandsItsShareOver() {
         guard Parallelism.cores == 2, Parallelism.usesPool else { return }
-        let runner = threadsRunning(64) { i in if i == 0 { usleep(30_000) } else { spin(microseconds: 20) } }
+        final class Count: Sendable { let done = Atomic<Int>(0) }
+        let count = Count(), start = DispatchTime.now().uptimeNanoseconds
+        let runner = threadsRunning(64) { i in
+            if i == 0 {
+                while count.done.load(ordering: .acquiring) < 40 && DispatchTime.now().uptimeNanoseconds - start < 5_000_000_000 {
+                    usleep(1000)
+                }
+            }
+            count.done.add(1, ordering: .releasing)
+        }
         let byCaller = runner.filter { $0 == runner[0] }.count
         #expect(byCaller < 8, "the held-up thread ran \(byCaller) of 64 iterations")
     }
