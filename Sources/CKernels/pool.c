@@ -7,7 +7,7 @@
 // counter that every iteration claimed from gave the iterations out in turn, so the data a layer's iteration wrote on
 // one core was read by the next layer on the other. On this machine (a VM whose two vCPUs the host sometimes places
 // on different dies: a cache-line round trip of 320–370 ns instead of 50–90) that traffic made a ResNet-18 forward
-// take 26–27 ms instead of 17–18; with shares it takes 22–24 in that placement and 16.4–17.3 in the usual one.
+// take 26–27 ms instead of 17–18; with shares it takes 22–24 in that placement and 16.4–17.7 in the usual one.
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
