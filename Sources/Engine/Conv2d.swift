@@ -174,14 +174,15 @@ public final class Conv2d: WeightedLayer {
             return
         }
         if usesWinograd(x.shape, padding: padding.top) {
-            let u = winograd.forward                        // (36, Op, Cp)
+            let u = winograd.forward                        // (36, Op, Cp), maybe packed
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    u.withUnsafeBufferPointer { up in
+                    u.values.withUnsafeBufferPointer { up in
                         let (xb, yb, ub) = (xp.baseAddress!, yp.baseAddress!, up.baseAddress!)
                         let (c, o, p) = (inChannels, outChannels, padding.top)
                         withBias { b in
-                            Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, o: o, bias: b, residual: rb, activation: act, y: yb)
+                            Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, uStride: u.stride, o: o, bias: b, residual: rb,
+                                              activation: act, y: yb)
                         }
                     }
                 }
@@ -283,11 +284,12 @@ public final class Conv2d: WeightedLayer {
         }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
         if winograd {
-            let u = self.winograd.backward                  // (36, Cp, Op)
+            let u = self.winograd.backward                  // (36, Cp, Op), maybe packed
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
-                    u.withUnsafeBufferPointer { up in
+                    u.values.withUnsafeBufferPointer { up in
                         Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.top, u: up.baseAddress!,
+                                          uStride: u.stride,
                                           o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!)
                     }
                 }

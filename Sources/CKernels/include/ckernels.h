@@ -74,6 +74,11 @@ void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float
 void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc);
 
+/// C (m, n) = A · B on AVX-512, with A row-major (m, k), row stride lda, read in place, and the whole of B packed by
+/// ck_pack_b; no epilogue. Each element is the sum of four chains of fused multiply-adds, over k ≡ 0, 1, 2, 3 mod 4,
+/// added as (0 + 1) + (2 + 3). For Winograd's 36 GEMMs, whose filters are packed once and whose tiles are used once.
+void ck_gemm_rows(const float *a, int lda, const float *bp, int m, int n, int k, float *c, int ldc);
+
 /// One depthwise-convolution output plane dst (ho, wo) = act(bias + Σ_t w[t] · pad[oh · row_step + off[t] + ow]),
 /// from a zero-padded input plane laid out as Conv2d+Depthwise.swift's Plane does. Loads may read up to seven
 /// values past a row's last output, into the plane's slack, as the Swift loop did.
