@@ -56,18 +56,15 @@ enum Winograd {
         return u
     }
 
-    /// Transformed filters as the 36 GEMMs read them: where the engine runs its AVX-512 kernel (`PackedGEMM.wide`),
-    /// each point's Uᵀ (Cp, Rp) packed once by `ck_pack_b`, `stride` floats apart, for `ck_gemm_rows`; else U
-    /// itself, (36, Rp, Cp), with stride 0, for OpenBLAS. OpenBLAS packed a point's U again on every call: 256 KB on
-    /// a 256-channel layer whose GEMM has 16 rows of tiles, and ResNet-50's 14×14 layers took 1.16–1.27 ms instead
-    /// of 0.68–0.77.
+    /// Transformed filters as the 36 GEMMs read them: packed (`packs`), each point's Uᵀ (Cp, Rp) packed once by
+    /// `ck_pack_b`, `stride` floats apart, for `ck_gemm_rows`; else U itself, (36, Rp, Cp), with stride 0, for OpenBLAS.
     struct Transformed: Sendable {
         let values: [Float]
         let stride: Int
 
-        init(_ u: [Float], rows: Int, cols: Int) {
+        init(_ u: [Float], rows: Int, cols: Int, packed: Bool) {
             let (rp, cp) = (up8(rows), up8(cols))
-            guard PackedGEMM.wide else { (values, stride) = (u, 0); return }
+            guard packed else { (values, stride) = (u, 0); return }
             let stride = ck_packed_b_count(Int32(cp), Int32(rp))
             values = [Float](unsafeUninitializedCapacity: 36 * stride) { buffer, count in
                 var t = [Float](repeating: 0, count: cp * rp)                // Uᵀ of one point, (Cp, Rp)
@@ -83,6 +80,13 @@ enum Winograd {
             self.stride = stride
         }
     }
+
+    /// Whether a pass over this many tiles runs its GEMMs on the engine's AVX-512 kernel with packed filters. OpenBLAS
+    /// packs a point's filters again on every call, which costs little against many tiles and much against few:
+    /// ResNet-50's 256-channel 14×14 layers (16 tiles) took 1.16–1.27 ms on OpenBLAS, 0.80–0.93 on the engine's
+    /// kernel, and its 28×28 ones (49 tiles) 0.71–0.84 against 0.61–0.75; VGG16, whose big planes run thousands of
+    /// tiles, took 112–117 ms with every layer on the engine's kernel against 102–106 on OpenBLAS.
+    static func packs(tiles: Int) -> Bool { PackedGEMM.wide && tiles < 128 }
 
     /// The output size and tile grid of an h×w input with padding p.
     static func grid(_ h: Int, _ w: Int, _ p: Int) -> (ho: Int, wo: Int, th: Int, tw: Int) {
@@ -249,8 +253,8 @@ enum Winograd {
     }
 }
 
-/// The Winograd-transformed filters of one convolution's weights (see `Winograd.filters`), each direction made once,
-/// by the first pass that needs it, and never written again; a new `weight` gets a new `WinogradFilters`.
+/// The Winograd-transformed filters of one convolution's weights (see `Winograd.filters`), each direction and layout
+/// made once, by the first pass that needs it, and never written again; a new `weight` gets a new `WinogradFilters`.
 ///
 /// Made on first use rather than when the weights are set: the transformed filters take four times the weights'
 /// memory per direction, and most graphs never run most of them (a classifier needs no input-gradient filters; the
@@ -263,28 +267,21 @@ final class WinogradFilters: @unchecked Sendable {
     private let weight: [Float]                                            // (O, C, 3, 3)
     private let o: Int, c: Int
     private let lock = NSLock()
-    private var made: (forward: Winograd.Transformed?, backward: Winograd.Transformed?) = (nil, nil)
+    private var made: [Winograd.Transformed?] = [nil, nil, nil, nil]    // forward, backward; plain, packed
 
     init(_ weight: [Float], o: Int, c: Int) {
         (self.weight, self.o, self.c) = (weight, o, c)
     }
 
-    /// The forward pass's filters, (36, Op, Cp), laid out as `Winograd.Transformed` says.
-    var forward: Winograd.Transformed {
+    /// The forward pass's filters, (36, Op, Cp), or the input-gradient pass's, (36, Cp, Op), laid out for OpenBLAS or
+    /// packed (`Winograd.Transformed`); each of the four made on first use.
+    func filters(backward: Bool, packed: Bool) -> Winograd.Transformed {
         lock.withLock {
-            if let u = made.forward { return u }
-            let u = Winograd.Transformed(Winograd.filters(weight, o: o, c: c), rows: o, cols: c)
-            made.forward = u
-            return u
-        }
-    }
-
-    /// The input-gradient pass's filters, (36, Cp, Op), laid out as `Winograd.Transformed` says.
-    var backward: Winograd.Transformed {
-        lock.withLock {
-            if let u = made.backward { return u }
-            let u = Winograd.Transformed(Winograd.filters(weight, o: o, c: c, flip: true), rows: c, cols: o)
-            made.backward = u
+            let slot = (backward ? 1 : 0) + (packed ? 2 : 0)
+            if let u = made[slot] { return u }
+            let u = backward ? Winograd.Transformed(Winograd.filters(weight, o: o, c: c, flip: true), rows: c, cols: o, packed: packed)
+                             : Winograd.Transformed(Winograd.filters(weight, o: o, c: c), rows: o, cols: c, packed: packed)
+            made[slot] = u
             return u
         }
     }
