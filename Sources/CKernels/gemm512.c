@@ -3,7 +3,8 @@
 // 7²) are all multiples of 7 pixels and their channel counts multiples of 32, so no lane is wasted, where the
 // channels-as-rows kernel of gemm.c wastes 15 of every 64 columns on a 7×7 plane. k is blocked by 512, with each
 // tile's partial sums kept in a small buffer between blocks; the finished tile is written back transposed, to the
-// (channels, pixels) layout of the output, with the bias and the activation applied on the way.
+// (channels, pixels) layout of the output, with the bias and the activation applied on the way. At the end of the
+// file, ck_gemm_rows: Winograd's GEMMs, on tiles read in place and filters packed once.
 #include "ckernels.h"
 #include <immintrin.h>
 #include <stddef.h>

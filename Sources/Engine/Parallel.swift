@@ -40,7 +40,8 @@ func onPool(_ n: Int, _ body: (Int) -> Void) -> Bool {
 
 /// Splits 0..<n into contiguous chunks, a few per core, and runs them in parallel: each core works through its own
 /// run of chunks and then takes the others' leftovers (see `parallelFor`), so a core slowed down by a neighbour does
-/// less of the work instead of holding up the pass. Each index falls into exactly one chunk, so the results do not depend on the split.
+/// less of the work instead of holding up the pass. Each index falls into exactly one chunk, so the results do not
+/// depend on the split.
 /// - Parameters:
 ///   - n: number of indices.
 ///   - work: a rough cost of all of them together, in elements touched; small jobs run inline, and a job is cut
