@@ -175,7 +175,7 @@ public final class Conv2d: WeightedLayer {
         }
         if usesWinograd(x.shape, padding: padding.top) {
             let (_, _, th, tw) = Winograd.grid(g.h, g.w, padding.top)
-            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw))   // (36, Op, Cp)
+            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw, c: inChannels, o: outChannels))   // (36, Op, Cp)
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     u.values.withUnsafeBufferPointer { up in
@@ -286,7 +286,7 @@ public final class Conv2d: WeightedLayer {
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
         if winograd {
             let (_, _, th, tw) = Winograd.grid(g.ho, g.wo, 2 - padding.top)
-            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw))   // (36, Cp, Op)
+            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw, c: outChannels, o: inChannels))   // (36, Cp, Op)
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     u.values.withUnsafeBufferPointer { up in

@@ -8,7 +8,8 @@ import Foundation
 ///
 /// Layout: the input is first copied channels-last and zero-padded, (N, Hp, Wp, Cp) with Cp = C rounded up to 8, so
 /// that every transform works on eight channels at once in a SIMD register with contiguous loads and stores:
-/// V (36, tiles, Cp) · Uᵀ (36, Op, Cp) → M (36, tiles, Op).
+/// V (36, tiles, Cp) · Uᵀ (36, Op, Cp) → M (36, tiles, Op), or, in a pass that `fuses`, the same for each share of
+/// `fusedTiles` tiles on its own.
 enum Winograd {
     typealias V8 = SIMD8<Float>
 
@@ -81,12 +82,27 @@ enum Winograd {
         }
     }
 
-    /// Whether a pass over this many tiles runs its GEMMs on the engine's AVX-512 kernel with packed filters. OpenBLAS
-    /// packs a point's filters again on every call, which costs little against many tiles and much against few:
-    /// ResNet-50's 256-channel 14×14 layers (16 tiles) took 1.16–1.27 ms on OpenBLAS, 0.80–0.93 on the engine's
-    /// kernel, and its 28×28 ones (49 tiles) 0.71–0.84 against 0.61–0.75; VGG16, whose big planes run thousands of
-    /// tiles, took 112–117 ms with every layer on the engine's kernel against 102–106 on OpenBLAS.
-    static func packs(tiles: Int) -> Bool { PackedGEMM.wide && tiles < 128 }
+    /// Whether a pass over this many tiles, from c channels to o, runs its GEMMs on the engine's AVX-512 kernel with
+    /// packed filters: every pass that `fuses`, and the others under 128 tiles. OpenBLAS packs a point's filters
+    /// again on every call, which costs little against many tiles and much against few: ResNet-50's 256-channel
+    /// 14×14 layers (16 tiles) took 1.16–1.27 ms on OpenBLAS, 0.80–0.93 on the engine's kernel, and its 28×28 ones
+    /// (49 tiles) 0.71–0.84 against 0.61–0.75; VGG16, whose big planes run thousands of tiles, took 112–117 ms with
+    /// every one of its layers unfused on the engine's kernel against 102–106 on OpenBLAS.
+    static func packs(tiles: Int, c: Int, o: Int) -> Bool {
+        PackedGEMM.wide && (tiles < 128 || fuses(tiles: tiles, c: c, o: o))
+    }
+
+    /// Tiles per share of a fused pass: a multiple of the kernel's six rows, small enough that a share's V and M
+    /// (2 · 36 · 12 · 64 floats for 64 channels, 221 KB) and the filters stay in a core's L2 together.
+    static let fusedTiles = 12
+
+    /// Whether a pass runs fused (`convolve`): each core transforms, multiplies and transforms back its own shares of
+    /// tiles, so that no transform's output crosses to the other core, at the price of every core reading all 36
+    /// points' filters for each share. That pays where the filters are small against the tiles: ResNet's 56×56
+    /// 64-channel layers (590 KB of filters, 196 tiles per image), not its 28×28 ones (2.4 MB for 49 tiles).
+    static func fuses(tiles: Int, c: Int, o: Int) -> Bool {
+        PackedGEMM.wide && up8(c) * up8(o) <= 64 * 64 && tiles >= 4 * fusedTiles
+    }
 
     /// The output size and tile grid of an h×w input with padding p.
     static func grid(_ h: Int, _ w: Int, _ p: Int) -> (ho: Int, wo: Int, th: Int, tw: Int) {
@@ -109,7 +125,26 @@ enum Winograd {
             Workspace.shared.borrow(36 * tiles * cp, slot: 1) { v in            // (36, tiles, Cp)
                 Workspace.shared.borrow(36 * tiles * op, slot: 2) { m in        // (36, tiles, Op)
                     channelsLast(x, n: n, c: c, h: h, w: w, pad: p, hp: hp, wp: wp, cp: cp, into: xt)
-                    inputTransform(xt, n: n, hp: hp, wp: wp, cp: cp, th: th, tw: tw, v: v)
+                    if uStride > 0 && fuses(tiles: tiles, c: c, o: o) {
+                        // Share by share of `fusedTiles` tiles, each laid out on its own: V (36, len, Cp), M (36, len, Op).
+                        let shares = (tiles + fusedTiles - 1) / fusedTiles
+                        parallelFor(shares, work: 36 * tiles * op * cp) { q in
+                            let range = q * fusedTiles ..< Swift.min(tiles, (q + 1) * fusedTiles), len = range.count
+                            let (vq, mq) = (v + 36 * range.lowerBound * cp, m + 36 * range.lowerBound * op)
+                            inputTransform(xt, hp: hp, wp: wp, cp: cp, th: th, tw: tw, tiles: range, v: vq, pointStride: len * cp)
+                            for xi in 0 ..< 36 {
+                                ck_gemm_rows(vq + xi * len * cp, Int32(cp), u + xi * uStride, Int32(len), Int32(op), Int32(cp),
+                                             mq + xi * len * op, Int32(op))
+                            }
+                            outputTransform(mq, pointStride: len * op, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, tiles: range,
+                                            bias: bias, residual: residual, activation: activation, y: y)
+                        }
+                        return
+                    }
+                    parallelChunks(tiles, work: tiles * cp * 36) { range in
+                        inputTransform(xt, hp: hp, wp: wp, cp: cp, th: th, tw: tw, tiles: range, v: v + range.lowerBound * cp,
+                                       pointStride: tiles * cp)
+                    }
                     // One GEMM per point of the 6×6 transform. On the engine's kernel or with Dispatch threads, the 36
                     // run side by side, each on one core: split GEMMs this small (tiles×Op×Cp) would spend more on
                     // waking threads than on work.
@@ -125,8 +160,10 @@ enum Winograd {
                             }
                         }
                     }
-                    outputTransform(m, n: n, o: o, op: op, ho: ho, wo: wo, th: th, tw: tw, bias: bias, residual: residual,
-                                    activation: activation, y: y)
+                    parallelChunks(tiles, work: tiles * op * 36) { range in
+                        outputTransform(m + range.lowerBound * op, pointStride: tiles * op, o: o, op: op, ho: ho, wo: wo, th: th,
+                                        tw: tw, tiles: range, bias: bias, residual: residual, activation: activation, y: y)
+                    }
                 }
             }
         }
@@ -149,42 +186,41 @@ enum Winograd {
         }
     }
 
-    /// V[ξ][tile][c] = (Bᵀ d B)[ξ] for the 6×6 patch d of every tile, eight channels at a time.
-    static func inputTransform(_ xt: UnsafePointer<Float>, n: Int, hp: Int, wp: Int, cp: Int, th: Int, tw: Int,
-                               v: UnsafeMutablePointer<Float>) {
-        let tiles = n * th * tw, blocks = cp / 8
-        parallelChunks(tiles, work: tiles * cp * 36) { range in
-            let d = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 36)
-            defer { d.deallocate(); t.deallocate() }
-            for tile in range {
-                let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
-                let origin = xt + ((img * hp + 4 * ty) * wp + 4 * tx) * cp
-                for b in 0 ..< blocks {
-                    for k in 0 ..< 6 {
-                        for j in 0 ..< 6 {
-                            d[k * 6 + j] = UnsafeRawPointer(origin + (k * wp + j) * cp + 8 * b).loadUnaligned(as: V8.self)
-                        }
+    /// (Bᵀ d B)[ξ] for the 6×6 patch d of each tile in `range`, eight channels at a time, written at
+    /// v[ξ · pointStride + (tile − range.lowerBound) · Cp + c].
+    static func inputTransform(_ xt: UnsafePointer<Float>, hp: Int, wp: Int, cp: Int, th: Int, tw: Int, tiles range: Range<Int>,
+                               v: UnsafeMutablePointer<Float>, pointStride: Int) {
+        let blocks = cp / 8
+        let d = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 36)
+        defer { d.deallocate(); t.deallocate() }
+        for tile in range {
+            let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
+            let origin = xt + ((img * hp + 4 * ty) * wp + 4 * tx) * cp
+            for b in 0 ..< blocks {
+                for k in 0 ..< 6 {
+                    for j in 0 ..< 6 {
+                        d[k * 6 + j] = UnsafeRawPointer(origin + (k * wp + j) * cp + 8 * b).loadUnaligned(as: V8.self)
                     }
-                    for j in 0 ..< 6 {                                          // t = Bᵀ d, column by column
-                        let (d0, d1, d2, d3, d4, d5) = (d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j])
-                        t[j] = 4 * d0 - 5 * d2 + d4
-                        t[6 + j] = -4 * d1 - 4 * d2 + d3 + d4
-                        t[12 + j] = 4 * d1 - 4 * d2 - d3 + d4
-                        t[18 + j] = -2 * d1 - d2 + 2 * d3 + d4
-                        t[24 + j] = 2 * d1 - d2 - 2 * d3 + d4
-                        t[30 + j] = 4 * d1 - 5 * d3 + d5
-                    }
-                    let out = v + tile * cp + 8 * b
-                    for i in 0 ..< 6 {                                          // (Bᵀ d) B, row by row
-                        let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                        let row = out + i * 6 * tiles * cp
-                        store(4 * a0 - 5 * a2 + a4, row)
-                        store(-4 * a1 - 4 * a2 + a3 + a4, row + tiles * cp)
-                        store(4 * a1 - 4 * a2 - a3 + a4, row + 2 * tiles * cp)
-                        store(-2 * a1 - a2 + 2 * a3 + a4, row + 3 * tiles * cp)
-                        store(2 * a1 - a2 - 2 * a3 + a4, row + 4 * tiles * cp)
-                        store(4 * a1 - 5 * a3 + a5, row + 5 * tiles * cp)
-                    }
+                }
+                for j in 0 ..< 6 {                                          // t = Bᵀ d, column by column
+                    let (d0, d1, d2, d3, d4, d5) = (d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j])
+                    t[j] = 4 * d0 - 5 * d2 + d4
+                    t[6 + j] = -4 * d1 - 4 * d2 + d3 + d4
+                    t[12 + j] = 4 * d1 - 4 * d2 - d3 + d4
+                    t[18 + j] = -2 * d1 - d2 + 2 * d3 + d4
+                    t[24 + j] = 2 * d1 - d2 - 2 * d3 + d4
+                    t[30 + j] = 4 * d1 - 5 * d3 + d5
+                }
+                let out = v + (tile - range.lowerBound) * cp + 8 * b
+                for i in 0 ..< 6 {                                          // (Bᵀ d) B, row by row
+                    let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
+                    let row = out + i * 6 * pointStride
+                    store(4 * a0 - 5 * a2 + a4, row)
+                    store(-4 * a1 - 4 * a2 + a3 + a4, row + pointStride)
+                    store(4 * a1 - 4 * a2 - a3 + a4, row + 2 * pointStride)
+                    store(-2 * a1 - a2 + 2 * a3 + a4, row + 3 * pointStride)
+                    store(2 * a1 - a2 - 2 * a3 + a4, row + 4 * pointStride)
+                    store(4 * a1 - 5 * a3 + a5, row + 5 * pointStride)
                 }
             }
         }
@@ -194,58 +230,56 @@ enum Winograd {
         UnsafeMutableRawPointer(p).storeBytes(of: x, as: V8.self)
     }
 
-    /// y = Aᵀ M A for every tile, plus the bias (and the residual), and the activation, written where the tile lies
-    /// inside the output.
-    static func outputTransform(_ m: UnsafePointer<Float>, n: Int, o: Int, op: Int, ho: Int, wo: Int, th: Int, tw: Int,
-                                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
-                                y: UnsafeMutablePointer<Float>) {
-        let tiles = n * th * tw, blocks = op / 8
-        parallelChunks(tiles, work: tiles * op * 36) { range in
-            let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
-            let out = UnsafeMutablePointer<V8>.allocate(capacity: 16)
-            defer { s.deallocate(); t.deallocate(); out.deallocate() }
-            for tile in range {
-                let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
-                let rows = Swift.min(4, ho - 4 * ty), cols = Swift.min(4, wo - 4 * tx)
-                for b in 0 ..< blocks {
-                    var bv = V8.zero
-                    if let bias { for l in 0 ..< 8 where 8 * b + l < o { bv[l] = bias[8 * b + l] } }
-                    let src = m + tile * op + 8 * b
-                    for xi in 0 ..< 36 { s[xi] = UnsafeRawPointer(src + xi * tiles * op).loadUnaligned(as: V8.self) }
-                    for j in 0 ..< 6 {                                          // t = Aᵀ M, (4, 6)
-                        let (m0, m1, m2, m3, m4, m5) = (s[j], s[6 + j], s[12 + j], s[18 + j], s[24 + j], s[30 + j])
-                        t[j] = m0 + m1 + m2 + m3 + m4
-                        t[6 + j] = m1 - m2 + 2 * m3 - 2 * m4
-                        t[12 + j] = m1 + m2 + 4 * m3 + 4 * m4
-                        t[18 + j] = m1 - m2 + 8 * m3 - 8 * m4 + m5
-                    }
-                    for i in 0 ..< 4 {                                          // (Aᵀ M) A
-                        let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                        out[i * 4] = a0 + a1 + a2 + a3 + a4 + bv
-                        out[i * 4 + 1] = a1 - a2 + 2 * a3 - 2 * a4 + bv
-                        out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
-                        out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
-                    }
-                    if let residual {                       // added as the values are scattered, then the activation
-                        for l in 0 ..< Swift.min(8, o - 8 * b) {
-                            let at = ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
-                            let (plane, shortcut) = (y + at, residual + at)
-                            for i in 0 ..< rows {
-                                for j in 0 ..< cols { plane[i * wo + j] = activation.apply(out[i * 4 + j][l] + shortcut[i * wo + j]) }
-                            }
-                        }
-                        continue
-                    }
-                    switch activation {
-                    case .none: break
-                    case .relu: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0) }
-                    case .relu6: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0).replacing(with: 6, where: out[k] .> 6) }
-                    }
+    /// y = Aᵀ M A for each tile in `range`, M[ξ] read at m[ξ · pointStride + (tile − range.lowerBound) · Op + o], plus
+    /// the bias (and the residual), and the activation, written where the tile lies inside the output.
+    static func outputTransform(_ m: UnsafePointer<Float>, pointStride: Int, o: Int, op: Int, ho: Int, wo: Int, th: Int,
+                                tw: Int, tiles range: Range<Int>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                                activation: Activation, y: UnsafeMutablePointer<Float>) {
+        let blocks = op / 8
+        let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
+        let out = UnsafeMutablePointer<V8>.allocate(capacity: 16)
+        defer { s.deallocate(); t.deallocate(); out.deallocate() }
+        for tile in range {
+            let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
+            let rows = Swift.min(4, ho - 4 * ty), cols = Swift.min(4, wo - 4 * tx)
+            for b in 0 ..< blocks {
+                var bv = V8.zero
+                if let bias { for l in 0 ..< 8 where 8 * b + l < o { bv[l] = bias[8 * b + l] } }
+                let src = m + (tile - range.lowerBound) * op + 8 * b
+                for xi in 0 ..< 36 { s[xi] = UnsafeRawPointer(src + xi * pointStride).loadUnaligned(as: V8.self) }
+                for j in 0 ..< 6 {                                          // t = Aᵀ M, (4, 6)
+                    let (m0, m1, m2, m3, m4, m5) = (s[j], s[6 + j], s[12 + j], s[18 + j], s[24 + j], s[30 + j])
+                    t[j] = m0 + m1 + m2 + m3 + m4
+                    t[6 + j] = m1 - m2 + 2 * m3 - 2 * m4
+                    t[12 + j] = m1 + m2 + 4 * m3 + 4 * m4
+                    t[18 + j] = m1 - m2 + 8 * m3 - 8 * m4 + m5
+                }
+                for i in 0 ..< 4 {                                          // (Aᵀ M) A
+                    let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
+                    out[i * 4] = a0 + a1 + a2 + a3 + a4 + bv
+                    out[i * 4 + 1] = a1 - a2 + 2 * a3 - 2 * a4 + bv
+                    out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
+                    out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
+                }
+                if let residual {                       // added as the values are scattered, then the activation
                     for l in 0 ..< Swift.min(8, o - 8 * b) {
-                        let plane = y + ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                        let at = ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                        let (plane, shortcut) = (y + at, residual + at)
                         for i in 0 ..< rows {
-                            for j in 0 ..< cols { plane[i * wo + j] = out[i * 4 + j][l] }
+                            for j in 0 ..< cols { plane[i * wo + j] = activation.apply(out[i * 4 + j][l] + shortcut[i * wo + j]) }
                         }
+                    }
+                    continue
+                }
+                switch activation {
+                case .none: break
+                case .relu: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0) }
+                case .relu6: for k in 0 ..< 16 { out[k] = out[k].replacing(with: 0, where: out[k] .< 0).replacing(with: 6, where: out[k] .> 6) }
+                }
+                for l in 0 ..< Swift.min(8, o - 8 * b) {
+                    let plane = y + ((img * o + 8 * b + l) * ho + 4 * ty) * wo + 4 * tx
+                    for i in 0 ..< rows {
+                        for j in 0 ..< cols { plane[i * wo + j] = out[i * 4 + j][l] }
                     }
                 }
             }

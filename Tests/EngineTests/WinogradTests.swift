@@ -3,15 +3,18 @@ import Testing
 
 /// Winograd F(4×4, 3×3) against the naive definition of convolution (forward) and against im2col (input
 /// gradient), on odd sizes that leave partial tiles, with and without padding, bias, fused activations and batches.
-/// Passes under 128 tiles run the GEMMs on the engine's kernel where the CPU has AVX-512 (`Winograd.packs`), the
-/// 144-tile case on OpenBLAS. The 264-channel case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6 of
-/// the naive result there, the engine's kernel 5.4e-6; a trial of it summing all 264 products in one chain gave
-/// 1.3e-5 and failed.
+/// Where the CPU has AVX-512, passes under 128 tiles run the GEMMs on the engine's kernel (`Winograd.packs`), the
+/// 72-channel 144-tile case on OpenBLAS, and the 75-, 90- and 144-tile cases over few channels fused, share by share
+/// of 12 tiles (`Winograd.fuses`; the first two end in a partial share, and shares span images). The 264-channel
+/// case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6 of the naive result there, the engine's
+/// kernel 5.4e-6; a trial of it summing all 264 products in one chain gave 1.3e-5 and failed.
 @Suite struct WinogradTests {
     @Test("forward equals the naive convolution", arguments: [
         (3, 8, [1, 3, 9, 11], 1), (16, 12, [2, 16, 13, 7], 1), (8, 8, [1, 8, 6, 6], 0), (5, 9, [3, 5, 17, 18], 1), (4, 4, [1, 4, 5, 23], 2),
         (264, 20, [1, 264, 9, 9], 1),         // a long k for the 36 GEMMs
-        (4, 8, [1, 4, 46, 46], 1),            // 144 tiles: OpenBLAS's GEMMs, where the others run the engine's kernel
+        (72, 72, [1, 72, 46, 46], 1),         // 144 tiles over many channels: OpenBLAS's GEMMs
+        (4, 8, [1, 4, 46, 46], 1),            // 144 tiles over few channels: fused, twelve full shares
+        (8, 16, [3, 8, 17, 21], 1),           // 90 tiles: fused, the last share half full (as the 75 above)
     ])
     func forward(_ c: (Int, Int, [Int], Int)) {
         var rng = SeededRandom(23)
@@ -35,7 +38,8 @@ import Testing
         }
     }
 
-    @Test("input gradient equals im2col's", arguments: [([2, 6, 10, 9], 1), ([1, 6, 8, 8], 0), ([1, 6, 7, 13], 2)])
+    @Test("input gradient equals im2col's", arguments: [([2, 6, 10, 9], 1), ([1, 6, 8, 8], 0), ([1, 6, 7, 13], 2),
+                                                        ([2, 6, 22, 25], 1)])   // 84 tiles: fused
     func backward(_ c: ([Int], Int)) {
         var rng = SeededRandom(5)
         let l = Conv2d(6, 10, kernel: 3, padding: c.1)
@@ -52,6 +56,16 @@ import Testing
         let rel = got.maxAbsDifference(ref) / ref.maxAbs
         print("TENSOR \(rel < 1e-5 ? "OK" : "BAD") winograd backward \(c): relative \(rel)")
         #expect(rel < 1e-5)
+    }
+
+    /// The cases above take the paths the suite's comment names, on a CPU with AVX-512.
+    @Test func casesTakeTheirPaths() {
+        guard PackedGEMM.wide else { return }
+        #expect(!Winograd.packs(tiles: 144, c: 72, o: 72))
+        #expect(Winograd.fuses(tiles: 144, c: 4, o: 8) && Winograd.fuses(tiles: 90, c: 8, o: 16) && Winograd.fuses(tiles: 75, c: 5, o: 9))
+        #expect(Winograd.fuses(tiles: 84, c: 10, o: 6))
+        #expect(!Winograd.fuses(tiles: 9, c: 264, o: 20) && Winograd.packs(tiles: 9, c: 264, o: 20))
+        #expect(!Winograd.fuses(tiles: 24, c: 16, o: 12))
     }
 
     @Test func changingTheWeightsInvalidatesTheTransformedFilters() {
