@@ -58,10 +58,10 @@ import Testing
         } }
     }
 
-    /// Split over the cores along the columns (many of them) or along the rows (few columns, B packed once), the
-    /// product equals the one-thread call bit for bit: each element is one chain of multiply-adds in k order. So does
-    /// the pixel-row kernel, split along the pixels (64 filters, 600 pixels) or the channels (300 filters, 49
-    /// pixels), and whichever kernel computes it.
+    /// Split over the cores along the columns (many of them) or along the rows (few columns, B packed by each
+    /// core), the product equals the one-thread call bit for bit: each element is one chain of multiply-adds in k
+    /// order. So does the pixel-row kernel, split along the pixels (64 filters, 600 pixels) or the channels (300
+    /// filters, 49 pixels), and whichever kernel computes it.
     @Test(arguments: [(64, 600, 96), (300, 49, 300), (64, 600, 700), (300, 49, 1100)])
     func splitAndKernelDoNotChangeABit(_ shape: (Int, Int, Int)) throws {
         try #require(PackedGEMM.enabled, "this CPU has no AVX2/FMA: the kernel is not in use")
