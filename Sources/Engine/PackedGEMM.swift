@@ -125,8 +125,9 @@ public enum PackedGEMM {
             guard split && work >= 1 << 18 && Parallelism.cores > 1 else { return run(0 ..< mp, 0 ..< np) }
             // Along the columns when there are enough of them to share out evenly (each chunk packs only its own);
             // else along the rows, each core packing all of B for itself. Packing B once, half on each core, then
-            // reading it all on each took one more loop and half of B from the other core's cache: ResNet-50's 1×1
-            // layers over 14×14 took 7.19 ms together (the smallest of four runs' medians, interleaved), 7.07 so.
+            // reading it all on each took one more loop and half of B from the other core's cache: the twelve 1×1
+            // layers of ResNet-50's layer3 (eleven over 14×14) took 7.19 ms together (the smallest of four runs'
+            // medians, interleaved), 7.07 so.
             if np >= 8 * Parallelism.cores {
                 parallelChunks(np, work: work) { q in run(0 ..< mp, q) }
                 return
