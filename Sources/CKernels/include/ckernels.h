@@ -49,7 +49,7 @@ void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float
 /// multiply-adds over k in order as in ck_gemm, then the same epilogue, so the two kernels agree bit for bit.
 enum { CK_PR = 7, CK_QR = 32 };
 
-/// Whether this CPU has AVX-512F; the functions below must not be called otherwise.
+/// Whether this CPU has AVX-512F and AVX-512VL; the functions below must not be called otherwise.
 int ck_available512(void);
 /// Floats that packed filters W (o, k) take: ceil(o / 32) panels of k × 32, zero-padded.
 size_t ck_packed_w_count(int o, int k);
@@ -60,7 +60,7 @@ void ck_pack_w(const float *w, int o, int k, float *wp);
 /// (k, n) is the window c = k, h = 1, w = n, with 1×1 kernel, stride and dilation and no padding.
 typedef struct { int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo; } ck_window;
 
-/// Floats that packed columns B (k, n) take: ceil(n / 7) panels of k × 7, zero-padded.
+/// Floats that packed columns B (k, n) take: ceil(n / 7) panels of k × 7, zero-padded, and 16 of slack.
 size_t ck_packed_p_count(int n, int k);
 /// Packs pixel panels [p0, p1) of the im2col matrix of image x under window g into ap (panel p0 first).
 void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1);
