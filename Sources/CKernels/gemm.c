@@ -16,15 +16,21 @@ int ck_available(void) {
 
 size_t ck_packed_a_count(int m, int k) { return (size_t)((m + MR - 1) / MR) * MR * (size_t)k; }
 
-// ap[p][kk][r] = a[p·6 + r][kk]
+// ap[block][p][kk][r] = a[p·6 + r][block·256 + kk]: by k block first, so that a pass, which takes the blocks one
+// after another, reads the filters in order. Panel by panel, each block's panels lay k·24 bytes apart, a jump that the
+// prefetchers do not follow: with filters from memory, as a network's are, ResNet-50's 1024→256 layer over 14×14
+// (k = 1024) ran at 98 GFLOP/s on one core, 101 so (102 with the prefetch in `block`), against 106 with them in cache.
 void ck_pack_a(const float *a, int m, int k, int lda, float *ap) {
     int panels = (m + MR - 1) / MR;
-    for (int p = 0; p < panels; p++) {
-        float *dst = ap + (size_t)p * k * MR;
-        for (int r = 0; r < MR; r++) {
-            int row = p * MR + r;
-            const float *src = a + (size_t)row * lda;
-            for (int kk = 0; kk < k; kk++) dst[kk * MR + r] = row < m ? src[kk] : 0.f;
+    for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = k - k0 < KC ? k - k0 : KC;
+        for (int p = 0; p < panels; p++) {
+            float *dst = ap + (size_t)k0 * panels * MR + (size_t)p * kc * MR;
+            for (int r = 0; r < MR; r++) {
+                int row = p * MR + r;
+                const float *src = a + (size_t)row * lda + k0;
+                for (int kk = 0; kk < kc; kk++) dst[kk * MR + r] = row < m ? src[kk] : 0.f;
+            }
         }
     }
 }
@@ -159,9 +165,15 @@ static void block(const float *ap, const float *packed, int qb, int qe, int m, i
     int act = e->act;
     int first = k0 == 0, last = k0 + kc == k;
     for (int p = p0; p < p1; p++) {
-        const float *a = ap + ((size_t)p * k + k0) * MR;
+        const float *a = ap + (size_t)k0 * ((m + MR - 1) / MR) * MR + (size_t)p * kc * MR;
         int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
         const float *bi = bias ? bias + r0 : NULL;
+        // The next panel of filters into L2 while this one's tiles run (kc · 6 floats, 6 KB at most): 98 → 102
+        // GFLOP/s on the layer above, 102 → 105 on its 256→1024 one (k = 256), with the filters from memory.
+        if (p + 1 < p1) {
+            const char *next = (const char *)(a + (size_t)kc * MR);
+            for (int l = 0; l < kc * MR * 4; l += 64) _mm_prefetch(next + l, _MM_HINT_T1);
+        }
         for (int q = qb; q < qe; q++) {
             const float *bq = packed + ((size_t)(q - qb) * k + k0) * NR;
             int c0 = q * NR, cols = n - c0 < NR ? n - c0 : NR;

@@ -21,7 +21,7 @@ typedef struct { const float *bias; const float *res; int act; } ck_epilogue;
 /// Whether this CPU has AVX2 and FMA; the other functions must not be called otherwise.
 int ck_available(void);
 
-/// Floats that a packed A (m, k) takes: ceil(m / 6) panels of 6 × k, zero-padded.
+/// Floats that a packed A (m, k) takes: ceil(m / 6) panels of 6 × k, zero-padded, stored by blocks of 256 k.
 size_t ck_packed_a_count(int m, int k);
 /// Packs row-major A (m, k), row stride lda, into ap.
 void ck_pack_a(const float *a, int m, int k, int lda, float *ap);
