@@ -64,6 +64,9 @@ typedef struct { int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo; } ck_windo
 size_t ck_packed_p_count(int n, int k);
 /// Packs pixel panels [p0, p1) of the im2col matrix of image x under window g into ap (panel p0 first).
 void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1);
+/// Packs column panels [q0, q1) of the im2col matrix of image x under window g for the channel-row kernel, as
+/// ck_pack_b packs B (ck_packed_b_count(k, n) floats for all of them; panel q0 first), for ck_gemm_packed.
+void ck_pack_bw(const ck_window *g, const float *x, float *bp, int q0, int q1);
 /// Floats of the per-thread scratch that ck_gemm_p needs.
 size_t ck_gemm_p_scratch(int k);
 /// C channel panels [q0, q1) × pixel panels [p0, p1) = W · B then the epilogue e, with B the im2col matrix of x under
