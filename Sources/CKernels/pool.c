@@ -69,8 +69,15 @@ static void claim_all(int t) {
     while ((i = claim(t)) >= 0) pool.body(pool.context, i);
 }
 
+/// This thread's number in the running job (`ck_thread_index`): t for pool worker t, 0 for a caller inside
+/// ck_parallel, -1 elsewhere.
+static _Thread_local int self = -1;
+
+int ck_thread_index(void) { return self; }
+
 static void *worker(void *index) {
     int t = (int)(long)index;
+    self = t;
     long seen = 0;
     for (;;) {
         long g = atomic_load(&pool.generation);
@@ -135,7 +142,10 @@ int ck_parallel(long count, ck_body body, void *context, int workers) {
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.lock);
     }
+    int outer = self;
+    self = 0;
     claim_all(0);
+    self = outer;
     long entered = atomic_fetch_and(&pool.gate, ~OPEN) & (OPEN - 1);
     while (atomic_load(&pool.finished) < entered) _mm_pause();
     atomic_store(&pool.busy, 0);

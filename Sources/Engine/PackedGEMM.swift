@@ -133,14 +133,38 @@ public enum PackedGEMM {
                 parallelChunks(np, work: work) { q in run(0 ..< mp, q) }
                 return
             }
-            let cores = Parallelism.cores, count = ck_packed_b_count(Int32(k), Int32(n))
-            parallelFor(cores) { t in
-                let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-                defer { raw.deallocate() }
-                let packed = raw.assumingMemoryBound(to: Float.self)               // B packed, (np, K, 16)
+            perThread(floats: ck_packed_b_count(Int32(k), Int32(n)), mp, work: work) { packed in   // B packed, (np, K, 16)
                 ck_pack_b(b, Int32(k), Int32(n), Int32(ldb), packed, 0, Int32(np))
-                ck_gemm_packed(a, packed, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(t * mp / cores), Int32((t + 1) * mp / cores))
+            } _: { packed, p in
+                ck_gemm_packed(a, packed, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(p.lowerBound), Int32(p.upperBound))
             }
+        }
+    }
+
+    /// Runs `body` over contiguous chunks of 0..<n on all cores (`parallelChunks`), each thread with a buffer of its own
+    /// (`floats` long, 64-byte aligned) that `fill` fills on the thread's first chunk: B packed once per core, where it
+    /// stays in that core's cache, with the rows still shared out dynamically, so that a core another process holds
+    /// up does fewer of them. A thread outside the engine's pool (libdispatch's, when the pool is busy) fills a buffer
+    /// for each chunk it runs.
+    static func perThread(floats: Int, _ n: Int, work: Int, fill: (UnsafeMutablePointer<Float>) -> Void,
+                          _ body: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
+        let cores = Parallelism.cores
+        let buffers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: cores)   // thread t's at t
+        buffers.initialize(repeating: nil, count: cores)
+        defer {
+            for t in 0 ..< cores { buffers[t]?.deallocate() }
+            buffers.deallocate()
+        }
+        parallelChunks(n, work: work) { range in
+            let t = Int(ck_thread_index()), own = t >= 0 && t < cores
+            var raw = own ? buffers[t] : nil
+            if raw == nil {
+                raw = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
+                fill(raw!.assumingMemoryBound(to: Float.self))
+                if own { buffers[t] = raw }
+            }
+            body(raw!.assumingMemoryBound(to: Float.self), range)
+            if !own { raw!.deallocate() }
         }
     }
 
@@ -183,15 +207,12 @@ public enum PackedGEMM {
                 parallelChunks(np, work: work) { p in run(0 ..< nq, p) }
                 return
             }
-            let cores = Parallelism.cores, count = ck_packed_p_count(Int32(n), Int32(k))
-            parallelFor(cores) { t in
-                let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-                let acc = UnsafeMutableRawPointer.allocate(byteCount: 16 * 7 * 32 * 4, alignment: 64)
-                defer { raw.deallocate(); acc.deallocate() }
-                let packed = raw.assumingMemoryBound(to: Float.self)               // B packed, (np, K, 7)
+            let count = ck_packed_p_count(Int32(n), Int32(k))
+            perThread(floats: count + 16 * 7 * 32, nq, work: work) { packed in       // B packed, (np, K, 7), then acc
                 ck_pack_p(gp, x, packed, 0, Int32(np))
-                ck_gemm_p_packed(a, packed, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(t * nq / cores), Int32((t + 1) * nq / cores),
-                                 acc.assumingMemoryBound(to: Float.self))
+            } _: { packed, q in
+                ck_gemm_p_packed(a, packed, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(q.lowerBound), Int32(q.upperBound),
+                                 packed + count)
             }
         } }
     }

@@ -98,5 +98,9 @@ typedef void (*ck_body)(void *context, long i);
 /// its own is done takes the others' from their ends: with the work cut the same way, a core works on the same part
 /// of the data from loop to loop, and a core held up by another process has the rest of its share taken over.
 int ck_parallel(long count, ck_body body, void *context, int workers);
+/// The number of the calling thread in the ck_parallel job it is running an iteration of: 0 for the job's caller,
+/// 1 to `workers` for the pool's threads, each at most one thread at a time; -1 on any other thread (libdispatch's,
+/// when the pool was busy). For per-thread scratch that outlives one iteration.
+int ck_thread_index(void);
 
 #endif
