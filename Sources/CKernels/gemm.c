@@ -62,10 +62,11 @@ void ck_pack_b(const float *b, int k, int n, int ldb, float *bp, int q0, int q1)
 }
 
 // One 6×16 tile: c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk][j]; on the last k block, + bias,
-// + residual, act (bias and res already offset to the tile's first row, and res to its first column).
-__attribute__((target("avx2,fma")))
-static void tile(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
-                 const float *bias, const float *res, int act) {
+// + residual, act (bias and res already offset to the tile's first row, and res to its first column). Row kk of B is
+// at b + kk·16 (packed), or at b + off[kk] (`ck_gemm_direct`); inlined, so each caller gets its own loop.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void tile(const float *a, const float *b, const int *off, int kc, float *c, int ldc, int first, int last,
+                        const float *bias, const float *res, int act) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (first) {
         c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
@@ -78,7 +79,8 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
         c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
     }
     for (int kk = 0; kk < kc; kk++) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
+        const float *bk = off ? b + off[kk] : b + (size_t)kk * NR;
+        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8), x;
         x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
         x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
         x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
@@ -86,7 +88,6 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
         x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
         x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
         a += MR;
-        b += NR;
     }
     if (last && (bias || res || act != CK_NONE)) {
         // max(0, x) and min(6, x) return x when x is NaN (the second operand), as Swift.max(x, 0) does.
@@ -111,10 +112,10 @@ static void tile(const float *a, const float *b, int kc, float *c, int ldc, int 
 
 // A partial tile: the first `rows` rows and `cols` columns of a 6×16 tile, by the same multiply-adds as `tile`
 // (so an element's value does not depend on where its tile falls), with masked loads and stores, and only the left
-// eight columns computed when cols ≤ 8.
-__attribute__((target("avx2,fma")))
-static void edge(const float *a, const float *b, int kc, float *c, int ldc, int first, int last,
-                 const float *bias, const float *res, int act, int rows, int cols) {
+// eight columns computed when cols ≤ 8. B's rows as in `tile`.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void edge(const float *a, const float *b, const int *off, int kc, float *c, int ldc, int first, int last,
+                        const float *bias, const float *res, int act, int rows, int cols) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
@@ -128,8 +129,9 @@ static void edge(const float *a, const float *b, int kc, float *c, int ldc, int 
         }
     }
     if (wide) {
-        for (int kk = 0; kk < kc; kk++, a += MR, b += NR) {
-            __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        for (int kk = 0; kk < kc; kk++, a += MR) {
+            const float *bk = off ? b + off[kk] : b + (size_t)kk * NR;
+            __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
             for (int r = 0; r < MR; r++) {
                 __m256 x = _mm256_broadcast_ss(a + r);
                 lo[r] = _mm256_fmadd_ps(x, b0, lo[r]);
@@ -137,8 +139,8 @@ static void edge(const float *a, const float *b, int kc, float *c, int ldc, int 
             }
         }
     } else {
-        for (int kk = 0; kk < kc; kk++, a += MR, b += NR) {
-            __m256 b0 = _mm256_loadu_ps(b);
+        for (int kk = 0; kk < kc; kk++, a += MR) {
+            __m256 b0 = _mm256_loadu_ps(off ? b + off[kk] : b + (size_t)kk * NR);
             for (int r = 0; r < MR; r++) lo[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, lo[r]);
         }
     }
@@ -181,8 +183,8 @@ static void block(const float *ap, const float *packed, int qb, int qe, int m, i
             int c0 = q * NR, cols = n - c0 < NR ? n - c0 : NR;
             float *cc = c + (size_t)r0 * ldc + c0;
             const float *rr = e->res ? e->res + (size_t)r0 * ldc + c0 : NULL;
-            if (rows == MR && cols == NR) tile(a, bq, kc, cc, ldc, first, last, bi, rr, act);
-            else edge(a, bq, kc, cc, ldc, first, last, bi, rr, act, rows, cols);
+            if (rows == MR && cols == NR) tile(a, bq, NULL, kc, cc, ldc, first, last, bi, rr, act);
+            else edge(a, bq, NULL, kc, cc, ldc, first, last, bi, rr, act, rows, cols);
         }
     }
 }
@@ -206,4 +208,84 @@ void ck_gemm_packed(const float *ap, const float *bp, int m, int n, int k, float
         for (int k0 = 0; k0 < k; k0 += KC)
             block(ap, bp + (size_t)qb * k * NR, qb, qe, m, n, k, k0, k - k0 < KC ? k - k0 : KC, c, ldc, e, p0, p1);
     }
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// The split image's rows (hp) and row length (wp): every padded row and column that an output reads, the columns
+// dealt into g->sw phases, plus 16 columns of zeros for the last panel of a row, which reads past the row's outputs.
+static void split_size(const ck_window *g, int *hp, int *wp) {
+    *hp = (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+    *wp = ceil_div((g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1, g->sw) + NR;
+}
+
+size_t ck_split_count(const ck_window *g) {
+    int hp, wp;
+    split_size(g, &hp, &wp);
+    return (size_t)g->c * hp * g->sw * wp;
+}
+
+int ck_split_rows(const ck_window *g) {
+    int hp, wp;
+    split_size(g, &hp, &wp);
+    return g->c * hp;
+}
+
+void ck_split(const ck_window *g, const float *x, float *xs, int r0, int r1) {
+    int hp, wp;
+    split_size(g, &hp, &wp);
+    for (int row = r0; row < r1; row++) {                       // row = channel · hp + padded row
+        int ch = row / hp, y = row % hp - g->ph;
+        const float *src = x + ((size_t)ch * g->h + y) * g->w;
+        for (int ph = 0; ph < g->sw; ph++) {
+            float *dst = xs + ((size_t)row * g->sw + ph) * wp;
+            // Phase ph's column t is image column t · sw + ph − pw: inside the image for t in [t0, t1).
+            int t0 = 0, t1 = 0;
+            if (y >= 0 && y < g->h) {
+                t0 = g->pw - ph > 0 ? ceil_div(g->pw - ph, g->sw) : 0;
+                t1 = ceil_div(g->w + g->pw - ph, g->sw);
+                if (t1 > wp) t1 = wp;
+                if (t0 > t1) t0 = t1;
+            }
+            for (int t = 0; t < t0; t++) dst[t] = 0.f;
+            const float *s = src + (t0 * g->sw + ph - g->pw);
+            if (g->sw == 1) memcpy(dst + t0, s, (size_t)(t1 - t0) * sizeof(float));
+            else for (int t = t0; t < t1; t++, s += g->sw) dst[t] = *s;
+            for (int t = t1; t < wp; t++) dst[t] = 0.f;
+        }
+    }
+}
+
+void ck_split_offsets(const ck_window *g, int *off) {
+    int hp, wp;
+    split_size(g, &hp, &wp);
+    for (int ch = 0, t = 0; ch < g->c; ch++)
+        for (int i = 0; i < g->kh; i++)
+            for (int j = 0; j < g->kw; j++, t++)
+                off[t] = ((ch * hp + i * g->dh) * g->sw + j * g->dw % g->sw) * wp + j * g->dw / g->sw;
+}
+
+__attribute__((target("avx2,fma")))
+void ck_gemm_direct(const float *ap, const ck_window *g, const float *xs, const int *off, int m, float *c, int ldc,
+                    const ck_epilogue *e, int oh0, int oh1) {
+    int hp, wp;
+    split_size(g, &hp, &wp);
+    int k = g->c * g->kh * g->kw, panels = (m + MR - 1) / MR, row_step = g->sh * g->sw * wp;
+    for (int oh = oh0; oh < oh1; oh++)
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = k - k0 < KC ? k - k0 : KC, first = k0 == 0, last = k0 + kc == k;
+            for (int p = 0; p < panels; p++) {
+                const float *a = ap + (size_t)k0 * panels * MR + (size_t)p * kc * MR;
+                int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
+                const float *bias = e->bias ? e->bias + r0 : NULL;
+                for (int ow = 0; ow < g->wo; ow += NR) {
+                    const float *b = xs + (size_t)oh * row_step + ow;
+                    int cols = g->wo - ow < NR ? g->wo - ow : NR;
+                    size_t at = (size_t)r0 * ldc + (size_t)oh * g->wo + ow;
+                    const float *res = e->res ? e->res + at : NULL;
+                    if (rows == MR && cols == NR) tile(a, b, off + k0, kc, c + at, ldc, first, last, bias, res, e->act);
+                    else edge(a, b, off + k0, kc, c + at, ldc, first, last, bias, res, e->act, rows, cols);
+                }
+            }
+        }
 }

@@ -41,38 +41,30 @@ void ck_pack_w(const float *w, int o, int k, float *wp) {
 // Sixteen floats past the last panel: the packing stores eight lanes for every seven, the last of them past the end.
 size_t ck_packed_p_count(int n, int k) { return (size_t)((n + PR - 1) / PR) * PR * (size_t)k + 16; }
 
-// The first `width` (7 or 16) lanes of v at dst: eight lanes for seven.
-__attribute__((target("avx512f,avx512vl"), always_inline))
-static inline void put(float *dst, __m512 v, const int width) {
-    if (width == 16) _mm512_storeu_ps(dst, v); else _mm256_storeu_ps(dst, _mm512_castps512_ps256(v));
-}
-
-// out[p - p0][kk][r] = the im2col value of row kk (channel, kernel row, kernel column) for output pixel p·width + r,
-// zero in the padding and past the last pixel, for panels p0 to p1 of `width` (7 or 16) pixels: no column matrix is
-// made. A panel inside one output row (every panel when the output width is a multiple of the panel's) reads each
-// kernel offset's values with one masked load (stride 1) or two (one for seven pixels) and a permute (stride 2);
-// masked-off lanes read nothing, so a window hanging over the edge needs no special case. Seven-pixel panels are
-// stored eight lanes at a time: the eighth is overwritten by the next store, or falls in the slack past the last
-// panel (ck_packed_p_count).
-__attribute__((target("avx512f,avx512vl"), always_inline))
-static inline void pack(const ck_window *g, const float *x, float *out, int p0, int p1, const int width) {
+// ap[p - p0][kk][r] = the im2col value of row kk (channel, kernel row, kernel column) for output pixel p·7 + r, zero
+// in the padding and past the last pixel, for panels p0 to p1: no column matrix is made. A panel inside one output
+// row (every panel when the output width is a multiple of 7) reads each kernel offset's values with one masked load
+// (stride 1) or one and a permute (stride 2); masked-off lanes read nothing, so a window hanging over the edge needs
+// no special case. Panels are stored eight lanes at a time: the eighth is overwritten by the next store, or falls in
+// the slack past the last panel (ck_packed_p_count).
+__attribute__((target("avx512f,avx512vl")))
+void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1) {
     int k = g->c * g->kh * g->kw, n = g->ho * g->wo;
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (int p = p0; p < p1; p++) {
-        float *dst = out + (size_t)(p - p0) * k * width;
-        int x0 = p * width, oy = x0 / g->wo, ox = x0 % g->wo;
-        int fast = ox + width <= g->wo && g->sw <= 2 && g->kw <= MAXKW;
-        // Which lanes of the loads (columns ix to ix + 31) fall inside the image, per kernel column: the same for
+        float *dst = ap + (size_t)(p - p0) * k * PR;
+        int x0 = p * PR, oy = x0 / g->wo, ox = x0 % g->wo;
+        int fast = ox + PR <= g->wo && g->sw <= 2 && g->kw <= MAXKW;
+        // Which lanes of the loads (columns ix to ix + 15) fall inside the image, per kernel column: the same for
         // every channel and kernel row, so worked out once per panel (in the inner loop, this cost ResNet-50's 28×28
         // stride-2 layer 13% of its time).
-        __mmask16 lo[MAXKW], hi[MAXKW];
+        __mmask16 lanes[MAXKW];
         for (int kx = 0; fast && kx < g->kw; kx++) {
             int ix = ox * g->sw + kx * g->dw - g->pw;
-            lo[kx] = hi[kx] = 0;
-            for (int r = 0; r < width; r++) {
-                int c = ix + r * g->sw, lane = r * g->sw;
-                if (c < 0 || c >= g->w) continue;
-                if (lane < 16) lo[kx] |= (__mmask16)(1u << lane); else hi[kx] |= (__mmask16)(1u << (lane - 16));
+            lanes[kx] = 0;
+            for (int r = 0; r < PR; r++) {
+                int c = ix + r * g->sw;
+                if (c >= 0 && c < g->w) lanes[kx] |= (__mmask16)(1u << (r * g->sw));
             }
         }
         if (fast) {
@@ -85,25 +77,18 @@ static inline void pack(const ck_window *g, const float *x, float *out, int p0, 
                 for (int ky = 0; ky < g->kh; ky++) {
                     int iy = oy * g->sh + ky * g->dh - g->ph;
                     if (iy < 0 || iy >= g->h) {
-                        for (int kx = 0; kx < g->kw; kx++, dst += width) put(dst, _mm512_setzero_ps(), width);
+                        for (int kx = 0; kx < g->kw; kx++, dst += PR) _mm256_storeu_ps(dst, _mm256_setzero_ps());
                         continue;
                     }
                     const float *src = x + at + (ptrdiff_t)ky * g->dh * g->w;
-                    if (g->sw == 1 && width == 16) {
-                        for (int kx = 0; kx < g->kw; kx++, dst += width)
-                            _mm512_storeu_ps(dst, _mm512_maskz_loadu_ps(lo[kx], src + kx * g->dw));
-                    } else if (g->sw == 1) {
-                        for (int kx = 0; kx < g->kw; kx++, dst += width)
-                            _mm256_storeu_ps(dst, _mm256_maskz_loadu_ps((__mmask8)lo[kx], src + kx * g->dw));
+                    if (g->sw == 1) {
+                        for (int kx = 0; kx < g->kw; kx++, dst += PR)
+                            _mm256_storeu_ps(dst, _mm256_maskz_loadu_ps((__mmask8)lanes[kx], src + kx * g->dw));
                     } else {
-                        // Lane r·2 of the loads from column ix holds column ix + r·2; seven pixels need only the
-                        // first load.
-                        for (int kx = 0; kx < g->kw; kx++, dst += width) {
-                            const float *from = src + kx * g->dw;
-                            __m512 v = _mm512_maskz_loadu_ps(lo[kx], from);
-                            v = width == 16 ? _mm512_permutex2var_ps(v, evens, _mm512_maskz_loadu_ps(hi[kx], from + 16))
-                                            : _mm512_permutexvar_ps(evens, v);
-                            put(dst, v, width);
+                        // Lane r·2 of the load from column ix holds column ix + r·2.
+                        for (int kx = 0; kx < g->kw; kx++, dst += PR) {
+                            __m512 v = _mm512_permutexvar_ps(evens, _mm512_maskz_loadu_ps(lanes[kx], src + kx * g->dw));
+                            _mm256_storeu_ps(dst, _mm512_castps512_ps256(v));
                         }
                     }
                 }
@@ -113,8 +98,8 @@ static inline void pack(const ck_window *g, const float *x, float *out, int p0, 
         for (int ci = 0; ci < g->c; ci++) {
             const float *plane = x + (size_t)ci * g->h * g->w;
             for (int ky = 0; ky < g->kh; ky++) {
-                for (int kx = 0; kx < g->kw; kx++, dst += width) {
-                    for (int r = 0; r < width; r++) {
+                for (int kx = 0; kx < g->kw; kx++, dst += PR) {
+                    for (int r = 0; r < PR; r++) {
                         int pix = x0 + r, py = pix / g->wo, px = pix % g->wo;
                         int iy = py * g->sh + ky * g->dh - g->ph, ix = px * g->sw + kx * g->dw - g->pw;
                         dst[r] = pix < n && iy >= 0 && iy < g->h && ix >= 0 && ix < g->w ? plane[(size_t)iy * g->w + ix] : 0.f;
@@ -124,16 +109,6 @@ static inline void pack(const ck_window *g, const float *x, float *out, int p0, 
         }
     }
 }
-
-// Pixel panels of 7 for this file's kernel.
-__attribute__((target("avx512f,avx512vl")))
-void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1) { pack(g, x, ap, p0, p1, PR); }
-
-// Column panels of 16 for the channel-row kernel (ck_gemm_packed), laid out as ck_pack_b lays them out. Where ResNet's
-// stem unfolded its columns into a buffer that ck_pack_b then copied, it took 1.42–1.45 ms on two cores; packed so,
-// 1.34–1.36.
-__attribute__((target("avx512f,avx512vl")))
-void ck_pack_bw(const ck_window *g, const float *x, float *bp, int q0, int q1) { pack(g, x, bp, q0, q1, CK_NR); }
 
 // acc (7 × 32) = (first ? 0 : acc) + Σ_kk a[kk][r] · b[kk][j], one fused multiply-add chain per element, in k order.
 __attribute__((target("avx512f")))

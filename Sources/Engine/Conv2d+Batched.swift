@@ -16,10 +16,14 @@ extension Conv2d {
         weight.data.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
             parallelChunks(n, work: n * outChannels * k * plane) { images in
-                Workspace.shared.borrow(isPointwise ? 0 : k * plane, slot: 0) { cols in   // (K, Ho·Wo)
+                Workspace.shared.borrow(isPointwise || direct ? 0 : k * plane, slot: 0) { cols in   // (K, Ho·Wo)
                     for i in images {
                         let xi = x + i * inChannels * g.h * g.w, yi = y + i * outChannels * plane
                         let ri = residual.map { $0 + i * outChannels * plane }
+                        if direct {
+                            multiplyDirect(group: 0, xi, g, yi, residual: ri, activation: act, split: false)
+                            continue
+                        }
                         if !isPointwise { Im2col.unfold(g, xi, cols, parallel: false) }
                         if packs {
                             multiplyPacked(group: 0, isPointwise ? xi : UnsafePointer(cols), plane: plane, k: k, yi, residual: ri,

@@ -1,43 +1,38 @@
 import CKernels
 
 /// A convolution's forward GEMMs on the engine's own kernels (`PackedGEMM`): the filters packed when the weights
-/// are set, the columns packed straight from the image (AVX-512) or unfolded a block of output rows at a time (AVX2).
+/// are set, the columns packed straight from the image (AVX-512) or read in place from a split copy of it.
 extension Conv2d {
     /// Whether the GEMMs of this layer's forward pass run on the engine's kernel (`PackedGEMM`).
     var packs: Bool { !packed.values.isEmpty }
-    /// Whether the forward pass takes its input a block of output rows at a time (`multiplyByRowBlocks`).
-    var byRowBlocks: Bool { !isPointwise && !isStridedPointwise && packed.kernel == .channelRows }
+    /// Whether the forward pass reads its im2col matrix in place from a split copy of the input (`multiplyDirect`).
+    var direct: Bool { !isPointwise && !isStridedPointwise && packed.kernel == .channelRows }
 
     /// y (O/G, Ho·Wo) of group `group` = act(its packed filters applied to x (C/G, H, W) + bias + residual), on the
-    /// channel-row kernel a block of output rows at a time: each block's columns are unfolded into a buffer of about
-    /// 256 KB that stays in the core's L2 cache while it is multiplied, where the whole column matrix (7.4 MB for
-    /// ResNet's stem) would go out to memory and back.
-    func multiplyByRowBlocks(group: Int, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>,
-                             residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
+    /// channel-row kernel with no column matrix (`ck_gemm_direct`): the image is copied once with its padding and
+    /// its columns dealt into stride phases (720 KB for ResNet's stem), and the kernel reads each tap's 16 columns
+    /// from there in place. ResNet-50's stem took 2.25 ms on one core so, against 2.45 with its columns packed from
+    /// the image a block of output rows at a time, and 2.9 unfolded (7.4 MB for the whole column matrix).
+    /// - Parameter split: output rows spread over the cores; false when the caller already runs images in parallel.
+    func multiplyDirect(group: Int, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         let k = g.colRows, plane = g.ho * g.wo
-        let rows = Swift.max(1, (1 << 16) / Swift.max(1, k * g.wo))            // output rows per block
-        let blocks = (g.ho + rows - 1) / rows
-        parallelChunks(blocks, work: split ? og * k * plane : 0) { range in
-            // With AVX-512, each block's columns are packed for the kernel straight from the image; else unfolded,
-            // then packed by the kernel: ResNet's stem took 1.34–1.36 ms on two cores, against 1.42–1.45 unfolded.
-            let wide = PackedGEMM.wide
-            let count = wide ? ck_packed_b_count(Int32(k), Int32(rows * g.wo)) : k * rows * g.wo
-            let cols = UnsafeMutablePointer<Float>.allocate(capacity: count)   // (K, rows·Wo), packed or not
-            defer { cols.deallocate() }
-            for block in range {
-                let r = block * rows ..< Swift.min(g.ho, (block + 1) * rows)
-                let at = r.lowerBound * g.wo
-                if wide {
-                    packed.values.withUnsafeBufferPointer { ap in withBias(group: group) { bias in
-                        PackedGEMM.multiply(ap.baseAddress! + group * packed.stride, channelRowsOf: g.window(rows: r), x, m: og, y + at,
-                                            ldc: plane, bias: bias, residual: residual.map { $0 + at }, activation: activation, scratch: cols)
-                    } }
-                    continue
+        withUnsafePointer(to: g.kernelWindow) { gp in
+            let count = ck_split_count(gp), rows = Int(ck_split_rows(gp))
+            let xs = UnsafeMutablePointer<Float>.allocate(capacity: count)     // (C/G · hp, sw, wp): the split copy
+            defer { xs.deallocate() }
+            let off = [Int32](unsafeUninitializedCapacity: k) { o, n in ck_split_offsets(gp, o.baseAddress!); n = k }   // (K)
+            parallelChunks(rows, work: split ? count : 0) { r in ck_split(gp, x, xs, Int32(r.lowerBound), Int32(r.upperBound)) }
+            packed.values.withUnsafeBufferPointer { ap in withBias(group: group) { bias in
+                withUnsafePointer(to: ck_epilogue(bias: bias, res: residual, act: PackedGEMM.code(activation))) { e in
+                    off.withUnsafeBufferPointer { o in
+                        parallelChunks(g.ho, work: split ? og * k * plane : 0) { r in
+                            ck_gemm_direct(ap.baseAddress! + group * packed.stride, gp, xs, o.baseAddress!, Int32(og), y, Int32(plane), e,
+                                           Int32(r.lowerBound), Int32(r.upperBound))
+                        }
+                    }
                 }
-                Im2col.unfold(g, x, cols, rows: r, parallel: false)
-                multiplyPacked(group: group, cols, plane: r.count * g.wo, k: k, y + at, ldc: plane, residual: residual.map { $0 + at },
-                               activation: activation, split: false)
-            }
+            } }
         }
     }
 
@@ -61,7 +56,7 @@ extension Conv2d {
     /// pixel-row kernel, which packs its columns straight from the image.
     func multiplyPacked(group: Int, window g: ConvGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                         residual: UnsafePointer<Float>?, activation: Activation) {
-        let w = g.window(rows: 0 ..< g.ho)
+        let w = g.kernelWindow
         packed.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * packed.stride
             withBias(group: group) { b in
@@ -91,10 +86,9 @@ extension Conv2d {
 }
 
 extension ConvGeometry {
-    /// The C kernels' window over output rows `rows` of this one: the same input, with the top padding moved so that
-    /// row `rows.lowerBound` comes first.
-    func window(rows: Range<Int>) -> ck_window {
+    /// This window as the C kernels take it.
+    var kernelWindow: ck_window {
         ck_window(c: Int32(c), h: Int32(h), w: Int32(w), kh: Int32(kh), kw: Int32(kw), sh: Int32(sh), sw: Int32(sw),
-                  ph: Int32(ph - rows.lowerBound * sh), pw: Int32(pw), dh: Int32(dh), dw: Int32(dw), ho: Int32(rows.count), wo: Int32(wo))
+                  ph: Int32(ph), pw: Int32(pw), dh: Int32(dh), dw: Int32(dw), ho: Int32(ho), wo: Int32(wo))
     }
 }

@@ -208,8 +208,8 @@ public final class Conv2d: WeightedLayer {
                                 let at = (i * outChannels + gi * og) * plane
                                 let (yg, rg) = (yp.baseAddress! + at, rb.map { $0 + at })
                                 var b = UnsafePointer(xg)
-                                if byRowBlocks {
-                                    multiplyByRowBlocks(group: gi, xg, g, yg, residual: rg, activation: act, split: true)
+                                if direct {
+                                    multiplyDirect(group: gi, xg, g, yg, residual: rg, activation: act, split: true)
                                     continue
                                 }
                                 if packed.kernel == .pixelRows {

@@ -99,14 +99,12 @@ enum Im2col {
         while j < hi { dst[j] = src[2 * j]; j += 1 }
     }
 
-    /// Fills `cols` (C·kH·kW, Ho·Wo) from `x` (C, H, W), or with `rows`, only the columns of those output rows,
-    /// (C·kH·kW, rows.count·Wo).
+    /// Fills `cols` (C·kH·kW, Ho·Wo) from `x` (C, H, W).
     /// - Parameter ld: the row stride of `cols` (its width, or more when several images share the matrix).
     /// - Parameter parallel: spread the rows over the cores (off when the caller already runs images in parallel).
     static func unfold(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int? = nil,
-                       rows: Range<Int>? = nil, parallel: Bool = true) {
-        let rows = rows ?? 0 ..< g.ho
-        let plane = rows.count * g.wo, ld = ld ?? plane
+                       parallel: Bool = true) {
+        let plane = g.ho * g.wo, ld = ld ?? plane
         // One task per (channel, kernel row), so that an image with few channels (RGB) still fills the cores.
         parallelFor(g.c * g.kh, work: parallel ? g.colRows * plane : 0) { cki in
             let (c, ki) = (cki / g.kh, cki % g.kh)
@@ -114,8 +112,8 @@ enum Im2col {
                 for kj in 0 ..< g.kw {
                     let row = cols + ((c * g.kh + ki) * g.kw + kj) * ld
                     let (lo, hi) = validRange(g, kj)
-                    for oh in rows {
-                        let dst = row + (oh - rows.lowerBound) * g.wo
+                    for oh in 0 ..< g.ho {
+                        let dst = row + oh * g.wo
                         let ih = oh * g.sh - g.ph + ki * g.dh
                         if ih < 0 || ih >= g.h || lo >= hi {
                             dst.update(repeating: 0, count: g.wo)

@@ -10,7 +10,7 @@ import Glibc
 /// output element is one chain of fused multiply-adds over k in order, so the result does not depend on how the work
 /// is split over the cores, on the batch, or on which of the two kernels runs:
 /// - `channelRows` (AVX2 and FMA): 6 channels × 16 pixels per register tile, for pointwise convolutions, whose
-///   input is already the column matrix, and im2col ones with columns shorter than 256;
+///   input is already the column matrix, and im2col ones with columns shorter than 256, read in place;
 /// - `pixelRows` (AVX-512): 7 pixels × 32 channels, for the other im2col convolutions, whose planes in ResNet and VGG
 ///   are multiples of 7 pixels (7×7 in ResNet's layer4, where 16-pixel tiles waste 15 of every 64 columns), and for
 ///   pointwise ones over planes under 128 pixels.
@@ -28,10 +28,10 @@ public enum PackedGEMM {
     enum Kernel: Sendable { case blas, channelRows, pixelRows }
 
     /// The kernel for a pointwise convolution, or an im2col one with columns of height k.
-    /// Short columns go to the channel-row kernel, a block of output rows at a time (`Conv2d.multiplyByRowBlocks`):
-    /// ResNet's stem (k = 147, 12,544 pixels) took 1.56–1.58 ms on the pixel-row kernel, which spends more on packing
-    /// its columns and writing its output back transposed than on its few k steps, against 1.41–1.44 on this one with
-    /// its columns unfolded (1.34–1.36 packed straight from the image; two cores), and 2.2 ms on OpenBLAS, which reads
+    /// Short columns go to the channel-row kernel, read in place from a split copy of the image
+    /// (`Conv2d.multiplyDirect`): ResNet's stem (k = 147, 12,544 pixels) took 1.56–1.58 ms on the pixel-row kernel,
+    /// which spends more on packing its columns and writing its output back transposed than on its few k steps, against
+    /// 1.34–1.36 on this one with its columns packed from the image (two cores), and 2.2 ms on OpenBLAS, which reads
     /// back a 7.4 MB column matrix from memory.
     static func kernel(pointwise: Bool, k: Int) -> Kernel {
         guard enabled else { return .blas }
@@ -166,20 +166,6 @@ public enum PackedGEMM {
             body(raw!.assumingMemoryBound(to: Float.self), range)
             if !own { raw!.deallocate() }
         }
-    }
-
-    /// c (m, Ho·Wo) = A · B + bias (+ residual), then the activation, on one core and the channel-row kernel (A packed
-    /// by `ck_pack_a`), with B the im2col matrix of image x under window g packed straight from the image into
-    /// `scratch` (`ck_packed_b_count(k, Ho·Wo)` floats): no column matrix is made. Only where `wide` is true.
-    static func multiply(_ a: UnsafePointer<Float>, channelRowsOf g: ck_window, _ x: UnsafePointer<Float>, m: Int,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-                         activation: Activation, scratch: UnsafeMutablePointer<Float>) {
-        let (n, k) = (Int(g.ho * g.wo), Int(g.c * g.kh * g.kw))
-        if m == 0 || n == 0 { return }
-        withUnsafePointer(to: g) { gp in withUnsafePointer(to: ck_epilogue(bias: bias, res: residual, act: code(activation))) { e in
-            ck_pack_bw(gp, x, scratch, 0, Int32((n + 15) / 16))
-            ck_gemm_packed(a, scratch, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, 0, Int32((m + 5) / 6))
-        } }
     }
 
     /// c (m, Ho·Wo) = A · B + bias (+ residual), then the activation, on the AVX-512 kernel (A packed by `ck_pack_w`),

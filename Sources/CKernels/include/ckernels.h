@@ -64,9 +64,6 @@ typedef struct { int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo; } ck_windo
 size_t ck_packed_p_count(int n, int k);
 /// Packs pixel panels [p0, p1) of the im2col matrix of image x under window g into ap (panel p0 first).
 void ck_pack_p(const ck_window *g, const float *x, float *ap, int p0, int p1);
-/// Packs column panels [q0, q1) of the im2col matrix of image x under window g for the channel-row kernel, as
-/// ck_pack_b packs B (ck_packed_b_count(k, n) floats for all of them; panel q0 first), for ck_gemm_packed.
-void ck_pack_bw(const ck_window *g, const float *x, float *bp, int q0, int q1);
 /// Floats of the per-thread scratch that ck_gemm_p needs.
 size_t ck_gemm_p_scratch(int k);
 /// C channel panels [q0, q1) × pixel panels [p0, p1) = W · B then the epilogue e, with B the im2col matrix of x under
@@ -76,6 +73,24 @@ void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float
 /// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds 16 × 7 × 32 floats.
 void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc);
+
+/// Direct convolution on the channel-row tile, for layers whose im2col columns would be long against their height
+/// (ResNet's stem: 147 rows of 12,544 pixels, 7.4 MB): the image is copied once into a zero-padded "split" layout,
+/// each row's columns dealt into sw phases, so that the im2col row of tap (channel, i, j) for 16 outputs of one output
+/// row is 16 consecutive floats at xs + oh · sh · sw · wp + ow + off[tap]. The kernel reads B there in place: the
+/// same multiply-adds in the same order as ck_gemm on the im2col matrix, so the results agree bit for bit.
+/// Floats of the split copy of an image (C, H, W) under g.
+size_t ck_split_count(const ck_window *g);
+/// Rows of the split copy: C · hp, with hp the padded rows that the outputs read.
+int ck_split_rows(const ck_window *g);
+/// Writes rows [r0, r1) of the split copy of image x, zeros where they fall outside the image.
+void ck_split(const ck_window *g, const float *x, float *xs, int r0, int r1);
+/// off[tap] (C · kH · kW of them, in im2col order) for ck_gemm_direct.
+void ck_split_offsets(const ck_window *g, int *off);
+/// C (m, Ho·Wo), row stride ldc, output rows [oh0, oh1) = A (packed by ck_pack_a for k = C·kH·kW) · the im2col
+/// matrix of the image whose split copy is xs, then the epilogue e.
+void ck_gemm_direct(const float *ap, const ck_window *g, const float *xs, const int *off, int m, float *c, int ldc,
+                    const ck_epilogue *e, int oh0, int oh1);
 
 /// C (m, n) = A · B on AVX-512, with A row-major (m, k), row stride lda, read in place, and the whole of B packed by
 /// ck_pack_b; no epilogue. Each element is the sum of four chains of fused multiply-adds, over k ≡ 0, 1, 2, 3 mod 4,
