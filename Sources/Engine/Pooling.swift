@@ -1,3 +1,4 @@
+import CKernels
 /// Max pooling over kH×kW windows, as PyTorch's MaxPool2d and ONNX's MaxPool: padding (possibly different on each
 /// side) counts as −∞, ceil mode keeps a last partial window, and ties go to the first maximum in scan order.
 public final class MaxPool2d: Layer {
@@ -67,12 +68,12 @@ public final class MaxPool2d: Layer {
         let g = geometry(x.shape)
         y.prepare([x.shape[0], g.c, g.ho, g.wo])            // (N, C, Ho, Wo)
         let planes = x.shape[0] * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
-        let windows = Windows(g)
+        withUnsafePointer(to: g.kernelWindow) { window in
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 let xb = xp.baseAddress!, yb = yp.baseAddress!
                 parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: Windows.scratch(g))   // (W) and padding
+                    let row = UnsafeMutablePointer<Float>.allocate(capacity: ck_max_scratch(window))   // (W) and padding
                     defer { row.deallocate() }
                     for p in range {
                         let src = xb + p * inPlane, dst = yb + p * outPlane
@@ -83,12 +84,13 @@ public final class MaxPool2d: Layer {
                                 let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
                                 for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
                             }
-                        } else {
-                            if !windows.maxima(g, src, dst, row: row) { argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity } }
+                        } else if ck_max_plane(window, src, dst, row) != 0 {   // NaN: the exact loop propagates it
+                            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
                         }
                     }
                 }
             }
+        }
         }
     }
 
@@ -171,75 +173,6 @@ struct Windows {
     init(_ g: ConvGeometry) {
         c0 = (0 ..< g.wo).map { Swift.max($0 * g.sw - g.pw, 0) }
         c1 = (0 ..< g.wo).map { Swift.min($0 * g.sw - g.pw + g.kw, g.w) }
-    }
-
-    /// Floats of the scratch row that `maxima` needs.
-    static func scratch(_ g: ConvGeometry) -> Int { g.pw + g.w + g.sw * g.wo + g.kw + 16 }
-
-    /// dst[o] = the maximum of window o of the plane `src`; false where a window holds NaN, and the caller then takes
-    /// the general loop, which propagates it as PyTorch does. Per output row: the maximum over the window's rows
-    /// first, eight columns at a time, into `row` (`scratch(g)` floats: the columns with −∞ padding on both sides),
-    /// then over each window's columns, eight windows at a time at stride 1 or 2. The row-by-row loop this replaced
-    /// took 0.4 ms for ResNet's 3x3 max-pool; with the second step one column at a time, 0.25 ms.
-    func maxima(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) -> Bool {
-        typealias V8 = SIMD8<Float>
-        typealias V16 = SIMD16<Float>
-        let colmax = row + g.pw                             // column c of the input at colmax[c]
-        row.update(repeating: -.infinity, count: g.pw)
-        (colmax + g.w).update(repeating: -.infinity, count: Windows.scratch(g) - g.pw - g.w)
-        @inline(__always) func load8(_ i: Int) -> V8 { UnsafeRawPointer(row + i).loadUnaligned(as: V8.self) }
-        @inline(__always) func evens(_ i: Int) -> V8 { UnsafeRawPointer(row + i).loadUnaligned(as: V16.self).evenHalf }
-        var nan = SIMD8<Int32>.zero, tailNaN = false         // any NaN among the values read, branch-free
-        for oh in 0 ..< g.ho {
-            let r0 = Swift.max(oh * g.sh - g.ph, 0), r1 = Swift.min(oh * g.sh - g.ph + g.kh, g.h)
-            if r0 >= r1 {
-                colmax.update(repeating: -.infinity, count: g.w)
-            } else {
-                var c = 0
-                while c + 8 <= g.w {
-                    var v = UnsafeRawPointer(src + r0 * g.w + c).loadUnaligned(as: V8.self)
-                    nan |= SIMD8<Int32>(repeating: 1).replacing(with: 0, where: v .== v)
-                    for r in r0 + 1 ..< r1 {
-                        let u = UnsafeRawPointer(src + r * g.w + c).loadUnaligned(as: V8.self)
-                        nan |= SIMD8<Int32>(repeating: 1).replacing(with: 0, where: u .== u)
-                        v = v.replacing(with: u, where: u .> v)         // a compare and a blend; pointwiseMax is not
-                    }
-                    UnsafeMutableRawPointer(colmax + c).storeBytes(of: v, as: V8.self)
-                    c += 8
-                }
-                while c < g.w {
-                    var m = src[r0 * g.w + c]
-                    for r in r0 ..< r1 {
-                        tailNaN = tailNaN || src[r * g.w + c].isNaN
-                        m = Swift.max(m, src[r * g.w + c])
-                    }
-                    colmax[c] = m
-                    c += 1
-                }
-            }
-            // Window ow spans row[ow·sw ..< ow·sw + kw].
-            let out = dst + oh * g.wo
-            var ow = 0
-            if g.sw == 1 || g.sw == 2 {
-                while ow + 8 <= g.wo {
-                    let at = ow * g.sw
-                    var m = g.sw == 1 ? load8(at) : evens(at)
-                    for t in 1 ..< g.kw {
-                        let u = g.sw == 1 ? load8(at + t) : evens(at + t)
-                        m = m.replacing(with: u, where: u .> m)
-                    }
-                    UnsafeMutableRawPointer(out + ow).storeBytes(of: m, as: V8.self)
-                    ow += 8
-                }
-            }
-            while ow < g.wo {
-                var m = row[ow * g.sw]
-                for t in 1 ..< g.kw { m = Swift.max(m, row[ow * g.sw + t]) }
-                out[ow] = m
-                ow += 1
-            }
-        }
-        return nan == .zero && !tailNaN
     }
 
     /// Whether output column ow's 3-wide window lies fully inside the image.

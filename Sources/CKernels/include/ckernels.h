@@ -103,6 +103,14 @@ void ck_gemm_rows(const float *a, int lda, const float *bp, int m, int n, int k,
 void ck_depthwise_plane(const float *pad, int row_step, const int *off, int kk, const float *w, float bias,
                         float *dst, int ho, int wo, int act);
 
+/// Floats of the scratch row that ck_max_plane needs.
+size_t ck_max_scratch(const ck_window *g);
+/// dst (ho, wo) = the maximum of each window of the plane src (h, w) under g (undilated; the padding counts as −∞),
+/// with `row` as scratch; returns nonzero, dst then unspecified, when any value it read is NaN, for the caller's
+/// exact loop. Per output row: the maximum over the window's rows eight columns at a time, then over each window's
+/// columns, eight windows at a time at stride 1 or 2.
+int ck_max_plane(const ck_window *g, const float *src, float *dst, float *row);
+
 /// One iteration of a parallel loop: body(context, i).
 typedef void (*ck_body)(void *context, long i);
 
