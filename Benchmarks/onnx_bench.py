@@ -22,7 +22,7 @@ the host puts the two vCPUs, so the two are timed in turns: for each file, onnxr
 --rounds rounds of onnxruntime on two threads and ConvLens, and onnxruntime once more at the end, so that each
 ConvLens run sits between two onnxruntime runs. (Timed right after onnxruntime's one-thread run, as an earlier version
 of this script did, ConvLens often started with its vCPUs on two dies: see --pingpong.) The verdict compares the
-medians over the rounds; each round's ratio is printed too.
+medians over the rounds; each round's ratio, against the faster of the onnxruntime runs either side, is printed too.
 
 With --pingpong PINGPONG (Benchmarks/pingpong.c, compiled), the cache-line round trip between the two CPUs is read
 before and after each convlens run and printed beside it: 50-90 ns when the host runs the two vCPUs on one die,
@@ -123,7 +123,7 @@ def main():
     ap.add_argument("folder", nargs="?", default="/tmp/convlens-onnx-bench", help="where the exports go (never committed)")
     ap.add_argument("--convlens", help="a convlens binary to time on the same files")
     ap.add_argument("--runs", type=int, default=9, help="timed runs per figure (convlens bench's default)")
-    ap.add_argument("--rounds", type=int, default=3, help="convlens runs per file, each between two onnxruntime runs")
+    ap.add_argument("--rounds", type=int, default=5, help="convlens runs per file, each between two onnxruntime runs")
     ap.add_argument("--models", nargs="*", default=["resnet18", "resnet50"], choices=["resnet18", "resnet50"])
     ap.add_argument("--export", action="store_true", help="rewrite the exports even if they exist")
     ap.add_argument("--pingpong", help="a compiled Benchmarks/pingpong.c, read around each convlens run")
@@ -156,7 +156,7 @@ def main():
                     print(f"  convlens: no forward_ms in its row: {sorted(row)}")
                     break
                 ort2.append(bench_ort(two, args.runs))
-                around = (ort2[-2][0] + ort2[-1][0]) / 2
+                around = min(ort2[-2][0], ort2[-1][0])           # the faster of onnxruntime's runs either side
                 fwds.append(fwd)
                 line = f"  round {r + 1}: convlens forward {fwd:6.2f} ms ({row.get('forward_min_ms', float('nan')):.2f})"
                 if cam is not None:
