@@ -235,22 +235,24 @@ void ck_split(const ck_window *g, const float *x, float *xs, int r0, int r1) {
     int hp, wp;
     split_size(g, &hp, &wp);
     for (int row = r0; row < r1; row++) {                       // row = channel · hp + padded row
-        int ch = row / hp, y = row % hp - g->ph;
-        const float *src = x + ((size_t)ch * g->h + y) * g->w;
+        int ch = row / hp, y = row % hp - g->ph, inside = y >= 0 && y < g->h;
+        const float *src = inside ? x + ((size_t)ch * g->h + y) * g->w : x;
         for (int ph = 0; ph < g->sw; ph++) {
             float *dst = xs + ((size_t)row * g->sw + ph) * wp;
             // Phase ph's column t is image column t · sw + ph − pw: inside the image for t in [t0, t1).
             int t0 = 0, t1 = 0;
-            if (y >= 0 && y < g->h) {
+            if (inside) {
                 t0 = g->pw - ph > 0 ? ceil_div(g->pw - ph, g->sw) : 0;
                 t1 = ceil_div(g->w + g->pw - ph, g->sw);
                 if (t1 > wp) t1 = wp;
                 if (t0 > t1) t0 = t1;
             }
             for (int t = 0; t < t0; t++) dst[t] = 0.f;
-            const float *s = src + (t0 * g->sw + ph - g->pw);
-            if (g->sw == 1) memcpy(dst + t0, s, (size_t)(t1 - t0) * sizeof(float));
-            else for (int t = t0; t < t1; t++, s += g->sw) dst[t] = *s;
+            if (t1 > t0) {
+                const float *s = src + (t0 * g->sw + ph - g->pw);
+                if (g->sw == 1) memcpy(dst + t0, s, (size_t)(t1 - t0) * sizeof(float));
+                else for (int t = t0; t < t1; t++, s += g->sw) dst[t] = *s;
+            }
             for (int t = t1; t < wp; t++) dst[t] = 0.f;
         }
     }

@@ -1,4 +1,5 @@
 import CKernels
+
 /// Max pooling over kH×kW windows, as PyTorch's MaxPool2d and ONNX's MaxPool: padding (possibly different on each
 /// side) counts as −∞, ceil mode keeps a last partial window, and ties go to the first maximum in scan order.
 public final class MaxPool2d: Layer {
@@ -69,28 +70,28 @@ public final class MaxPool2d: Layer {
         y.prepare([x.shape[0], g.c, g.ho, g.wo])            // (N, C, Ho, Wo)
         let planes = x.shape[0] * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
         withUnsafePointer(to: g.kernelWindow) { window in
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
-                let xb = xp.baseAddress!, yb = yp.baseAddress!
-                parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: ck_max_scratch(window))   // (W) and padding
-                    defer { row.deallocate() }
-                    for p in range {
-                        let src = xb + p * inPlane, dst = yb + p * outPlane
-                        if g.dh != 1 || g.dw != 1 || pairs(g) && hasNaN(src, inPlane) {
-                            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
-                        } else if pairs(g) {
-                            for oh in 0 ..< g.ho {                      // 2x2, stride 2: disjoint full windows
-                                let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
-                                for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
+            x.data.withUnsafeBufferPointer { xp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    let xb = xp.baseAddress!, yb = yp.baseAddress!
+                    parallelChunks(planes, work: planes * outPlane * kernel.h * kernel.w) { range in
+                        let row = UnsafeMutablePointer<Float>.allocate(capacity: ck_max_scratch(window))   // (W) and padding
+                        defer { row.deallocate() }
+                        for p in range {
+                            let src = xb + p * inPlane, dst = yb + p * outPlane
+                            if g.dh != 1 || g.dw != 1 || pairs(g) && hasNaN(src, inPlane) {
+                                argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
+                            } else if pairs(g) {
+                                for oh in 0 ..< g.ho {                      // 2x2, stride 2: disjoint full windows
+                                    let a = src + 2 * oh * g.w, b = a + g.w, out = dst + oh * g.wo
+                                    for ow in 0 ..< g.wo { out[ow] = Swift.max(Swift.max(a[2 * ow], a[2 * ow + 1]), Swift.max(b[2 * ow], b[2 * ow + 1])) }
+                                }
+                            } else if ck_max_plane(window, src, dst, row) != 0 {   // NaN: the exact loop propagates it
+                                argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
                             }
-                        } else if ck_max_plane(window, src, dst, row) != 0 {   // NaN: the exact loop propagates it
-                            argmaxes(g, src) { o, i in dst[o] = i >= 0 ? src[i] : -.infinity }
                         }
                     }
                 }
             }
-        }
         }
     }
 

@@ -74,11 +74,12 @@ void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float
 void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc);
 
-/// Direct convolution on the channel-row tile, for layers whose im2col columns would be long against their height
-/// (ResNet's stem: 147 rows of 12,544 pixels, 7.4 MB): the image is copied once into a zero-padded "split" layout,
-/// each row's columns dealt into sw phases, so that the im2col row of tap (channel, i, j) for 16 outputs of one output
-/// row is 16 consecutive floats at xs + oh · sh · sw · wp + ow + off[tap]. The kernel reads B there in place: the
-/// same multiply-adds in the same order as ck_gemm on the im2col matrix, so the results agree bit for bit.
+// Direct convolution on the channel-row tile, for layers whose im2col columns would be long against their height
+// (ResNet's stem: 147 rows of 12,544 pixels, 7.4 MB): the image is copied once into a zero-padded "split" layout,
+// each row's columns dealt into sw phases, so that the im2col row of tap (channel, i, j) for 16 outputs of one output
+// row is 16 consecutive floats at xs + oh · sh · sw · wp + ow + off[tap]. The kernel reads B there in place: the
+// same multiply-adds in the same order as ck_gemm on the im2col matrix, so the results agree bit for bit.
+
 /// Floats of the split copy of an image (C, H, W) under g.
 size_t ck_split_count(const ck_window *g);
 /// Rows of the split copy: C · hp, with hp the padded rows that the outputs read.
