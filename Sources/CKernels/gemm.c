@@ -161,6 +161,11 @@ static inline void edge(const float *a, const float *b, const int *off, int kc, 
     }
 }
 
+// Row panel p of packed A (ck_pack_a) in the k block that starts at k0 and is kc long.
+static inline const float *a_panel(const float *ap, int m, int k0, int kc, int p) {
+    return ap + (size_t)k0 * ((m + MR - 1) / MR) * MR + (size_t)p * kc * MR;
+}
+
 // Rows of A-panels [p0, p1) × columns of B-panels [qb, qe) over k block [k0, k0 + kc), B packed from panel qb on.
 __attribute__((target("avx2,fma")))
 static void block(const float *ap, const float *packed, int qb, int qe, int m, int n, int k, int k0, int kc, float *c,
@@ -169,7 +174,7 @@ static void block(const float *ap, const float *packed, int qb, int qe, int m, i
     int act = e->act;
     int first = k0 == 0, last = k0 + kc == k;
     for (int p = p0; p < p1; p++) {
-        const float *a = ap + (size_t)k0 * ((m + MR - 1) / MR) * MR + (size_t)p * kc * MR;
+        const float *a = a_panel(ap, m, k0, kc, p);
         int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
         const float *bi = bias ? bias + r0 : NULL;
         // The next panel of filters into L2 while this one's tiles run (kc · 6 floats, 6 KB at most): 98 → 102
@@ -277,7 +282,7 @@ void ck_gemm_direct(const float *ap, const ck_window *g, const float *xs, const 
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = k - k0 < KC ? k - k0 : KC, first = k0 == 0, last = k0 + kc == k;
             for (int p = 0; p < panels; p++) {
-                const float *a = ap + (size_t)k0 * panels * MR + (size_t)p * kc * MR;
+                const float *a = a_panel(ap, m, k0, kc, p);
                 int r0 = p * MR, rows = m - r0 < MR ? m - r0 : MR;
                 const float *bias = e->bias ? e->bias + r0 : NULL;
                 for (int ow = 0; ow < g->wo; ow += NR) {

@@ -203,7 +203,9 @@ static void run(const float *wp, const float *ap, int o, int n, int k, float *c,
     }
 }
 
-size_t ck_gemm_p_scratch(int k) { return ck_packed_p_count(PC * PR, k) + (size_t)PC * PR * QR; }
+size_t ck_gemm_p_acc_count(void) { return (size_t)PC * PR * QR; }
+
+size_t ck_gemm_p_scratch(int k) { return ck_packed_p_count(PC * PR, k) + ck_gemm_p_acc_count(); }
 
 void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const ck_epilogue *e,
                int q0, int q1, int p0, int p1, float *scratch) {

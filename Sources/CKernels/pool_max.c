@@ -22,7 +22,7 @@ int ck_max_plane(const ck_window *g, const float *src, float *dst, float *row) {
     int h = g->h, w = g->w, wo = g->wo, sw = g->sw, kw = g->kw;
     float *colmax = row + g->pw;                    // input column c at colmax[c], −∞ padding on both sides
     for (int i = 0; i < g->pw; i++) row[i] = -INFINITY;
-    for (size_t i = (size_t)(g->pw + w); i < ck_max_scratch(g); i++) row[i] = -INFINITY;
+    for (size_t i = (size_t)(g->pw + w), n = ck_max_scratch(g); i < n; i++) row[i] = -INFINITY;
     v8i nan = {0};
     int tail_nan = 0;
     for (int oh = 0; oh < g->ho; oh++) {

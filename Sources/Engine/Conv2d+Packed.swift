@@ -66,13 +66,13 @@ extension Conv2d {
     }
 
     /// y (O/G, plane) of group `group` = act(its packed filters · b (K, plane) + bias + residual).
-    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+    func multiplyPacked(group: Int, _ b: UnsafePointer<Float>, plane: Int, k: Int, _ y: UnsafeMutablePointer<Float>,
                         residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
         let filters = plane < PackedGEMM.smallPlane ? packedForSmallPlanes?.filters ?? packed : packed
         filters.values.withUnsafeBufferPointer { ap in
             let a = ap.baseAddress! + group * filters.stride
             withBias(group: group) { bias in
-                PackedGEMM.multiply(a, kernel: filters.kernel, b, ldb: plane, m: og, n: plane, k: k, y, ldc: ldc, bias: bias,
+                PackedGEMM.multiply(a, kernel: filters.kernel, b, ldb: plane, m: og, n: plane, k: k, y, bias: bias,
                                     residual: residual, activation: activation, split: split)
             }
         }
@@ -82,13 +82,5 @@ extension Conv2d {
     func withBias(group: Int = 0, _ body: (UnsafePointer<Float>?) -> Void) {
         guard let bias else { return body(nil) }
         bias.data.withUnsafeBufferPointer { body($0.baseAddress! + group * og) }
-    }
-}
-
-extension ConvGeometry {
-    /// This window as the C kernels take it.
-    var kernelWindow: ck_window {
-        ck_window(c: Int32(c), h: Int32(h), w: Int32(w), kh: Int32(kh), kw: Int32(kw), sh: Int32(sh), sw: Int32(sw),
-                  ph: Int32(ph), pw: Int32(pw), dh: Int32(dh), dw: Int32(dw), ho: Int32(ho), wo: Int32(wo))
     }
 }

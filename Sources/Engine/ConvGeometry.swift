@@ -1,3 +1,5 @@
+import CKernels
+
 /// Zero (or −∞, for max pooling) padding of a 2-D window op, possibly different on each side, as ONNX's
 /// pads [top, left, bottom, right] and TensorFlow's SAME padding (which puts the odd pixel at the bottom and right).
 public struct Padding: Equatable, Sendable, CustomStringConvertible {
@@ -80,6 +82,14 @@ public struct ConvGeometry: Equatable, Sendable {
                                            dilation: dilation.0, ceil: ceil),
                             wo: outputSize(w, kernel: kernel.1, stride: stride.1, padding: padding.left, end: padding.right,
                                            dilation: dilation.1, ceil: ceil))
+    }
+}
+
+extension ConvGeometry {
+    /// This window as the C kernels take it (convolutions and max-pooling).
+    var kernelWindow: ck_window {
+        ck_window(c: Int32(c), h: Int32(h), w: Int32(w), kh: Int32(kh), kw: Int32(kw), sh: Int32(sh), sw: Int32(sw),
+                  ph: Int32(ph), pw: Int32(pw), dh: Int32(dh), dw: Int32(dw), ho: Int32(ho), wo: Int32(wo))
     }
 }
 

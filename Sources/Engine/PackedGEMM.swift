@@ -194,7 +194,7 @@ public enum PackedGEMM {
                 return
             }
             let count = ck_packed_p_count(Int32(n), Int32(k))
-            perThread(floats: count + 16 * 7 * 32, nq, work: work) { packed in       // B packed, (np, K, 7), then acc
+            perThread(floats: count + ck_gemm_p_acc_count(), nq, work: work) { packed in   // B packed, (np, K, 7), then acc
                 ck_pack_p(gp, x, packed, 0, Int32(np))
             } _: { packed, q in
                 ck_gemm_p_packed(a, packed, Int32(m), Int32(n), Int32(k), c, Int32(ldc), e, Int32(q.lowerBound), Int32(q.upperBound),

@@ -29,9 +29,9 @@ import Testing
         (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 9]), (2, 3, 3, 1, 2, 2, 1, [1, 2, 8, 7]), (3, 5, 7, 2, 3, 1, 1, [1, 3, 15, 13]),
         (4, 4, 5, 1, 2, 1, 4, [2, 4, 6, 6]), (8, 8, 3, 1, 2, 2, 8, [2, 8, 12, 19]), (6, 6, 5, 2, 2, 1, 6, [1, 6, 13, 21]),
         (4, 4, 3, 2, 1, 1, 4, [1, 4, 9, 19]), (3, 3, 3, 3, 1, 1, 3, [1, 3, 8, 26]),
-        // Columns under 256 on the channel-row kernel, a block of output rows at a time, packed straight from the
-        // image where the CPU has AVX-512: 16-pixel panels inside an output row and across two, stride 2 with a 7×7
-        // kernel (a stem), stride 1 with a 5×5 one (3×3 goes to Winograd), and stride 2 with dilation 2.
+        // Columns under 256 on the channel-row kernel, read in place from a split copy of the image: full and partial
+        // 16-pixel panels of an output row, stride 2 with a 7×7 kernel (a stem), stride 1 with a 5×5 one (3×3 goes
+        // to Winograd), and stride 2 with dilation 2.
         (3, 8, 7, 2, 3, 1, 1, [1, 3, 40, 45]), (4, 6, 5, 1, 2, 1, 1, [1, 4, 10, 33]), (3, 5, 3, 2, 2, 2, 1, [1, 3, 12, 40]),
         // Pointwise, through the engine's GEMM kernel where the CPU has one: split over the cores (900 columns),
         // and a batch of small images run one per core.

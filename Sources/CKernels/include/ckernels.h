@@ -70,7 +70,10 @@ size_t ck_gemm_p_scratch(int k);
 /// g, packed here in chunks into `scratch` (ck_gemm_p_scratch(k) floats, one per thread); c has row stride ldc.
 void ck_gemm_p(const float *wp, const ck_window *g, const float *x, int o, float *c, int ldc, const ck_epilogue *e,
                int q0, int q1, int p0, int p1, float *scratch);
-/// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds 16 × 7 × 32 floats.
+/// Floats of the accumulators that ck_gemm_p_packed needs (16 pixel panels × 7 × 32).
+size_t ck_gemm_p_acc_count(void);
+/// As ck_gemm_p over every pixel panel, with the whole of B already packed by ck_pack_p; acc holds
+/// ck_gemm_p_acc_count() floats.
 void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, float *c, int ldc, const ck_epilogue *e,
                       int q0, int q1, float *acc);
 
