@@ -43,7 +43,7 @@ extension Conv2d {
         // shortcut onto 28×28 took 2.18 ms on one core with the pixel-row kernel packing from the image at stride 2,
         // 1.87 ms copied out (0.05 ms) and multiplied on the channel-row one.
         let pointwise = isPointwise || isStridedPointwise
-        return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: pointwise, k: k))
+        return PackedGEMM.Filters(weight.data, groups: groups, m: og, k: k, kernel: isDepthwise ? .blas : PackedGEMM.kernel(pointwise: pointwise, k: k, m: og))
     }
 
     /// The pixel-row copy of a pointwise layer's filters for small planes, where this CPU runs that kernel.

@@ -6,7 +6,7 @@ import Testing
 /// pixel-row kernel bit for bit the same as the AVX2 channel-row one.
 @Suite struct PackedGEMMTests {
     /// The kernels this CPU runs.
-    static let kernels: [PackedGEMM.Kernel] = !PackedGEMM.enabled ? [] : PackedGEMM.wide ? [.channelRows, .pixelRows] : [.channelRows]
+    static let kernels: [PackedGEMM.Kernel] = !PackedGEMM.enabled ? [] : PackedGEMM.wide ? [.channelRows, .pixelRows, .wideChannelRows] : [.channelRows]
 
     /// c (m, n) = act(A · B + bias) through a kernel.
     func packed(_ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ b: [Float], bias: [Float]?, _ act: Activation, split: Bool,

@@ -96,6 +96,18 @@ void ck_split_offsets(const ck_window *g, int *off);
 void ck_gemm_direct(const float *ap, const ck_window *g, const float *xs, const int *off, int m, float *c, int ldc,
                     const ck_epilogue *e, int oh0, int oh1);
 
+/// The AVX-512 kernel for pointwise convolutions with k ≥ m (gemm_pointwise.c): 16 rows × 16 columns per tile, B read
+/// in place. Each element is the same chain of fused multiply-adds over k in order as in ck_gemm, then the same
+/// epilogue, so the two agree bit for bit.
+/// Floats that packed A (m, k) takes: ceil(m / 16) panels, zero-padded, in k blocks of 256.
+size_t ck_packed_a16_count(int m, int k);
+/// Packs row-major A (m, k) into ap.
+void ck_pack_a16(const float *a, int m, int k, float *ap);
+/// C rows of A-panels [p0, p1) × columns of 16-column panels [q0, q1) (clipped to m and n) = A · B, then the
+/// epilogue e; B is row-major (k, n) with row stride ldb, c has row stride ldc.
+void ck_gemm_pw(const float *ap, const float *b, int ldb, int m, int n, int k, float *c, int ldc,
+                const ck_epilogue *e, int p0, int p1, int q0, int q1);
+
 /// C (m, n) = A · B on AVX-512, with A row-major (m, k), row stride lda, read in place, and the whole of B packed by
 /// ck_pack_b; no epilogue. Each element is the sum of four chains of fused multiply-adds, over k ≡ 0, 1, 2, 3 mod 4,
 /// added as (0 + 1) + (2 + 3). For Winograd's 36 GEMMs, whose filters are packed once and whose tiles are used once.
