@@ -7,7 +7,7 @@
 
 #define MR CK_MR
 #define NR CK_NR
-#define KC 256
+#define KC CK_KC
 
 int ck_available(void) {
     __builtin_cpu_init();
@@ -20,16 +20,18 @@ size_t ck_packed_a_count(int m, int k) { return (size_t)((m + MR - 1) / MR) * MR
 // after another, reads the filters in order. Panel by panel, each block's panels lay k·24 bytes apart, a jump that the
 // prefetchers do not follow: with filters from memory, as a network's are, ResNet-50's 1024→256 layer over 14×14
 // (k = 1024) ran at 98 GFLOP/s on one core, 101 so (102 with the prefetch in `block`), against 106 with them in cache.
-void ck_pack_a(const float *a, int m, int k, int lda, float *ap) {
-    int panels = (m + MR - 1) / MR;
+void ck_pack_a(const float *a, int m, int k, int lda, float *ap) { ck_pack_panels(a, m, k, lda, MR, ap); }
+
+void ck_pack_panels(const float *a, int m, int k, int lda, int rows, float *ap) {
+    int panels = (m + rows - 1) / rows;
     for (int k0 = 0; k0 < k; k0 += KC) {
         int kc = k - k0 < KC ? k - k0 : KC;
         for (int p = 0; p < panels; p++) {
-            float *dst = ap + (size_t)k0 * panels * MR + (size_t)p * kc * MR;
-            for (int r = 0; r < MR; r++) {
-                int row = p * MR + r;
+            float *dst = ap + (size_t)k0 * panels * rows + (size_t)p * kc * rows;
+            for (int r = 0; r < rows; r++) {
+                int row = p * rows + r;
                 const float *src = a + (size_t)row * lda + k0;
-                for (int kk = 0; kk < kc; kk++) dst[kk * MR + r] = row < m ? src[kk] : 0.f;
+                for (int kk = 0; kk < kc; kk++) dst[kk * rows + r] = row < m ? src[kk] : 0.f;
             }
         }
     }

@@ -10,24 +10,12 @@
 #include <stddef.h>
 
 #define MW 16
-#define KW 256
+#define KW CK_KC
 
 size_t ck_packed_a16_count(int m, int k) { return (size_t)((m + MW - 1) / MW) * MW * (size_t)k; }
 
 // ap[block][p][kk][r] = a[p·16 + r][block·256 + kk], as ck_pack_a lays out its 6-row panels.
-void ck_pack_a16(const float *a, int m, int k, float *ap) {
-    int panels = (m + MW - 1) / MW;
-    for (int k0 = 0; k0 < k; k0 += KW) {
-        int kc = k - k0 < KW ? k - k0 : KW;
-        for (int p = 0; p < panels; p++) {
-            float *dst = ap + (size_t)k0 * panels * MW + (size_t)p * kc * MW;
-            for (int r = 0; r < MW; r++) {
-                int row = p * MW + r;
-                for (int kk = 0; kk < kc; kk++) dst[kk * MW + r] = row < m ? a[(size_t)row * k + k0 + kk] : 0.f;
-            }
-        }
-    }
-}
+void ck_pack_a16(const float *a, int m, int k, float *ap) { ck_pack_panels(a, m, k, k, MW, ap); }
 
 // One tile: rows [0, rows) and columns [0, cols) of c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk·ldb + j],
 // then on the last k block + bias, + residual, act. The same chain of fused multiply-adds per element as ck_gemm's

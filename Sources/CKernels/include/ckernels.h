@@ -7,8 +7,8 @@
 /// is stored. Each element of C is one chain of fused multiply-adds over k in order, whatever the tile, the split
 /// over threads or the position of its column, so results do not depend on how the work is cut.
 
-/// Rows of A per packed panel, and columns of B per packed panel.
-enum { CK_MR = 6, CK_NR = 16 };
+/// Rows of A per packed panel, columns of B per packed panel, and the k block that packed A is laid out in.
+enum { CK_MR = 6, CK_NR = 16, CK_KC = 256 };
 
 /// Activations the store applies: none, max(x, 0), min(max(x, 0), 6). NaN passes through as Swift's max/min do.
 enum { CK_NONE = 0, CK_RELU = 1, CK_RELU6 = 2 };
@@ -25,6 +25,10 @@ int ck_available(void);
 size_t ck_packed_a_count(int m, int k);
 /// Packs row-major A (m, k), row stride lda, into ap.
 void ck_pack_a(const float *a, int m, int k, int lda, float *ap);
+
+/// Packs row-major A (m, k), row stride lda, into panels of `rows` rows, zero-padded, in k blocks of CK_KC:
+/// ap[block][p][kk][r] = a[p·rows + r][block·CK_KC + kk]. ck_pack_a (6 rows) and ck_pack_a16 (16) call it.
+void ck_pack_panels(const float *a, int m, int k, int lda, int rows, float *ap);
 
 /// Floats that a packed B (k, n) takes: ceil(n / 16) panels of k × 16, zero-padded.
 size_t ck_packed_b_count(int k, int n);
