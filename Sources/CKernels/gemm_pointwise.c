@@ -14,7 +14,7 @@
 
 size_t ck_packed_a16_count(int m, int k) { return (size_t)((m + MW - 1) / MW) * MW * (size_t)k; }
 
-// ap[block][p][kk][r] = a[p·16 + r][block·256 + kk], as ck_pack_a lays out its 6-row panels.
+// ap[block][p][kk][r] = a[p·16 + r][block·CK_KC + kk], as ck_pack_a lays out its 6-row panels.
 void ck_pack_a16(const float *a, int m, int k, float *ap) { ck_pack_panels(a, m, k, k, MW, ap); }
 
 // One tile: rows [0, rows) and columns [0, cols) of c (row stride ldc) = (first ? 0 : c) + Σ_kk a[kk][r]·b[kk·ldb + j],

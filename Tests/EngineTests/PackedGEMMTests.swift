@@ -3,7 +3,7 @@ import Testing
 
 /// The engine's own GEMM kernels (CKernels, through `PackedGEMM`) against a naive product in double precision, with
 /// the bias and activation they apply as they store; bit for bit the same however the work is split, and the AVX-512
-/// pixel-row kernel bit for bit the same as the AVX2 channel-row one.
+/// pixel-row and 16×16 channel-row kernels bit for bit the same as the AVX2 channel-row one.
 @Suite struct PackedGEMMTests {
     /// The kernels this CPU runs.
     static let kernels: [PackedGEMM.Kernel] = !PackedGEMM.enabled ? [] : PackedGEMM.wide ? [.channelRows, .pixelRows, .wideChannelRows] : [.channelRows]
@@ -60,8 +60,8 @@ import Testing
 
     /// Split over the cores along the columns (many of them) or along the rows (few columns, B packed by each
     /// core), the product equals the one-thread call bit for bit: each element is one chain of multiply-adds in k
-    /// order. So does the pixel-row kernel, split along the pixels (64 filters, 600 pixels) or the channels (300
-    /// filters, 49 pixels), and whichever kernel computes it.
+    /// order. So do the pixel-row kernel and the 16×16 one, split along the pixels (64 filters, 600 pixels) or the
+    /// channels (300 filters, 49 pixels), and whichever kernel computes it.
     @Test(arguments: [(64, 600, 96), (300, 49, 300), (64, 600, 700), (300, 49, 1100)])
     func splitAndKernelDoNotChangeABit(_ shape: (Int, Int, Int)) throws {
         try #require(PackedGEMM.enabled, "this CPU has no AVX2/FMA: the kernel is not in use")
