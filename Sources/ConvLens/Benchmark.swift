@@ -107,12 +107,8 @@ public enum Benchmark {
         }
         let x1 = input(1, h, w), x8 = input(8, h, w)
         progress("\(name): forward")
-        // Forward as `classify` runs it, each output freed after its last reader: onnxruntime keeps no intermediate
-        // either. Keeping all of them (as a pass for `backward` must) left each layer writing into its own buffer,
-        // last touched a whole forward earlier: ResNet-50 ONNX took 37.39 ms so against 36.98 (medians of eight and
-        // six processes' medians of 30 forwards, interleaved, on one die).
-        let fwd = try time(runs: runs) { _ = try g.forward(x1, retaining: []) }
-        let fwd8 = try time(runs: max(2, runs / 2)) { _ = try g.forward(x8, retaining: []) }
+        let fwd = try time(runs: runs) { _ = try g.forward(x1) }
+        let fwd8 = try time(runs: max(2, runs / 2)) { _ = try g.forward(x8) }
         progress("\(name): grad-cam")
         let cam = try time(runs: runs) { _ = try CAM.compute(.gradcam, graph: camGraph, input: x1, layers: [arch.camLayer]) }
         progress("\(name): backward to the input")
