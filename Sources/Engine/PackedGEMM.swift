@@ -8,7 +8,7 @@ import Glibc
 /// the input's columns packed a block at a time while they are in cache, and the bias and activation applied as each
 /// tile of the output is stored, which saves the separate pass over the output that an OpenBLAS call needs. Each
 /// output element is one chain of fused multiply-adds over k in order, so the result does not depend on how the work
-/// is split over the cores, on the batch, or on which of the two kernels runs:
+/// is split over the cores, on the batch, or on which kernel runs:
 /// - `channelRows` (AVX2 and FMA): 6 channels × 16 pixels per register tile, for pointwise convolutions, whose
 ///   input is already the column matrix, and im2col ones with columns shorter than 256, read in place;
 /// - `pixelRows` (AVX-512): 7 pixels × 32 channels, for the other im2col convolutions, whose planes in ResNet and VGG
@@ -161,7 +161,7 @@ public enum PackedGEMM {
     }
 
     /// `multiply` on the wide channel-row kernel (A packed by `ck_pack_a16`), which reads B in place: shared out along
-    /// the columns when there are enough of them, else along the rows.
+    /// the columns when there are enough of them or too few row panels to go round, else along the rows.
     static func multiplyWide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int,
                              _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
                              residual: UnsafePointer<Float>?, activation: Activation, split: Bool) {
