@@ -1,7 +1,7 @@
 /// 2-D convolution (cross-correlation, as PyTorch defines it) with stride, padding, dilation and groups,
 /// an optional bias, and an optional residual sum and activation fused into its epilogue.
 ///
-/// Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 layers with enough tiles; else a GEMM per image and group of the
+/// Forward: Winograd F(4×4, 3×3), or F(2×2, 3×3) on small planes, for 3×3 stride-1 layers with enough tiles; else a GEMM per image and group of the
 /// filters and the im2col columns, on the engine's own kernels where the CPU has them (Conv2d+Packed.swift) or
 /// OpenBLAS; a 1×1 stride-1 convolution multiplies its input directly; a depthwise convolution (one input channel per
 /// group) runs a direct loop.
@@ -25,10 +25,11 @@ public final class Conv2d: WeightedLayer {
     }
     /// Per-output-channel offsets, (O), or nil.
     public var bias: Tensor?
-    /// How the forward and input-gradient passes compute: `.auto` picks Winograd F(4×4, 3×3) for 3×3 stride-1
-    /// convolutions with enough tiles, im2col + sgemm otherwise.
+    /// How the forward and input-gradient passes compute: `.auto` picks Winograd for 3×3 stride-1 convolutions with
+    /// enough tiles (`winogradTile`), im2col + sgemm otherwise; `.winograd` and `.winograd2` force F(4×4, 3×3) and
+    /// F(2×2, 3×3).
     public var algorithm: Algorithm = .auto
-    public enum Algorithm: Sendable { case auto, im2col, winograd }
+    public enum Algorithm: Sendable { case auto, im2col, winograd, winograd2 }
     /// The Winograd-transformed filters of `weight`, made once on first use; replaced whenever `weight` is set.
     private var winograd: WinogradFilters
     /// `weight` packed for the engine's GEMM kernel (empty where it is not in use), made whenever `weight` is set.
@@ -105,22 +106,30 @@ public final class Conv2d: WeightedLayer {
     /// every stride pixels, a pointwise input once that is copied out.
     var isStridedPointwise: Bool { kernel == (1, 1) && stride != (1, 1) && padding == .zero }
 
-    /// Whether this pass on an (N, C, H, W) input runs through Winograd: 3×3, stride 1, no dilation, one group,
-    /// padding up to 2 (so the input gradient, padded 2 − p, qualifies too), and enough 4×4 output tiles and input
-    /// channels for the 36 GEMMs to beat one im2col GEMM.
-    func usesWinograd(_ shape: [Int], padding p: Int) -> Bool {
+    /// The output tile m of the Winograd F(m×m, 3×3) this pass on an (N, C, H, W) input runs through, 4 or 2, or nil
+    /// for im2col. Winograd takes 3×3, stride 1, no dilation, one group, padding up to 2 (so the input gradient,
+    /// padded 2 − p, qualifies too), and enough output tiles and input channels for its GEMMs to beat one im2col GEMM.
+    /// - Parameter backward: whether the pass is the input gradient's (`shape` is then dY's).
+    func winogradTile(_ shape: [Int], padding p: Int, backward: Bool = false) -> Int? {
         switch algorithm {
-        case .im2col: return false
-        case .winograd, .auto:
-            guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.isUniform, p <= 2 else { return false }
-            if algorithm == .winograd { return true }
+        case .im2col: return nil
+        case .winograd, .winograd2, .auto:
+            guard kernel == (3, 3), stride == (1, 1), dilation == (1, 1), groups == 1, padding.isUniform, p <= 2 else { return nil }
+            if algorithm != .auto { return algorithm == .winograd ? 4 : 2 }
             // Measured with `convlens bench --algorithms`: Winograd wins from 32 tiles with 32 channels, and from 16
             // tiles with 128; im2col wins on fewer tiles (ResNet's 7x7 layer4 at batch 1) and on thin inputs. Since the
             // 36 GEMMs run side by side, Winograd also wins alone on 16 tiles with 48–64 channels (1.25x) and on 4 tiles
             // with 128 (1.47x), but whole SqueezeNet and ResNet-18 passes showed no difference above the noise: kept.
             let (_, _, th, tw) = Winograd.grid(shape[2], shape[3], p)
             let (tiles, c) = (shape[0] * th * tw, shape[1])
-            return c >= 32 && (tiles >= 32 || tiles >= 16 && c >= 128)
+            // Under 32 tiles of 4×4 and from 128 channels, F(2×2, 3×3): its filters are 16/36 the size, which is what
+            // such passes wait on. ResNet-50's 14×14 layers at batch 1 (16 tiles of 4×4, 49 of 2×2), five of them:
+            // 4.08–4.34 → 3.92–4.07 ms (eight interleaved `bench --profile` pairs, one die). On its 7×7 layers (4 and 16
+            // tiles) it gains nothing in the forward (2.35–2.49 ms for two layers against 2.38–2.61 on im2col), whose
+            // filters it would make 16.8 MB per layer, but halves their input gradient (3.89–4.04 → 2.42–2.53 ms).
+            let (_, _, th2, tw2) = Winograd.grid(shape[2], shape[3], p, m: 2)
+            if c >= 128 && tiles < 32 && shape[0] * th2 * tw2 >= 16 && (backward || tiles >= 16) { return 2 }
+            return c >= 32 && (tiles >= 32 || tiles >= 16 && c >= 128) ? 4 : nil
         }
     }
 
@@ -173,9 +182,9 @@ public final class Conv2d: WeightedLayer {
             Depthwise.forward(g, x: x, weight: weight, bias: bias, activation: act, y: &y)
             return
         }
-        if usesWinograd(x.shape, padding: padding.top) {
-            let (_, _, th, tw) = Winograd.grid(g.h, g.w, padding.top)
-            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw, c: inChannels, o: outChannels))   // (36, Op, Cp)
+        if let tile = winogradTile(x.shape, padding: padding.top) {
+            let (_, _, th, tw) = Winograd.grid(g.h, g.w, padding.top, m: tile)
+            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw, c: inChannels, o: outChannels), tile: tile)   // (P, Op, Cp)
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     u.values.withUnsafeBufferPointer { up in
@@ -183,7 +192,7 @@ public final class Conv2d: WeightedLayer {
                         let (c, o, p) = (inChannels, outChannels, padding.top)
                         withBias { b in
                             Winograd.convolve(xb, n: n, c: c, h: g.h, w: g.w, pad: p, u: ub, uStride: u.stride, o: o, bias: b, residual: rb,
-                                              activation: act, y: yb)
+                                              activation: act, y: yb, tile: tile)
                         }
                     }
                 }
@@ -263,7 +272,8 @@ public final class Conv2d: WeightedLayer {
     private func inputGradient(_ x: Tensor, _ y: Tensor, _ dyIn: Tensor, activation act: Activation) -> Tensor {
         let g = geometry(x.shape)
         let n = x.shape[0]
-        let winograd = !isDepthwise && padding.isUniform && usesWinograd(dyIn.shape, padding: 2 - padding.top)
+        let tile = isDepthwise || !padding.isUniform ? nil : winogradTile(dyIn.shape, padding: 2 - padding.top, backward: true)
+        let winograd = tile != nil
         let batched = !isDepthwise && !winograd && runsImageByImage(n, g)
         // (N, C, H, W): zeroed only where the pass accumulates into it (col2im, depthwise).
         let overwrites = !isDepthwise && (isPointwise || winograd)
@@ -284,15 +294,15 @@ public final class Conv2d: WeightedLayer {
             return dx
         }
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
-        if winograd {
-            let (_, _, th, tw) = Winograd.grid(g.ho, g.wo, 2 - padding.top)
-            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw, c: outChannels, o: inChannels))   // (36, Cp, Op)
+        if let tile {
+            let (_, _, th, tw) = Winograd.grid(g.ho, g.wo, 2 - padding.top, m: tile)
+            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw, c: outChannels, o: inChannels), tile: tile)   // (P, Cp, Op)
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     u.values.withUnsafeBufferPointer { up in
                         Winograd.convolve(dyp.baseAddress!, n: n, c: outChannels, h: g.ho, w: g.wo, pad: 2 - padding.top, u: up.baseAddress!,
                                           uStride: u.stride,
-                                          o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!)
+                                          o: inChannels, bias: nil, activation: .none, y: dxp.baseAddress!, tile: tile)
                     }
                 }
             }

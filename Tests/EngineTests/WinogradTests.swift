@@ -1,13 +1,14 @@
 import Testing
 @testable import Engine
 
-/// Winograd F(4×4, 3×3) against the naive definition of convolution (forward) and against im2col (input
-/// gradient), on odd sizes that leave partial tiles, with and without padding, bias, fused activations and batches.
-/// Where the CPU has AVX-512, passes under 128 tiles run the GEMMs on the engine's kernel (`Winograd.packs`), the
-/// 72-channel 144-tile case on OpenBLAS, and the 75-, 90- and 144-tile cases over few channels fused, share by share
-/// of 12 tiles (`Winograd.fuses`; the first two end in a partial share, and shares span images). The 264-channel
-/// case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6 of the naive result there, the engine's
-/// kernel 5.4e-6; a trial of it summing all 264 products in one chain gave 1.3e-5 and failed.
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against the naive definition of convolution (forward) and against im2col
+/// (input gradient), on odd sizes that leave partial tiles, with and without padding, bias, fused activations and
+/// batches. Where the CPU has AVX-512, F(4×4, 3×3) passes under 128 tiles run the GEMMs on the engine's kernel
+/// (`Winograd.packs`), the 72-channel 144-tile case on OpenBLAS, and the 75-, 90- and 144-tile cases over few channels
+/// fused, share by share of 12 tiles (`Winograd.fuses`; the first two end in a partial share, and shares span
+/// images); F(2×2, 3×3) never fuses, and its 256-channel 14×14 case (49 tiles) runs on the engine's kernel. The
+/// 264-channel case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6 of the naive result there, the
+/// engine's kernel 5.4e-6; a trial of it summing all 264 products in one chain gave 1.3e-5 and failed.
 @Suite struct WinogradTests {
     @Test("forward equals the naive convolution", arguments: [
         (3, 8, [1, 3, 9, 11], 1), (16, 12, [2, 16, 13, 7], 1), (8, 8, [1, 8, 6, 6], 0), (5, 9, [3, 5, 17, 18], 1), (4, 4, [1, 4, 5, 23], 2),
@@ -15,8 +16,9 @@ import Testing
         (72, 72, [1, 72, 46, 46], 1),         // 144 tiles over many channels: OpenBLAS's GEMMs
         (4, 8, [1, 4, 46, 46], 1),            // 144 tiles over few channels: fused, twelve full shares
         (8, 16, [3, 8, 17, 21], 1),           // 90 tiles: fused, the last share half full (as the 75 above)
-    ])
-    func forward(_ c: (Int, Int, [Int], Int)) {
+        (256, 24, [1, 256, 14, 14], 1),       // ResNet's 14×14 layers, on F(2×2, 3×3): 49 tiles on the engine's kernel
+    ], [Conv2d.Algorithm.winograd, .winograd2])
+    func forward(_ c: (Int, Int, [Int], Int), _ algorithm: Conv2d.Algorithm) {
         var rng = SeededRandom(23)
         for act in [Activation.none, .relu, .relu6] {
             let l = Conv2d(c.0, c.1, kernel: 3, padding: c.3)
@@ -28,19 +30,20 @@ import Testing
             var ref = ForwardTests().naiveConv(l, x)
             let scale = ref.maxAbs                       // errors scale with the pre-activation values
             ref.data = ref.data.map { act == .relu ? max($0, 0) : act == .relu6 ? min(max($0, 0), 6) : $0 }
-            l.algorithm = .winograd
+            l.algorithm = algorithm
             l.activation = act
             var y = Tensor(zeros: [0])
             l.forward([x], &y)
             let d = y.maxAbsDifference(ref), rel = d / scale
-            print("TENSOR \(rel < 1e-5 ? "OK" : "BAD") winograd \(c) \(act): maxdiff \(d) (relative \(rel))")
+            print("TENSOR \(rel < 1e-5 ? "OK" : "BAD") \(algorithm) \(c) \(act): maxdiff \(d) (relative \(rel))")
             #expect(rel < 1e-5)
         }
     }
 
     @Test("input gradient equals im2col's", arguments: [([2, 6, 10, 9], 1), ([1, 6, 8, 8], 0), ([1, 6, 7, 13], 2),
-                                                        ([2, 6, 22, 25], 1)])   // 84 tiles: fused
-    func backward(_ c: ([Int], Int)) {
+                                                        ([2, 6, 22, 25], 1)],   // 84 tiles: fused
+          [Conv2d.Algorithm.winograd, .winograd2])
+    func backward(_ c: ([Int], Int), _ algorithm: Conv2d.Algorithm) {
         var rng = SeededRandom(5)
         let l = Conv2d(6, 10, kernel: 3, padding: c.1)
         l.weight = randomTensor(l.weight.shape, &rng)
@@ -51,10 +54,10 @@ import Testing
         l.forward([x], &y)
         let dy = randomTensor(y.shape, &rng)
         let ref = l.backward([x], y, dy, needed: [true])[0]!
-        l.algorithm = .winograd
+        l.algorithm = algorithm
         let got = l.backward([x], y, dy, needed: [true])[0]!
         let rel = got.maxAbsDifference(ref) / ref.maxAbs
-        print("TENSOR \(rel < 1e-5 ? "OK" : "BAD") winograd backward \(c): relative \(rel)")
+        print("TENSOR \(rel < 1e-5 ? "OK" : "BAD") \(algorithm) backward \(c): relative \(rel)")
         #expect(rel < 1e-5)
     }
 
@@ -66,6 +69,19 @@ import Testing
         #expect(Winograd.fuses(tiles: 84, c: 10, o: 6))
         #expect(!Winograd.fuses(tiles: 9, c: 264, o: 20) && Winograd.packs(tiles: 9, c: 264, o: 20))
         #expect(!Winograd.fuses(tiles: 24, c: 16, o: 12))
+    }
+
+    /// `.auto` picks F(2×2, 3×3) where `winogradTile` says: ResNet's 14×14 256-channel layers at batch 1, and the
+    /// input gradient (not the forward) of its 7×7 512-channel ones; F(4×4, 3×3) from 32 tiles of 4×4.
+    @Test func autoPicksTheTile() {
+        let (c256, c512, c64) = (Conv2d(256, 256, kernel: 3, padding: 1), Conv2d(512, 512, kernel: 3, padding: 1), Conv2d(64, 64, kernel: 3, padding: 1))
+        #expect(c256.winogradTile([1, 256, 14, 14], padding: 1) == 2)
+        #expect(c256.winogradTile([2, 256, 14, 14], padding: 1) == 4)
+        #expect(c256.winogradTile([1, 256, 28, 28], padding: 1) == 4)
+        #expect(c512.winogradTile([1, 512, 7, 7], padding: 1) == nil)
+        #expect(c512.winogradTile([1, 512, 7, 7], padding: 1, backward: true) == 2)
+        #expect(c64.winogradTile([1, 64, 14, 14], padding: 1) == nil)
+        #expect(c64.winogradTile([1, 64, 56, 56], padding: 1) == 4)
     }
 
     @Test func changingTheWeightsInvalidatesTheTransformedFilters() {
