@@ -124,11 +124,13 @@ public final class Conv2d: WeightedLayer {
             let (tiles, c) = (shape[0] * th * tw, shape[1])
             // Under 32 tiles of 4×4 and from 128 channels, F(2×2, 3×3): its filters are 16/36 the size, which is what
             // such passes wait on. ResNet-50's 14×14 layers at batch 1 (16 tiles of 4×4, 49 of 2×2), five of them:
-            // 4.08–4.34 → 3.92–4.07 ms (eight interleaved `bench --profile` pairs, one die). On its 7×7 layers (4 and 16
-            // tiles) it gains nothing in the forward (2.35–2.49 ms for two layers against 2.38–2.61 on im2col), whose
-            // filters it would make 16.8 MB per layer, but halves their input gradient (3.89–4.04 → 2.42–2.53 ms).
+            // 4.08–4.34 → 3.92–4.07 ms (eight interleaved `bench --profile` pairs, one die). Not in the forward of
+            // VGG16's 512-channel 14×14 layers (three: 8.28–8.49 ms on F(4×4), 8.48–8.70 on F(2×2), four pairs), nor
+            // of ResNet's 7×7 512-channel ones (4 and 16 tiles: 2.35–2.49 ms for two layers on im2col, 2.38–2.61 on
+            // F(2×2), whose filters would take 16.8 MB per layer). Their input gradients take it: ResNet-50's 7×7
+            // layers 3.89–4.04 → 2.42–2.53 ms; VGG16's 14×14 ones the same either way.
             let (_, _, th2, tw2) = Winograd.grid(shape[2], shape[3], p, m: 2)
-            if c >= 128 && tiles < 32 && shape[0] * th2 * tw2 >= 16 && (backward || tiles >= 16) { return 2 }
+            if c >= 128 && tiles < 32 && shape[0] * th2 * tw2 >= 16 && (backward || tiles >= 16 && c <= 256) { return 2 }
             return c >= 32 && (tiles >= 32 || tiles >= 16 && c >= 128) ? 4 : nil
         }
     }

@@ -72,7 +72,8 @@ import Testing
     }
 
     /// `.auto` picks F(2×2, 3×3) where `winogradTile` says: ResNet's 14×14 256-channel layers at batch 1, and the
-    /// input gradient (not the forward) of its 7×7 512-channel ones; F(4×4, 3×3) from 32 tiles of 4×4.
+    /// input gradient (not the forward) of its 7×7 and VGG16's 14×14 512-channel ones; F(4×4, 3×3) from 32 tiles of
+    /// 4×4, and for the forward of VGG16's.
     @Test func autoPicksTheTile() {
         let (c256, c512, c64) = (Conv2d(256, 256, kernel: 3, padding: 1), Conv2d(512, 512, kernel: 3, padding: 1), Conv2d(64, 64, kernel: 3, padding: 1))
         #expect(c256.winogradTile([1, 256, 14, 14], padding: 1) == 2)
@@ -80,6 +81,8 @@ import Testing
         #expect(c256.winogradTile([1, 256, 28, 28], padding: 1) == 4)
         #expect(c512.winogradTile([1, 512, 7, 7], padding: 1) == nil)
         #expect(c512.winogradTile([1, 512, 7, 7], padding: 1, backward: true) == 2)
+        #expect(c512.winogradTile([1, 512, 14, 14], padding: 1) == 4)
+        #expect(c512.winogradTile([1, 512, 14, 14], padding: 1, backward: true) == 2)
         #expect(c64.winogradTile([1, 64, 14, 14], padding: 1) == nil)
         #expect(c64.winogradTile([1, 64, 56, 56], padding: 1) == 4)
     }
