@@ -1,10 +1,10 @@
 /// 2-D convolution (cross-correlation, as PyTorch defines it) with stride, padding, dilation and groups,
 /// an optional bias, and an optional residual sum and activation fused into its epilogue.
 ///
-/// Forward: Winograd F(4×4, 3×3), or F(2×2, 3×3) on small planes, for 3×3 stride-1 layers with enough tiles; else a GEMM per image and group of the
-/// filters and the im2col columns, on the engine's own kernels where the CPU has them (Conv2d+Packed.swift) or
-/// OpenBLAS; a 1×1 stride-1 convolution multiplies its input directly; a depthwise convolution (one input channel per
-/// group) runs a direct loop.
+/// Forward: Winograd F(4×4, 3×3), or F(2×2, 3×3) on small planes, for 3×3 stride-1 layers with enough tiles; else a
+/// GEMM per image and group of the filters and the im2col columns, on the engine's own kernels where the CPU has them
+/// (Conv2d+Packed.swift) or OpenBLAS; a 1×1 stride-1 convolution multiplies its input directly; a depthwise
+/// convolution (one input channel per group) runs a direct loop.
 /// Backward: dX = col2im(Wᵀ · dY); dW = dY · colsᵀ; db = Σ dY.
 public final class Conv2d: WeightedLayer {
     public let inChannels: Int
