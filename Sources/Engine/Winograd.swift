@@ -213,7 +213,17 @@ enum Winograd {
     /// v[ξ · pointStride + (tile − range.lowerBound) · Cp + c].
     static func inputTransform(_ xt: UnsafePointer<Float>, _ grid: TileGrid, cp: Int, tiles range: Range<Int>,
                                v: UnsafeMutablePointer<Float>, pointStride: Int) {
-        let (th, tw, wp, mt) = (grid.th, grid.tw, grid.wp, grid.m)
+        // Each tile size compiled on its own, its loops unrolled over constant bounds.
+        if grid.m == 2 {
+            inputTransform(xt, grid, m: 2, cp: cp, tiles: range, v: v, pointStride: pointStride)
+        } else {
+            inputTransform(xt, grid, m: 4, cp: cp, tiles: range, v: v, pointStride: pointStride)
+        }
+    }
+
+    @inline(__always) static func inputTransform(_ xt: UnsafePointer<Float>, _ grid: TileGrid, m mt: Int, cp: Int,
+                                                 tiles range: Range<Int>, v: UnsafeMutablePointer<Float>, pointStride: Int) {
+        let (th, tw, wp) = (grid.th, grid.tw, grid.wp)
         let alpha = mt + 2
         let blocks = cp / 8
         let d = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 36)
@@ -282,7 +292,21 @@ enum Winograd {
     static func outputTransform(_ m: UnsafePointer<Float>, _ grid: TileGrid, pointStride: Int, o: Int, op: Int,
                                 tiles range: Range<Int>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                                 activation: Activation, y: UnsafeMutablePointer<Float>) {
-        let (ho, wo, th, tw, mt) = (grid.ho, grid.wo, grid.th, grid.tw, grid.m)
+        // Each tile size compiled on its own, its loops unrolled over constant bounds.
+        if grid.m == 2 {
+            outputTransform(m, grid, m: 2, pointStride: pointStride, o: o, op: op, tiles: range, bias: bias, residual: residual,
+                            activation: activation, y: y)
+        } else {
+            outputTransform(m, grid, m: 4, pointStride: pointStride, o: o, op: op, tiles: range, bias: bias, residual: residual,
+                            activation: activation, y: y)
+        }
+    }
+
+    @inline(__always) static func outputTransform(_ m: UnsafePointer<Float>, _ grid: TileGrid, m mt: Int, pointStride: Int, o: Int,
+                                                  op: Int, tiles range: Range<Int>, bias: UnsafePointer<Float>?,
+                                                  residual: UnsafePointer<Float>?, activation: Activation,
+                                                  y: UnsafeMutablePointer<Float>) {
+        let (ho, wo, th, tw) = (grid.ho, grid.wo, grid.th, grid.tw)
         let blocks = op / 8, pts = points(mt)
         let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
         let out = UnsafeMutablePointer<V8>.allocate(capacity: 16)       // the m×m tile, row-major, m = 4 or 2
