@@ -186,7 +186,7 @@ public final class Conv2d: WeightedLayer {
         }
         if let tile = winogradTile(x.shape, padding: padding.top) {
             let (_, _, th, tw) = Winograd.grid(g.h, g.w, padding.top, m: tile)
-            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw, c: inChannels, o: outChannels), tile: tile)   // (P, Op, Cp)
+            let u = winograd.filters(backward: false, packed: Winograd.packs(tiles: n * th * tw, c: inChannels, o: outChannels, tile: tile), tile: tile)   // (P, Op, Cp)
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     u.values.withUnsafeBufferPointer { up in
@@ -298,7 +298,7 @@ public final class Conv2d: WeightedLayer {
         // dX is the 3x3 convolution of dY with the flipped, transposed filters and padding 2 − p.
         if let tile {
             let (_, _, th, tw) = Winograd.grid(g.ho, g.wo, 2 - padding.top, m: tile)
-            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw, c: outChannels, o: inChannels), tile: tile)   // (P, Cp, Op)
+            let u = self.winograd.filters(backward: true, packed: Winograd.packs(tiles: n * th * tw, c: outChannels, o: inChannels, tile: tile), tile: tile)   // (P, Cp, Op)
             dy.data.withUnsafeBufferPointer { dyp in
                 dx.data.withUnsafeMutableBufferPointer { dxp in
                     u.values.withUnsafeBufferPointer { up in

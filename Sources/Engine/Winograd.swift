@@ -96,14 +96,14 @@ enum Winograd {
         }
     }
 
-    /// Whether a pass over this many tiles, from c channels to o, runs its GEMMs on the engine's AVX-512 kernel with
-    /// packed filters: every pass that `fuses`, and the others under 128 tiles. OpenBLAS packs a point's filters
+    /// Whether a pass over this many tiles of m×m, from c channels to o, runs its GEMMs on the engine's AVX-512 kernel
+    /// with packed filters: every pass that `fuses`, and the others under 128 tiles. OpenBLAS packs a point's filters
     /// again on every call, which costs little against many tiles and much against few: ResNet-50's 256-channel
     /// 14×14 layers (16 tiles) took 1.16–1.27 ms on OpenBLAS, 0.80–0.93 on the engine's kernel, and its 28×28 ones
     /// (49 tiles) 0.71–0.84 against 0.61–0.75; VGG16, whose big planes run thousands of tiles, took 112–117 ms with
     /// every one of its layers unfused on the engine's kernel against 102–106 on OpenBLAS.
-    static func packs(tiles: Int, c: Int, o: Int) -> Bool {
-        PackedGEMM.wide && (tiles < 128 || fuses(tiles: tiles, c: c, o: o))
+    static func packs(tiles: Int, c: Int, o: Int, tile m: Int) -> Bool {
+        PackedGEMM.wide && (tiles < 128 || fuses(tiles: tiles, c: c, o: o, tile: m))
     }
 
     /// Tiles per share of a fused pass: a multiple of the kernel's six rows, small enough that a share's V and M
@@ -114,9 +114,10 @@ enum Winograd {
     /// tiles, so that no transform's output crosses to the other core, at the price of every core reading all 36
     /// points' filters for each share. That pays where the filters are small against the tiles: ResNet's 56×56
     /// 64-channel layers (590 KB of filters, 196 tiles per image), not its 28×28 ones (2.4 MB for 49 tiles; fused
-    /// too, ResNet-18 ran no faster on one die: 17.24 ms against 16.99, each process's fastest forward).
-    static func fuses(tiles: Int, c: Int, o: Int) -> Bool {
-        PackedGEMM.wide && up8(c) * up8(o) <= 64 * 64 && tiles >= 4 * fusedTiles
+    /// too, ResNet-18 ran no faster on one die: 17.24 ms against 16.99, each process's fastest forward). F(4×4, 3×3)
+    /// only: F(2×2, 3×3) runs where there are many channels and few tiles.
+    static func fuses(tiles: Int, c: Int, o: Int, tile m: Int) -> Bool {
+        PackedGEMM.wide && m == 4 && up8(c) * up8(o) <= 64 * 64 && tiles >= 4 * fusedTiles
     }
 
     /// The output size and grid of m×m output tiles of an h×w input with padding p.
@@ -143,7 +144,7 @@ enum Winograd {
             Workspace.shared.borrow(pts * tiles * cp, slot: 1) { v in           // (P, tiles, Cp)
                 Workspace.shared.borrow(pts * tiles * op, slot: 2) { m in       // (P, tiles, Op)
                     channelsLast(x, n: n, c: c, h: h, w: w, pad: p, hp: hp, wp: wp, cp: cp, into: xt)
-                    if uStride > 0 && mt == 4 && fuses(tiles: tiles, c: c, o: o) {
+                    if uStride > 0 && fuses(tiles: tiles, c: c, o: o, tile: mt) {
                         // Share by share of `fusedTiles` tiles, each laid out on its own: V (36, len, Cp), M (36, len, Op).
                         let shares = (tiles + fusedTiles - 1) / fusedTiles
                         parallelFor(shares, work: 36 * tiles * op * cp) { q in

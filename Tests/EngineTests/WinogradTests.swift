@@ -6,9 +6,10 @@ import Testing
 /// batches. Where the CPU has AVX-512, F(4×4, 3×3) passes under 128 tiles run the GEMMs on the engine's kernel
 /// (`Winograd.packs`), the 72-channel 144-tile case on OpenBLAS, and the 75-, 90- and 144-tile cases over few channels
 /// fused, share by share of 12 tiles (`Winograd.fuses`; the first two end in a partial share, and shares span
-/// images); F(2×2, 3×3) never fuses, and its 256-channel 14×14 case (49 tiles) runs on the engine's kernel. The
-/// 264-channel case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6 of the naive result there, the
-/// engine's kernel 5.4e-6; a trial of it summing all 264 products in one chain gave 1.3e-5 and failed.
+/// images); F(2×2, 3×3) never fuses, its 256-channel 14×14 case (49 tiles) runs on the engine's kernel and its 46×46
+/// ones (529 tiles) on OpenBLAS. The 264-channel case holds the GEMMs' accuracy over a long k: OpenBLAS gives 2.1e-6
+/// of the naive result there, the engine's kernel 5.4e-6; a trial of it summing all 264 products in one chain gave
+/// 1.3e-5 and failed.
 @Suite struct WinogradTests {
     @Test("forward equals the naive convolution", arguments: [
         (3, 8, [1, 3, 9, 11], 1), (16, 12, [2, 16, 13, 7], 1), (8, 8, [1, 8, 6, 6], 0), (5, 9, [3, 5, 17, 18], 1), (4, 4, [1, 4, 5, 23], 2),
@@ -64,11 +65,12 @@ import Testing
     /// The cases above take the paths the suite's comment names, on a CPU with AVX-512.
     @Test func casesTakeTheirPaths() {
         guard PackedGEMM.wide else { return }
-        #expect(!Winograd.packs(tiles: 144, c: 72, o: 72))
-        #expect(Winograd.fuses(tiles: 144, c: 4, o: 8) && Winograd.fuses(tiles: 90, c: 8, o: 16) && Winograd.fuses(tiles: 75, c: 5, o: 9))
-        #expect(Winograd.fuses(tiles: 84, c: 10, o: 6))
-        #expect(!Winograd.fuses(tiles: 9, c: 264, o: 20) && Winograd.packs(tiles: 9, c: 264, o: 20))
-        #expect(!Winograd.fuses(tiles: 24, c: 16, o: 12))
+        #expect(!Winograd.packs(tiles: 144, c: 72, o: 72, tile: 4))
+        #expect(Winograd.fuses(tiles: 144, c: 4, o: 8, tile: 4) && Winograd.fuses(tiles: 90, c: 8, o: 16, tile: 4) && Winograd.fuses(tiles: 75, c: 5, o: 9, tile: 4))
+        #expect(Winograd.fuses(tiles: 84, c: 10, o: 6, tile: 4))
+        #expect(!Winograd.fuses(tiles: 9, c: 264, o: 20, tile: 4) && Winograd.packs(tiles: 9, c: 264, o: 20, tile: 4))
+        #expect(!Winograd.fuses(tiles: 24, c: 16, o: 12, tile: 4))
+        #expect(!Winograd.fuses(tiles: 529, c: 4, o: 8, tile: 2) && !Winograd.packs(tiles: 529, c: 4, o: 8, tile: 2))
     }
 
     /// `.auto` picks F(2×2, 3×3) where `winogradTile` says: ResNet's 14×14 256-channel layers at batch 1, and the
