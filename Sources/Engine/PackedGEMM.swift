@@ -15,8 +15,9 @@ import Glibc
 ///   are multiples of 7 pixels (7×7 in ResNet's layer4, where 16-pixel tiles waste 15 of every 64 columns), and for
 ///   pointwise ones over planes under 128 pixels;
 /// - `wideChannelRows` (AVX-512): 16 channels × 16 pixels, the input read in place, for pointwise convolutions with at
-///   least as many input channels as output ones, a multiple of 16 (ResNet's bottleneck entries, SqueezeNet's
-///   squeezes, MobileNet's and EfficientNet's projections).
+///   least as many input channels as output ones or at least 256, and output channels a multiple of 16 (ResNet's
+///   bottleneck entries, its exits from layer3 and its shortcuts from layer2, SqueezeNet's squeezes, MobileNet's and
+///   EfficientNet's projections).
 ///
 /// CONVLENS_KERNELS=blas turns them off, `pointwise` keeps only the first, `all` uses the first everywhere: to
 /// measure the difference.
@@ -34,7 +35,11 @@ public enum PackedGEMM {
     /// A pointwise layer with k ≥ m goes to the wide channel-row kernel: on one core, in a harness, ResNet-50's
     /// 256→64 layer over 56×56 took 0.91 ms there against 1.02 on the channel-row one, its 512→128 over 28×28 0.91
     /// against 0.97, SqueezeNet's 128→16 over 55×55 0.12 against 0.16. With k < m it lost, reading the input again
-    /// for every panel of 16 filters: 64→256 over 56×56 took 1.09 ms against 0.98.
+    /// for every panel of 16 filters: 64→256 over 56×56 took 1.09 ms against 0.98. From k = 256 it wins again, since
+    /// its last, partial panel of columns costs only its width (`ck_gemm_pw`'s tails): one core, a harness, cold
+    /// caches, the smallest of three medians of 31: 256→1024 over 14×14 0.903 ms against 0.943, 512→1024 over 14×14
+    /// 1.815 against 1.905, 256→512 over 28×28 1.816 against 1.841; at k = 128 the two tie (128→512 over 28×28 0.910
+    /// against 0.914).
     /// Short columns go to the channel-row kernel, read in place from a split copy of the image
     /// (`Conv2d.multiplyDirect`): ResNet's stem (k = 147, 12,544 pixels) took 1.56–1.58 ms on the pixel-row kernel,
     /// which spends more on packing its columns and writing its output back transposed than on its few k steps, against
@@ -42,7 +47,7 @@ public enum PackedGEMM {
     /// back a 7.4 MB column matrix from memory.
     static func kernel(pointwise: Bool, k: Int, m: Int) -> Kernel {
         guard enabled else { return .blas }
-        if pointwise && wide && mode == "auto" && k >= m && m % 16 == 0 { return .wideChannelRows }
+        if pointwise && wide && mode == "auto" && (k >= m || k >= 256) && m % 16 == 0 { return .wideChannelRows }
         if pointwise || mode == "all" || mode == "auto" && k < 256 { return .channelRows }
         return wide && mode == "auto" ? .pixelRows : .blas
     }

@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    /// Pointwise layers go to the 16×16 kernel with at least as many input channels as output ones, or at least 256
+    /// (ResNet-50's 256→1024 exits over 14×14, where its tail beat the 6×16 kernel); 64→256 stays on the 6×16 one,
+    /// im2col layers on the 7×32 one.
+    @Test func pointwiseLayersPickTheirKernel() throws {
+        try #require(PackedGEMM.wide && PackedGEMM.mode == "auto", "this CPU has no AVX-512, or CONVLENS_KERNELS is set")
+        #expect(PackedGEMM.kernel(pointwise: true, k: 1024, m: 256) == .wideChannelRows)
+        #expect(PackedGEMM.kernel(pointwise: true, k: 256, m: 1024) == .wideChannelRows)
+        #expect(PackedGEMM.kernel(pointwise: true, k: 512, m: 1024) == .wideChannelRows)
+        #expect(PackedGEMM.kernel(pointwise: true, k: 64, m: 256) == .channelRows)
+        #expect(PackedGEMM.kernel(pointwise: true, k: 128, m: 512) == .channelRows)
+        #expect(PackedGEMM.kernel(pointwise: true, k: 256, m: 1000) == .channelRows)          // not a multiple of 16
+        #expect(PackedGEMM.kernel(pointwise: false, k: 1152, m: 128) == .pixelRows)
+    }
+
     /// NaN in the input reaches the output through ReLU and ReLU6, as Swift.max and Swift.min let it through in
     /// the OpenBLAS path's epilogue (the finite checks on logits rely on it).
     @Test func nanPassesThroughTheActivation() throws {

@@ -100,9 +100,9 @@ void ck_split_offsets(const ck_window *g, int *off);
 void ck_gemm_direct(const float *ap, const ck_window *g, const float *xs, const int *off, int m, float *c, int ldc,
                     const ck_epilogue *e, int oh0, int oh1);
 
-// The AVX-512 kernel for pointwise convolutions with k ≥ m (gemm_pointwise.c): 16 rows × 16 columns per tile, B read
-// in place. Each element is the same chain of fused multiply-adds over k in order as in ck_gemm, then the same
-// epilogue, so the two agree bit for bit.
+// The AVX-512 kernel for pointwise convolutions with k ≥ m or k ≥ 256 (gemm_pointwise.c): 16 rows × 16 columns per
+// tile, B read in place, a last partial panel of columns 16 rows × its own width. Each element is the same chain of
+// fused multiply-adds over k in order as in ck_gemm, then the same epilogue, so the two agree bit for bit.
 
 /// Floats that packed A (m, k) takes: ceil(m / 16) panels, zero-padded, in k blocks of CK_KC.
 size_t ck_packed_a16_count(int m, int k);
