@@ -187,20 +187,13 @@ enum Winograd {
         }
     }
 
-    /// Copies (N, C, H, W) into a zeroed (N, Hp, Wp, Cp) with the image at offset (p, p).
+    /// Copies (N, C, H, W) into (N, Hp, Wp, Cp) with the image at offset (p, p) and zeros around it
+    /// (`ck_channels_last`), a share of the rows on each core.
     static func channelsLast(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, pad p: Int, hp: Int, wp: Int, cp: Int,
                              into xt: UnsafeMutablePointer<Float>) {
-        parallelFor(n * hp, work: n * hp * wp * cp) { nr in
-            let (img, r) = (nr / hp, nr % hp)
-            let dst = xt + nr * wp * cp
-            dst.update(repeating: 0, count: wp * cp)
-            let row = r - p
-            guard row >= 0 && row < h else { return }
-            let cols = Swift.min(w, wp - p)
-            for ch in 0 ..< c {
-                let src = x + ((img * c + ch) * h + row) * w
-                for col in 0 ..< cols { dst[(col + p) * cp + ch] = src[col] }
-            }
+        parallelChunks(n * hp, work: n * hp * wp * cp) { rows in
+            ck_channels_last(x, Int32(c), Int32(h), Int32(w), Int32(p), Int32(hp), Int32(wp), Int32(cp), Int32(rows.lowerBound),
+                             Int32(rows.upperBound), xt)
         }
     }
 

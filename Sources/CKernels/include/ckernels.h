@@ -132,6 +132,10 @@ size_t ck_max_scratch(const ck_window *g);
 /// columns, eight windows at a time at stride 1 or 2.
 int ck_max_plane(const ck_window *g, const float *src, float *dst, float *row);
 
+/// Rows [r0, r1) of xt (N · hp rows of wp × cp) = the images x (N, C, H, W) channels last, at offset (p, p) in a
+/// zero border, their channels padded with zeros to cp ≥ C: Winograd's input (Winograd.swift).
+void ck_channels_last(const float *x, int c, int h, int w, int p, int hp, int wp, int cp, int r0, int r1, float *xt);
+
 /// One iteration of a parallel loop: body(context, i).
 typedef void (*ck_body)(void *context, long i);
 
