@@ -12,8 +12,6 @@ import Foundation
 /// V (P, tiles, Cp) · Uᵀ (P, Op, Cp) → M (P, tiles, Op) with P = (m+2)² points, or, in a pass that `fuses`, the same
 /// for each share of `fusedTiles` tiles on its own.
 enum Winograd {
-    typealias V8 = SIMD8<Float>
-
     /// `n` rounded up to a multiple of 8.
     @inline(__always) static func up8(_ n: Int) -> Int { (n + 7) & ~7 }
 
@@ -139,7 +137,7 @@ enum Winograd {
         let (cp, op) = (up8(c), up8(o))
         let (hp, wp) = (mt * th + 2, mt * tw + 2)                                // padded input covering every tile
         let tiles = n * th * tw, pts = points(mt)
-        let geometry = TileGrid(m: mt, hp: hp, wp: wp, th: th, tw: tw, ho: ho, wo: wo)
+        let geometry = TileGrid(m: Int32(mt), hp: Int32(hp), wp: Int32(wp), th: Int32(th), tw: Int32(tw), ho: Int32(ho), wo: Int32(wo))
         Workspace.shared.borrow(n * hp * wp * cp, slot: 0) { xt in              // (N, Hp, Wp, Cp)
             Workspace.shared.borrow(pts * tiles * cp, slot: 1) { v in           // (P, tiles, Cp)
                 Workspace.shared.borrow(pts * tiles * op, slot: 2) { m in       // (P, tiles, Op)
@@ -199,169 +197,26 @@ enum Winograd {
 
     /// Where the tiles of a pass lie: output tiles m×m on a th×tw grid per image, over the channels-last input
     /// padded to Hp×Wp and an Ho×Wo output.
-    struct TileGrid {
-        let m, hp, wp, th, tw, ho, wo: Int
-    }
+    typealias TileGrid = ck_tile_grid
 
     /// (Bᵀ d B)[ξ] for the (m+2)×(m+2) patch d of each tile in `range`, eight channels at a time, written at
-    /// v[ξ · pointStride + (tile − range.lowerBound) · Cp + c].
+    /// v[ξ · pointStride + (tile − range.lowerBound) · Cp + c] (`ck_wino_input`).
     static func inputTransform(_ xt: UnsafePointer<Float>, _ grid: TileGrid, cp: Int, tiles range: Range<Int>,
                                v: UnsafeMutablePointer<Float>, pointStride: Int) {
-        // Each tile size compiled on its own, its loops unrolled over constant bounds.
-        if grid.m == 2 {
-            inputTransform(xt, grid, m: 2, cp: cp, tiles: range, v: v, pointStride: pointStride)
-        } else {
-            inputTransform(xt, grid, m: 4, cp: cp, tiles: range, v: v, pointStride: pointStride)
+        withUnsafePointer(to: grid) { g in
+            ck_wino_input(xt, g, Int32(cp), Int32(range.lowerBound), Int32(range.upperBound), v, pointStride)
         }
-    }
-
-    @inline(__always) static func inputTransform(_ xt: UnsafePointer<Float>, _ grid: TileGrid, m mt: Int, cp: Int,
-                                                 tiles range: Range<Int>, v: UnsafeMutablePointer<Float>, pointStride: Int) {
-        let (th, tw, wp) = (grid.th, grid.tw, grid.wp)
-        let alpha = mt + 2
-        let blocks = cp / 8
-        let d = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 36)
-        defer { d.deallocate(); t.deallocate() }
-        for tile in range {
-            let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
-            let origin = xt + ((img * grid.hp + mt * ty) * wp + mt * tx) * cp
-            for b in 0 ..< blocks {
-                for k in 0 ..< alpha {
-                    for j in 0 ..< alpha {
-                        d[k * alpha + j] = UnsafeRawPointer(origin + (k * wp + j) * cp + 8 * b).loadUnaligned(as: V8.self)
-                    }
-                }
-                let out = v + (tile - range.lowerBound) * cp + 8 * b
-                if mt == 2 { inputTransformF2(d, t, out, pointStride); continue }
-                for j in 0 ..< 6 {                                          // t = Bᵀ d, column by column
-                    let (d0, d1, d2, d3, d4, d5) = (d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j])
-                    t[j] = 4 * d0 - 5 * d2 + d4
-                    t[6 + j] = -4 * d1 - 4 * d2 + d3 + d4
-                    t[12 + j] = 4 * d1 - 4 * d2 - d3 + d4
-                    t[18 + j] = -2 * d1 - d2 + 2 * d3 + d4
-                    t[24 + j] = 2 * d1 - d2 - 2 * d3 + d4
-                    t[30 + j] = 4 * d1 - 5 * d3 + d5
-                }
-                for i in 0 ..< 6 {                                          // (Bᵀ d) B, row by row
-                    let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                    let row = out + i * 6 * pointStride
-                    store(4 * a0 - 5 * a2 + a4, row)
-                    store(-4 * a1 - 4 * a2 + a3 + a4, row + pointStride)
-                    store(4 * a1 - 4 * a2 - a3 + a4, row + 2 * pointStride)
-                    store(-2 * a1 - a2 + 2 * a3 + a4, row + 3 * pointStride)
-                    store(2 * a1 - a2 - 2 * a3 + a4, row + 4 * pointStride)
-                    store(4 * a1 - 5 * a3 + a5, row + 5 * pointStride)
-                }
-            }
-        }
-    }
-
-    /// F(2×2, 3×3)'s input transform Bᵀ d B of one 4×4 patch d (eight channels), its 16 points written pointStride
-    /// floats apart from `out`; t holds Bᵀ d.
-    @inline(__always) static func inputTransformF2(_ d: UnsafeMutablePointer<V8>, _ t: UnsafeMutablePointer<V8>,
-                                             _ out: UnsafeMutablePointer<Float>, _ pointStride: Int) {
-        for j in 0 ..< 4 {                                                  // t = Bᵀ d, column by column
-            let (d0, d1, d2, d3) = (d[j], d[4 + j], d[8 + j], d[12 + j])
-            t[j] = d0 - d2
-            t[4 + j] = d1 + d2
-            t[8 + j] = d2 - d1
-            t[12 + j] = d1 - d3
-        }
-        for i in 0 ..< 4 {                                                  // (Bᵀ d) B, row by row
-            let (a0, a1, a2, a3) = (t[i * 4], t[i * 4 + 1], t[i * 4 + 2], t[i * 4 + 3])
-            let row = out + i * 4 * pointStride
-            store(a0 - a2, row)
-            store(a1 + a2, row + pointStride)
-            store(a2 - a1, row + 2 * pointStride)
-            store(a1 - a3, row + 3 * pointStride)
-        }
-    }
-
-    @inline(__always) static func store(_ x: V8, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: x, as: V8.self)
     }
 
     /// y = Aᵀ M A for each tile in `range`, M[ξ] read at m[ξ · pointStride + (tile − range.lowerBound) · Op + o], plus
-    /// the bias (and the residual), and the activation, written where the tile lies inside the output.
+    /// the bias (and the residual), and the activation, written where the tile lies inside the output
+    /// (`ck_wino_output`).
     static func outputTransform(_ m: UnsafePointer<Float>, _ grid: TileGrid, pointStride: Int, o: Int, op: Int,
                                 tiles range: Range<Int>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                                 activation: Activation, y: UnsafeMutablePointer<Float>) {
-        // Each tile size compiled on its own, its loops unrolled over constant bounds.
-        if grid.m == 2 {
-            outputTransform(m, grid, m: 2, pointStride: pointStride, o: o, op: op, tiles: range, bias: bias, residual: residual,
-                            activation: activation, y: y)
-        } else {
-            outputTransform(m, grid, m: 4, pointStride: pointStride, o: o, op: op, tiles: range, bias: bias, residual: residual,
-                            activation: activation, y: y)
-        }
-    }
-
-    @inline(__always) static func outputTransform(_ m: UnsafePointer<Float>, _ grid: TileGrid, m mt: Int, pointStride: Int, o: Int,
-                                                  op: Int, tiles range: Range<Int>, bias: UnsafePointer<Float>?,
-                                                  residual: UnsafePointer<Float>?, activation: Activation,
-                                                  y: UnsafeMutablePointer<Float>) {
-        let (ho, wo, th, tw) = (grid.ho, grid.wo, grid.th, grid.tw)
-        let blocks = op / 8, pts = points(mt)
-        let s = UnsafeMutablePointer<V8>.allocate(capacity: 36), t = UnsafeMutablePointer<V8>.allocate(capacity: 24)
-        let out = UnsafeMutablePointer<V8>.allocate(capacity: 16)       // the m×m tile, row-major, m = 4 or 2
-        defer { s.deallocate(); t.deallocate(); out.deallocate() }
-        for tile in range {
-            let img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw
-            let rows = Swift.min(mt, ho - mt * ty), cols = Swift.min(mt, wo - mt * tx)
-            for b in 0 ..< blocks {
-                var bv = V8.zero
-                if let bias { for l in 0 ..< 8 where 8 * b + l < o { bv[l] = bias[8 * b + l] } }
-                let src = m + (tile - range.lowerBound) * op + 8 * b
-                for xi in 0 ..< pts { s[xi] = UnsafeRawPointer(src + xi * pointStride).loadUnaligned(as: V8.self) }
-                if mt == 2 {
-                    for j in 0 ..< 4 {                                      // t = Aᵀ M, (2, 4)
-                        let (m0, m1, m2, m3) = (s[j], s[4 + j], s[8 + j], s[12 + j])
-                        t[j] = m0 + m1 + m2
-                        t[4 + j] = m1 - m2 - m3
-                    }
-                    for i in 0 ..< 2 {                                      // (Aᵀ M) A
-                        let (a0, a1, a2, a3) = (t[i * 4], t[i * 4 + 1], t[i * 4 + 2], t[i * 4 + 3])
-                        out[i * 2] = a0 + a1 + a2 + bv
-                        out[i * 2 + 1] = a1 - a2 - a3 + bv
-                    }
-                } else {
-                    for j in 0 ..< 6 {                                      // t = Aᵀ M, (4, 6)
-                        let (m0, m1, m2, m3, m4, m5) = (s[j], s[6 + j], s[12 + j], s[18 + j], s[24 + j], s[30 + j])
-                        t[j] = m0 + m1 + m2 + m3 + m4
-                        t[6 + j] = m1 - m2 + 2 * m3 - 2 * m4
-                        t[12 + j] = m1 + m2 + 4 * m3 + 4 * m4
-                        t[18 + j] = m1 - m2 + 8 * m3 - 8 * m4 + m5
-                    }
-                    for i in 0 ..< 4 {                                      // (Aᵀ M) A
-                        let (a0, a1, a2, a3, a4, a5) = (t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5])
-                        out[i * 4] = a0 + a1 + a2 + a3 + a4 + bv
-                        out[i * 4 + 1] = a1 - a2 + 2 * a3 - 2 * a4 + bv
-                        out[i * 4 + 2] = a1 + a2 + 4 * a3 + 4 * a4 + bv
-                        out[i * 4 + 3] = a1 - a2 + 8 * a3 - 8 * a4 + a5 + bv
-                    }
-                }
-                if let residual {                       // added as the values are scattered, then the activation
-                    for l in 0 ..< Swift.min(8, o - 8 * b) {
-                        let at = ((img * o + 8 * b + l) * ho + mt * ty) * wo + mt * tx
-                        let (plane, shortcut) = (y + at, residual + at)
-                        for i in 0 ..< rows {
-                            for j in 0 ..< cols { plane[i * wo + j] = activation.apply(out[i * mt + j][l] + shortcut[i * wo + j]) }
-                        }
-                    }
-                    continue
-                }
-                switch activation {
-                case .none: break
-                case .relu: for k in 0 ..< mt * mt { out[k] = out[k].replacing(with: 0, where: out[k] .< 0) }
-                case .relu6: for k in 0 ..< mt * mt { out[k] = out[k].replacing(with: 0, where: out[k] .< 0).replacing(with: 6, where: out[k] .> 6) }
-                }
-                for l in 0 ..< Swift.min(8, o - 8 * b) {
-                    let plane = y + ((img * o + 8 * b + l) * ho + mt * ty) * wo + mt * tx
-                    for i in 0 ..< rows {
-                        for j in 0 ..< cols { plane[i * wo + j] = out[i * mt + j][l] }
-                    }
-                }
-            }
+        withUnsafePointer(to: grid) { g in
+            ck_wino_output(m, g, pointStride, Int32(o), Int32(op), Int32(range.lowerBound), Int32(range.upperBound), bias, residual,
+                           PackedGEMM.code(activation), y)
         }
     }
 }

@@ -132,6 +132,20 @@ size_t ck_max_scratch(const ck_window *g);
 /// columns, eight windows at a time at stride 1 or 2.
 int ck_max_plane(const ck_window *g, const float *src, float *dst, float *row);
 
+/// Where a Winograd pass's tiles lie: output tiles m×m (m = 4 or 2) on a th×tw grid per image, over the
+/// channels-last input padded to hp×wp and an ho×wo output.
+typedef struct { int m, hp, wp, th, tw, ho, wo; } ck_tile_grid;
+
+/// Winograd's input transform: v[ξ · ps + (t − t0) · cp + c] = (Bᵀ d B)[ξ] for the (m+2)×(m+2) patch d of each tile t
+/// in [t0, t1) of the channels-last input xt (N, hp, wp, cp), cp a multiple of 8.
+void ck_wino_input(const float *xt, const ck_tile_grid *g, int cp, int t0, int t1, float *v, size_t ps);
+
+/// Winograd's output transform: y (N, O, ho, wo) = act(Aᵀ M A + bias (+ res, laid out as y)) where each tile t in
+/// [t0, t1) lies inside the output, M[ξ] read at m[ξ · ps + (t − t0) · op + o], op a multiple of 8; bias and res
+/// optional (NULL).
+void ck_wino_output(const float *m, const ck_tile_grid *g, size_t ps, int o, int op, int t0, int t1, const float *bias,
+                    const float *res, int act, float *y);
+
 /// Rows [r0, r1) of xt (N · hp rows of wp × cp) = the images x (N, C, H, W) channels last, at offset (p, p) in a
 /// zero border, their channels padded with zeros to cp ≥ C: Winograd's input (Winograd.swift).
 void ck_channels_last(const float *x, int c, int h, int w, int p, int hp, int wp, int cp, int r0, int r1, float *xt);
