@@ -244,17 +244,20 @@ void ck_gemm_rows(const float *a, int lda, const float *bp, int m, int n, int k,
             __m512 acc[4][6];
             for (int u = 0; u < 4; u++)
                 for (int r = 0; r < 6; r++) acc[u][r] = _mm512_setzero_ps();
+            // Step kk into chain u. The remainder's chains are constants, so that the accumulators stay in registers:
+            // indexed by a loop variable, they lived in memory, zeroed by a call to memset for every tile.
+#define STEP(u, kk) do { \
+                __m512 b = _mm512_loadu_ps(bq + (size_t)(kk) * 16); \
+                for (int r = 0; r < 6; r++) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r][kk]), b, acc[u][r]); \
+            } while (0)
             int kk = 0;
             for (; kk + 4 <= k; kk += 4) {
-                for (int u = 0; u < 4; u++) {
-                    __m512 b = _mm512_loadu_ps(bq + (size_t)(kk + u) * 16);
-                    for (int r = 0; r < 6; r++) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r][kk + u]), b, acc[u][r]);
-                }
+                for (int u = 0; u < 4; u++) STEP(u, kk + u);
             }
-            for (int u = 0; kk < k; kk++, u++) {
-                __m512 b = _mm512_loadu_ps(bq + (size_t)kk * 16);
-                for (int r = 0; r < 6; r++) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r][kk]), b, acc[u][r]);
-            }
+            if (kk < k) STEP(0, kk);
+            if (kk + 1 < k) STEP(1, kk + 1);
+            if (kk + 2 < k) STEP(2, kk + 2);
+#undef STEP
             for (int r = 0; r < rows; r++) {
                 __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0][r], acc[1][r]), _mm512_add_ps(acc[2][r], acc[3][r]));
                 _mm512_mask_storeu_ps(c + (size_t)(r0 + r) * ldc + c0, store, sum);

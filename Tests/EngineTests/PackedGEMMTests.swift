@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Engine
 
@@ -86,6 +87,36 @@ import Testing
         #expect(PackedGEMM.kernel(pointwise: true, k: 128, m: 512) == .channelRows)
         #expect(PackedGEMM.kernel(pointwise: true, k: 256, m: 1000) == .channelRows)          // not a multiple of 16
         #expect(PackedGEMM.kernel(pointwise: false, k: 1152, m: 128) == .pixelRows)
+    }
+
+    /// Winograd's GEMM kernel (`ck_gemm_rows`: A's rows read in place, B packed, four chains over k mod 4) against a
+    /// naive product in double precision, with k = 5, 6 and 7, whose last steps fall in a remainder of one to three,
+    /// and partial panels of rows (m mod 6) and of columns (n mod 16).
+    @Test(arguments: [(13, 21, 5), (6, 16, 6), (7, 33, 7), (12, 40, 64)])
+    func winogradKernelEqualsTheNaiveProduct(_ shape: (Int, Int, Int)) throws {
+        try #require(PackedGEMM.wide, "this CPU has no AVX-512: the kernel is not in use")
+        let (m, n, k) = shape
+        let a = random(m * k, 11), b = random(k * n, 12)
+        var packed = [Float](repeating: 0, count: ck_packed_b_count(Int32(k), Int32(n)))
+        var c = [Float](repeating: -7, count: m * n)
+        b.withUnsafeBufferPointer { bp in packed.withUnsafeMutableBufferPointer { pp in
+            ck_pack_b(bp.baseAddress!, Int32(k), Int32(n), Int32(n), pp.baseAddress!, 0, Int32((n + 15) / 16))
+        } }
+        a.withUnsafeBufferPointer { ap in packed.withUnsafeBufferPointer { pp in c.withUnsafeMutableBufferPointer { cp in
+            ck_gemm_rows(ap.baseAddress!, Int32(k), pp.baseAddress!, Int32(m), Int32(n), Int32(k), cp.baseAddress!, Int32(n))
+        } } }
+        var worst = 0.0
+        for i in 0 ..< m { for j in 0 ..< n {
+            var sum = 0.0, scale = 0.0
+            for p in 0 ..< k {
+                let t = Double(a[i * k + p]) * Double(b[p * n + j])
+                sum += t
+                scale += abs(t)
+            }
+            worst = max(worst, abs(Double(c[i * n + j]) - sum) / max(scale, 1e-30))
+        } }
+        print("TENSOR \(worst < 1e-6 ? "OK" : "BAD") ck_gemm_rows \(shape): max error \(worst) of Σ|a·b|")
+        #expect(worst < 1e-6)
     }
 
     /// NaN in the input reaches the output through ReLU and ReLU6, as Swift.max and Swift.min let it through in
