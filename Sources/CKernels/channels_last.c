@@ -2,6 +2,7 @@
 // eight columns at a time through an 8×8 transpose in registers, and only its padding zeroed. Written element by
 // element after zeroing the whole row, as the Swift loop did, the copy took about 2% of a ResNet-50 forward.
 #include "ckernels.h"
+#include "transpose.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -10,26 +11,6 @@ static inline void column(const float *x, size_t plane, int c0, int c, int cp, i
     float *d = dst + (size_t)(col + p) * cp;
     for (int ch = c0; ch < c; ch++) d[ch] = x[(size_t)ch * plane + col];
     for (int ch = c; ch < cp; ch++) d[ch] = 0.f;
-}
-
-/// r (8 rows of 8) becomes its transpose: r[j][i] = r[i][j].
-__attribute__((target("avx2"), always_inline))
-static inline void transpose8(__m256 r[8]) {
-    __m256 t[8], s[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
-    }
 }
 
 /// One image row x[·][row][·] (x the image's channel 0, row already offset) into the padded row dst: image columns
@@ -43,7 +24,7 @@ static void row_avx2(const float *x, size_t plane, int c, int cols, int p, int c
         for (; col + 8 <= cols; col += 8) {
             __m256 r[8];
             for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * plane + col);
-            transpose8(r);
+            TRANSPOSE8(r);
             for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(col + j + p) * cp + ch, r[j]);
         }
         for (; col < cols; col++)

@@ -1,13 +1,13 @@
 // Winograd's input and output transforms (see ckernels.h and Winograd.swift), eight channels at a time in clang's
 // vector types, compiled twice, for AVX2 and for the x86-64 baseline, the loader picking one: written with Swift's
-// SIMD8 they compiled to SSE pairs through memory, and took about 5% of a ResNet-50 forward. The arithmetic is
-// Winograd.swift's, in the same order, and nothing is contracted into fused multiply-adds.
+// SIMD8 they compiled to SSE pairs through memory, and took about 5% of a ResNet-50 forward. The arithmetic is the
+// Swift code's, in the same order, and nothing is contracted into fused multiply-adds.
 #include "ckernels.h"
+#include "transpose.h"
 
 #pragma clang fp contract(off)
 
 typedef float v8 __attribute__((vector_size(32)));
-
 typedef float v4 __attribute__((vector_size(16)));
 typedef int v4i __attribute__((vector_size(16)));
 
@@ -18,25 +18,6 @@ typedef int v4i __attribute__((vector_size(16)));
 #define STORE4(p, v) do { v4 s_ = (v); __builtin_memcpy((p), &s_, sizeof s_); } while (0)
 #define LOW4(v) __builtin_shufflevector((v), (v), 0, 1, 2, 3)
 #define HIGH4(v) __builtin_shufflevector((v), (v), 4, 5, 6, 7)
-/// r[0..8) (eight rows of eight) becomes its transpose, r[j][i] = r[i][j]: the unpack, shuffle and lane-swap steps
-/// of the usual AVX sequence.
-#define TRANSPOSE8(r) do { \
-    v8 t_[8], s_[8]; \
-    for (int i_ = 0; i_ < 8; i_ += 2) { \
-        t_[i_] = __builtin_shufflevector(r[i_], r[i_ + 1], 0, 8, 1, 9, 4, 12, 5, 13); \
-        t_[i_ + 1] = __builtin_shufflevector(r[i_], r[i_ + 1], 2, 10, 3, 11, 6, 14, 7, 15); \
-    } \
-    for (int i_ = 0; i_ < 8; i_ += 4) { \
-        s_[i_] = __builtin_shufflevector(t_[i_], t_[i_ + 2], 0, 1, 8, 9, 4, 5, 12, 13); \
-        s_[i_ + 1] = __builtin_shufflevector(t_[i_], t_[i_ + 2], 2, 3, 10, 11, 6, 7, 14, 15); \
-        s_[i_ + 2] = __builtin_shufflevector(t_[i_ + 1], t_[i_ + 3], 0, 1, 8, 9, 4, 5, 12, 13); \
-        s_[i_ + 3] = __builtin_shufflevector(t_[i_ + 1], t_[i_ + 3], 2, 3, 10, 11, 6, 7, 14, 15); \
-    } \
-    for (int i_ = 0; i_ < 4; i_++) { \
-        r[i_] = __builtin_shufflevector(s_[i_], s_[i_ + 4], 0, 1, 2, 3, 8, 9, 10, 11); \
-        r[i_ + 4] = __builtin_shufflevector(s_[i_], s_[i_ + 4], 4, 5, 6, 7, 12, 13, 14, 15); \
-    } \
-} while (0)
 
 __attribute__((target_clones("avx2", "default")))
 void ck_wino_input(const float *xt, const ck_tile_grid *g, int cp, int t0, int t1, float *v, size_t ps) {

@@ -1,0 +1,26 @@
+// An 8×8 transpose of floats in registers, shared by the kernels that turn channels-last tiles into planes or back.
+// Private to CKernels (not in include/, so Swift never sees it).
+#ifndef CKERNELS_TRANSPOSE_H
+#define CKERNELS_TRANSPOSE_H
+
+/// r[0..8), eight vectors of eight floats (clang's vector types or __m256), becomes its transpose: r[j][i] = r[i][j].
+/// The unpack, shuffle and lane-swap steps of the usual AVX sequence, as shuffles any target can compile.
+#define TRANSPOSE8(r) do { \
+    __typeof__((r)[0]) t_[8], s_[8]; \
+    for (int i_ = 0; i_ < 8; i_ += 2) { \
+        t_[i_] = __builtin_shufflevector((r)[i_], (r)[i_ + 1], 0, 8, 1, 9, 4, 12, 5, 13); \
+        t_[i_ + 1] = __builtin_shufflevector((r)[i_], (r)[i_ + 1], 2, 10, 3, 11, 6, 14, 7, 15); \
+    } \
+    for (int i_ = 0; i_ < 8; i_ += 4) { \
+        s_[i_] = __builtin_shufflevector(t_[i_], t_[i_ + 2], 0, 1, 8, 9, 4, 5, 12, 13); \
+        s_[i_ + 1] = __builtin_shufflevector(t_[i_], t_[i_ + 2], 2, 3, 10, 11, 6, 7, 14, 15); \
+        s_[i_ + 2] = __builtin_shufflevector(t_[i_ + 1], t_[i_ + 3], 0, 1, 8, 9, 4, 5, 12, 13); \
+        s_[i_ + 3] = __builtin_shufflevector(t_[i_ + 1], t_[i_ + 3], 2, 3, 10, 11, 6, 7, 14, 15); \
+    } \
+    for (int i_ = 0; i_ < 4; i_++) { \
+        (r)[i_] = __builtin_shufflevector(s_[i_], s_[i_ + 4], 0, 1, 2, 3, 8, 9, 10, 11); \
+        (r)[i_ + 4] = __builtin_shufflevector(s_[i_], s_[i_ + 4], 4, 5, 6, 7, 12, 13, 14, 15); \
+    } \
+} while (0)
+
+#endif
