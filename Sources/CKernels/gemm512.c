@@ -6,7 +6,7 @@
 // (channels, pixels) layout of the output, with the bias and the activation applied on the way. At the end of the
 // file, ck_gemm_rows: Winograd's GEMMs, on tiles read in place and filters packed once.
 #include "ckernels.h"
-#include "transpose.h"
+#include "vectors.h"
 #include <immintrin.h>
 #include <stddef.h>
 

@@ -2,14 +2,9 @@
 // for the x86-64 baseline, the loader picking one: Swift's SIMD8 compiles to SSE2 pairs without blends here, and
 // the Swift loop took ResNet's 3×3 stride-2 max-pool 0.35 ms on one core against onnxruntime's 0.19.
 #include "ckernels.h"
+#include "vectors.h"
 #include <math.h>
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
-
-// Macros rather than functions: a function passing v8 by value would change the ABI in the baseline clone.
-#define LOAD8(p) ({ v8 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
-#define STORE8(p, v) do { v8 s_ = (v); __builtin_memcpy((p), &s_, sizeof s_); } while (0)
 /// u > v ? u : v per lane, as Swift's `v.replacing(with: u, where: u .> v)`: v on a tie (−0 against 0) and on NaN.
 #define ABOVE(u, v) ({ v8 a_ = (u), b_ = (v); v8i m_ = a_ > b_; (v8)(((v8i)a_ & m_) | ((v8i)b_ & ~m_)); })
 /// Lanes 0, 2, …, 14 of the 16 floats at p.

@@ -3,17 +3,13 @@
 // SIMD8 they compiled to SSE pairs through memory, and took about 5% of a ResNet-50 forward. The arithmetic is the
 // Swift code's, in the same order, and nothing is contracted into fused multiply-adds.
 #include "ckernels.h"
-#include "transpose.h"
+#include "vectors.h"
 
 #pragma clang fp contract(off)
 
-typedef float v8 __attribute__((vector_size(32)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef int v4i __attribute__((vector_size(16)));
 
-// Macros rather than functions: a function passing v8 by value would change the ABI in the baseline clone.
-#define LOAD8(p) ({ v8 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
-#define STORE8(p, v) do { v8 s_ = (v); __builtin_memcpy((p), &s_, sizeof s_); } while (0)
 #define LOAD4(p) ({ v4 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
 #define STORE4(p, v) do { v4 s_ = (v); __builtin_memcpy((p), &s_, sizeof s_); } while (0)
 #define LOW4(v) __builtin_shufflevector((v), (v), 0, 1, 2, 3)

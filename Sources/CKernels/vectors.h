@@ -1,7 +1,15 @@
-// An 8×8 transpose of floats in registers, shared by the kernels that turn channels-last tiles into planes or back.
+// Eight-float vectors for the kernels written in clang's vector types and compiled twice, for AVX2 and for the x86-64
+// baseline (`target_clones`), and an 8×8 transpose for those that turn channels-last tiles into planes or back.
 // Private to CKernels (not in include/, so Swift never sees it).
-#ifndef CKERNELS_TRANSPOSE_H
-#define CKERNELS_TRANSPOSE_H
+#ifndef CKERNELS_VECTORS_H
+#define CKERNELS_VECTORS_H
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+// Macros rather than functions: a function passing v8 by value would change the ABI in the baseline clone.
+#define LOAD8(p) ({ v8 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
+#define STORE8(p, v) do { v8 s_ = (v); __builtin_memcpy((p), &s_, sizeof s_); } while (0)
 
 /// r[0..8), eight vectors of eight floats (clang's vector types or __m256), becomes its transpose: r[j][i] = r[i][j].
 /// The unpack, shuffle and lane-swap steps of the usual AVX sequence, as shuffles any target can compile.
