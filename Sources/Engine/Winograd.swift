@@ -143,13 +143,13 @@ enum Winograd {
                 Workspace.shared.borrow(pts * tiles * op, slot: 2) { m in       // (P, tiles, Op)
                     channelsLast(x, n: n, c: c, h: h, w: w, pad: p, hp: hp, wp: wp, cp: cp, into: xt)
                     if uStride > 0 && fuses(tiles: tiles, c: c, o: o, tile: mt) {
-                        // Share by share of `fusedTiles` tiles, each laid out on its own: V (36, len, Cp), M (36, len, Op).
+                        // Share by share of `fusedTiles` tiles, each laid out on its own: V (P, len, Cp), M (P, len, Op).
                         let shares = (tiles + fusedTiles - 1) / fusedTiles
-                        parallelFor(shares, work: 36 * tiles * op * cp) { q in
+                        parallelFor(shares, work: pts * tiles * op * cp) { q in
                             let range = q * fusedTiles ..< Swift.min(tiles, (q + 1) * fusedTiles), len = range.count
-                            let (vq, mq) = (v + 36 * range.lowerBound * cp, m + 36 * range.lowerBound * op)
+                            let (vq, mq) = (v + pts * range.lowerBound * cp, m + pts * range.lowerBound * op)
                             inputTransform(xt, geometry, cp: cp, tiles: range, v: vq, pointStride: len * cp)
-                            for xi in 0 ..< 36 {
+                            for xi in 0 ..< pts {
                                 ck_gemm_rows(vq + xi * len * cp, Int32(cp), u + xi * uStride, Int32(len), Int32(op), Int32(cp),
                                              mq + xi * len * op, Int32(op))
                             }
