@@ -252,6 +252,37 @@ void ck_gemm_p_packed(const float *wp, const float *ap, int o, int n, int k, flo
     }
 }
 
+// One panel of R ≤ 6 rows of C (m, n) = A · B and its 16 columns from c0 (ck_gemm_rows), R a constant where it is
+// inlined, so that a last, partial panel costs its own rows only: with 6 rows always, 49 tiles (a 14×14 plane's
+// F(2×2) tiles, a 28×28 one's F(4×4)) cost 54.
+__attribute__((target("avx512f"), always_inline))
+static inline void rows_panel(const float *a, int lda, const float *bq, int k, float *c, int ldc, int c0,
+                              __mmask16 store, const int R) {
+    const float *row[6];
+    for (int r = 0; r < R; r++) row[r] = a + (size_t)r * lda;
+    __m512 acc[4][6];
+    for (int u = 0; u < 4; u++)
+        for (int r = 0; r < R; r++) acc[u][r] = _mm512_setzero_ps();
+    // Step kk into chain u. The remainder's chains are constants, so that the accumulators stay in registers:
+    // indexed by a loop variable, they lived in memory, zeroed by a call to memset for every tile.
+#define STEP(u, kk) do { \
+        __m512 b = _mm512_loadu_ps(bq + (size_t)(kk) * 16); \
+        for (int r = 0; r < R; r++) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r][kk]), b, acc[u][r]); \
+    } while (0)
+    int kk = 0;
+    for (; kk + 4 <= k; kk += 4) {
+        for (int u = 0; u < 4; u++) STEP(u, kk + u);
+    }
+    if (kk < k) STEP(0, kk);
+    if (kk + 1 < k) STEP(1, kk + 1);
+    if (kk + 2 < k) STEP(2, kk + 2);
+#undef STEP
+    for (int r = 0; r < R; r++) {
+        __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0][r], acc[1][r]), _mm512_add_ps(acc[2][r], acc[3][r]));
+        _mm512_mask_storeu_ps(c + (size_t)r * ldc + c0, store, sum);
+    }
+}
+
 // C (m, n) = A · B with A's rows read in place and B packed by ck_pack_b (see ckernels.h): 6 rows × 16 columns per
 // tile, each element summed in four interleaved chains (k ≡ 0, 1, 2, 3 mod 4) that are added at the end. One chain of
 // 264 products, as the other kernels make, lost a factor of 5 in accuracy on Winograd's GEMMs against OpenBLAS
@@ -263,29 +294,15 @@ void ck_gemm_rows(const float *a, int lda, const float *bp, int m, int n, int k,
         __mmask16 store = (__mmask16)((1u << cols) - 1);
         const float *bq = bp + (size_t)q * k * 16;
         for (int r0 = 0; r0 < m; r0 += 6) {
-            int rows = m - r0 < 6 ? m - r0 : 6;
-            const float *row[6];                                  // rows past the last read row 0 again, unstored
-            for (int r = 0; r < 6; r++) row[r] = a + (size_t)(r0 + (r < rows ? r : 0)) * lda;
-            __m512 acc[4][6];
-            for (int u = 0; u < 4; u++)
-                for (int r = 0; r < 6; r++) acc[u][r] = _mm512_setzero_ps();
-            // Step kk into chain u. The remainder's chains are constants, so that the accumulators stay in registers:
-            // indexed by a loop variable, they lived in memory, zeroed by a call to memset for every tile.
-#define STEP(u, kk) do { \
-                __m512 b = _mm512_loadu_ps(bq + (size_t)(kk) * 16); \
-                for (int r = 0; r < 6; r++) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r][kk]), b, acc[u][r]); \
-            } while (0)
-            int kk = 0;
-            for (; kk + 4 <= k; kk += 4) {
-                for (int u = 0; u < 4; u++) STEP(u, kk + u);
-            }
-            if (kk < k) STEP(0, kk);
-            if (kk + 1 < k) STEP(1, kk + 1);
-            if (kk + 2 < k) STEP(2, kk + 2);
-#undef STEP
-            for (int r = 0; r < rows; r++) {
-                __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0][r], acc[1][r]), _mm512_add_ps(acc[2][r], acc[3][r]));
-                _mm512_mask_storeu_ps(c + (size_t)(r0 + r) * ldc + c0, store, sum);
+            const float *ar = a + (size_t)r0 * lda;
+            float *cr = c + (size_t)r0 * ldc;
+            switch (m - r0 < 6 ? m - r0 : 6) {
+            case 6: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 6); break;
+            case 5: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 5); break;
+            case 4: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 4); break;
+            case 3: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 3); break;
+            case 2: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 2); break;
+            default: rows_panel(ar, lda, bq, k, cr, ldc, c0, store, 1); break;
             }
         }
     }

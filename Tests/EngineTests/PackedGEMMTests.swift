@@ -91,14 +91,16 @@ import Testing
 
     /// Winograd's GEMM kernel (`ck_gemm_rows`: A's rows read in place, B packed, four chains over k mod 4) against a
     /// naive product in double precision, with k = 5, 6 and 7, whose last steps fall in a remainder of one to three,
-    /// and partial panels of rows (m mod 6) and of columns (n mod 16).
-    @Test(arguments: [(13, 21, 5), (6, 16, 6), (7, 33, 7), (12, 40, 64)])
+    /// a last panel of every height from one row to six (m mod 6; each height is its own code), partial panels of
+    /// columns (n mod 16), and a row past the last that must stay as it was.
+    @Test(arguments: [(13, 21, 5), (6, 16, 6), (7, 33, 7), (12, 40, 64), (2, 17, 9), (9, 16, 8), (16, 31, 12),
+                      (11, 5, 10), (49, 32, 13)])
     func winogradKernelEqualsTheNaiveProduct(_ shape: (Int, Int, Int)) throws {
         try #require(PackedGEMM.wide, "this CPU has no AVX-512: the kernel is not in use")
         let (m, n, k) = shape
         let a = random(m * k, 11), b = random(k * n, 12)
         var packed = [Float](repeating: 0, count: ck_packed_b_count(Int32(k), Int32(n)))
-        var c = [Float](repeating: -7, count: m * n)
+        var c = [Float](repeating: -7, count: (m + 1) * n)                  // (m + 1, n): the last row a guard
         b.withUnsafeBufferPointer { bp in packed.withUnsafeMutableBufferPointer { pp in
             ck_pack_b(bp.baseAddress!, Int32(k), Int32(n), Int32(n), pp.baseAddress!, 0, Int32((n + 15) / 16))
         } }
@@ -117,6 +119,7 @@ import Testing
         } }
         print("TENSOR \(worst < 1e-6 ? "OK" : "BAD") ck_gemm_rows \(shape): max error \(worst) of Σ|a·b|")
         #expect(worst < 1e-6)
+        #expect(c[(m * n)...].allSatisfy { $0 == -7 }, "the kernel wrote past row \(m - 1)")
     }
 
     /// NaN in the input reaches the output through ReLU and ReLU6, as Swift.max and Swift.min let it through in
