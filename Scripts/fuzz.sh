@@ -13,8 +13,9 @@
 # Fuzz targets are built here with swiftc directly (SwiftPM cannot give one product -sanitize=fuzzer without giving
 # it to the convlens executable too, whose main would clash with libFuzzer's): each target is one module made of
 # its library's sources (TensorIO or Imaging) plus Fuzz/Targets/Fuzz<Name>.swift and Fuzz/Entry/<name>.swift,
-# so the harness reaches internal API. Support is a separate module, as in the package; the C shims CPNG and
-# CJPEG are compiled with coverage too (libpng, libjpeg and zlib are the system's, uninstrumented).
+# so the harness reaches internal API. Support is a separate module, as in the package, with its C hash CSHA256;
+# that and the C shims CPNG and CJPEG are compiled with coverage too (libpng, libjpeg and zlib are the system's,
+# uninstrumented).
 # Everything lands in .build-fuzz/: bin/, corpus/<target> (what libFuzzer found, reused by the next run),
 # artifacts/<target> (crashing inputs), logs/<target>.log. A crash exits non-zero; move the artifact to
 # Fuzz/Regressions/<target>/ once fixed, and FuzzTests will replay it in `swift test` from then on.
@@ -42,7 +43,9 @@ SWIFTC=$(command -v swiftc)
 CLANG=$(dirname "$SWIFTC")/clang  # the clang that ships with Swift has the libFuzzer runtime swiftc links
 SAN=(-sanitize=fuzzer,address)
 SWIFTFLAGS=(-O -g -parse-as-library -D FUZZING -swift-version 5)
-mkdir -p "$OUT"/{bin,obj,mod/CPNG,mod/CJPEG,logs}
+mkdir -p "$OUT"/{bin,obj,mod/CPNG,mod/CJPEG,mod/CSHA256,logs}
+# Support imports CSHA256, so Support and every target that imports Support see its module map.
+SHA_MAP=(-Xcc "-fmodule-map-file=$OUT/mod/CSHA256/module.modulemap")
 
 # stale OUTPUT INPUT...: true when OUTPUT is missing or older than any input.
 stale() {
@@ -62,9 +65,16 @@ quietly() {
 }
 
 build() {
-  if stale "$OUT/obj/Support.o" Sources/Support/*.swift "$0"; then
+  printf 'module CSHA256 {\n    header "%s"\n    export *\n}\n' "$ROOT/Sources/CSHA256/include/csha256.h" \
+    > "$OUT/mod/CSHA256/module.modulemap"
+  if stale "$OUT/obj/sha256.o" Sources/CSHA256/sha256.c Sources/CSHA256/include/csha256.h; then
+    say "building CSHA256"
+    quietly "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CSHA256/include -c Sources/CSHA256/sha256.c \
+      -o "$OUT/obj/sha256.o"
+  fi
+  if stale "$OUT/obj/Support.o" Sources/Support/*.swift "$OUT/obj/sha256.o" "$0"; then
     say "building Support"
-    quietly "$SWIFTC" "${SAN[@]}" "${SWIFTFLAGS[@]}" -c -wmo -module-name Support -emit-module \
+    quietly "$SWIFTC" "${SAN[@]}" "${SWIFTFLAGS[@]}" "${SHA_MAP[@]}" -c -wmo -module-name Support -emit-module \
       -emit-module-path "$OUT/mod/Support.swiftmodule" Sources/Support/*.swift -o "$OUT/obj/Support.o"
   fi
   for shim in CPNG CJPEG; do
@@ -93,8 +103,8 @@ build_target() {
     keras) Name=Keras; lib=TensorIO ;;
   esac
   local sources=(Sources/$lib/*.swift "Fuzz/Targets/Fuzz$Name.swift" "Fuzz/Entry/$t.swift")
-  local link=("$OUT/obj/Support.o")
-  local cflags=(-I "$OUT/mod")
+  local link=("$OUT/obj/Support.o" "$OUT/obj/sha256.o")
+  local cflags=(-I "$OUT/mod" "${SHA_MAP[@]}")
   if [ "$lib" = Imaging ]; then
     link+=("$OUT/obj/cpng.o" "$OUT/obj/cjpeg.o" -lpng16 -ljpeg)
     cflags+=(-Xcc "-fmodule-map-file=$OUT/mod/CPNG/module.modulemap" -Xcc "-fmodule-map-file=$OUT/mod/CJPEG/module.modulemap")
