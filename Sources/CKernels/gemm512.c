@@ -200,12 +200,7 @@ static void store(float *acc, float *c, int ldc, int o, int n, int q, int p, con
         for (int j = 0; j < channels; j++) {
             float *dst = c + (size_t)(c0 + j) * ldc + x0;
             const float *rs = e->res + (size_t)(c0 + j) * ldc + x0;
-            for (int r = 0; r < pixels; r++) {
-                float v = acc[r * QR + j] + rs[r];
-                if (act != CK_NONE && v < 0.f) v = 0.f;         // NaN fails both tests and passes through
-                if (act == CK_RELU6 && v > 6.f) v = 6.f;
-                dst[r] = v;
-            }
+            for (int r = 0; r < pixels; r++) dst[r] = ck_act(acc[r * QR + j] + rs[r], act);
         }
         return;
     }

@@ -1,8 +1,18 @@
 // Eight-float vectors for the kernels written in clang's vector types and compiled twice, for AVX2 and for the x86-64
-// baseline (`target_clones`), and an 8×8 transpose for those that turn channels-last tiles into planes or back.
-// Private to CKernels (not in include/, so Swift never sees it).
+// baseline (`target_clones`), an 8×8 transpose for those that turn channels-last tiles into planes or back, and the
+// epilogues' activation for one value. Private to CKernels (not in include/, so Swift never sees it).
 #ifndef CKERNELS_VECTORS_H
 #define CKERNELS_VECTORS_H
+
+#include "ckernels.h"
+
+/// act(x) for one value, as the kernels' vector epilogues apply it: max(x, 0), then min(x, 6) for ReLU6. NaN fails
+/// both tests and passes through, as Swift.max(x, 0) lets it.
+static inline float ck_act(float x, int act) {
+    if (act != CK_NONE && x < 0.f) x = 0.f;
+    if (act == CK_RELU6 && x > 6.f) x = 6.f;
+    return x;
+}
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));

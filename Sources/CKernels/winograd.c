@@ -70,13 +70,6 @@ void ck_wino_input(const float *xt, const ck_tile_grid *g, int cp, int t0, int t
     }
 }
 
-/// act(x): max(x, 0) and then min(x, 6), NaN passing through, as the other kernels' epilogues.
-static inline float activate(float x, int act) {
-    if (act != CK_NONE && x < 0.f) x = 0.f;
-    if (act == CK_RELU6 && x > 6.f) x = 6.f;
-    return x;
-}
-
 __attribute__((target_clones("avx2", "default")))
 void ck_wino_output(const float *m, const ck_tile_grid *g, size_t ps, int o, int op, int t0, int t1, const float *bias,
                     const float *res, int act, float *y) {
@@ -135,7 +128,7 @@ void ck_wino_output(const float *m, const ck_tile_grid *g, size_t ps, int o, int
                     for (int i = 0; i < 4; i++) {
                         v4 x = row[i];
                         if (res) x = x + LOAD4(res + at + (size_t)i * wo);
-                        if (act != CK_NONE) x = (v4)((v4i)x & ~(v4i)(x < 0));          // NaN and −0 pass, as activate
+                        if (act != CK_NONE) x = (v4)((v4i)x & ~(v4i)(x < 0));          // NaN and −0 pass, as ck_act
                         if (act == CK_RELU6) x = (v4)(((v4i)x & ~(v4i)(x > 6)) | ((v4i)(v4){6, 6, 6, 6} & (v4i)(x > 6)));
                         STORE4(y + at + (size_t)i * wo, x);
                     }
@@ -150,7 +143,7 @@ void ck_wino_output(const float *m, const ck_tile_grid *g, size_t ps, int o, int
                     for (int j = 0; j < cols; j++) {
                         float x = out[i * mt + j][l];
                         if (shortcut) x = x + shortcut[i * wo + j];
-                        plane[i * wo + j] = activate(x, act);
+                        plane[i * wo + j] = ck_act(x, act);
                     }
             }
         }
